@@ -1,0 +1,52 @@
+#pragma once
+// Logging: spdlog behind a small facade.
+//
+// Under systemd (JOURNAL_STREAM names our stderr) each line starts with a
+// "<N>" syslog priority and carries no timestamp, since journald adds one;
+// otherwise lines get a timestamped console format. Every line passes
+// through redact() before it is written.
+#include <spdlog/spdlog.h>
+
+#include <optional>
+#include <string_view>
+
+namespace dbr::log {
+
+enum class Level { Debug, Info, Warning, Error, Critical };
+
+// The Python agent's level names (DEBUG, INFO, WARNING, ERROR, CRITICAL),
+// case-insensitive. nullopt for an unknown name.
+std::optional<Level> parse_level(std::string_view name);
+std::string_view level_name(Level level);
+
+enum class Format { Auto, Journal, Console };
+
+// Installs the default logger writing to stderr. Auto picks Journal when
+// JOURNAL_STREAM matches stderr. Safe to call again (tests).
+void setup(Level level, Format format = Format::Auto);
+void set_level(Level level);
+Level level();
+bool stderr_is_journal();
+
+template <typename... Args>
+void debug(spdlog::format_string_t<Args...> fmt, Args&&... args) {
+  spdlog::debug(fmt, std::forward<Args>(args)...);
+}
+template <typename... Args>
+void info(spdlog::format_string_t<Args...> fmt, Args&&... args) {
+  spdlog::info(fmt, std::forward<Args>(args)...);
+}
+template <typename... Args>
+void warn(spdlog::format_string_t<Args...> fmt, Args&&... args) {
+  spdlog::warn(fmt, std::forward<Args>(args)...);
+}
+template <typename... Args>
+void error(spdlog::format_string_t<Args...> fmt, Args&&... args) {
+  spdlog::error(fmt, std::forward<Args>(args)...);
+}
+template <typename... Args>
+void critical(spdlog::format_string_t<Args...> fmt, Args&&... args) {
+  spdlog::critical(fmt, std::forward<Args>(args)...);
+}
+
+}  // namespace dbr::log
