@@ -1,0 +1,26 @@
+#pragma once
+// Value parsers for config keys. Each returns the value or nullopt; the
+// caller reports "expected <form>" from the key table.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace dbr::config {
+
+// Python int(): optional sign, decimal digits, surrounding spaces.
+std::optional<std::int64_t> parse_int(std::string_view text);
+// Python float() without inf/nan.
+std::optional<double> parse_float(std::string_view text);
+// configparser getboolean(): 1/yes/true/on, 0/no/false/off, any case.
+std::optional<bool> parse_bool(std::string_view text);
+
+// host or host:port (a DNS name or an IP literal, IPv6 in brackets with a port).
+bool is_host_port(std::string_view text);
+bool is_hostname(std::string_view text);
+// An IP address with an optional port: 192.0.2.1, 192.0.2.1:53, ::1, [::1]:53.
+bool is_ip_with_port(std::string_view text);
+// scheme://host[:port][/path][?query]; scheme compared case-insensitively.
+bool is_url_with_scheme(std::string_view text, std::initializer_list<std::string_view> schemes);
+
+}  // namespace dbr::config

@@ -1,0 +1,274 @@
+#include <doctest/doctest.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "config/key_table.hpp"
+#include "config/load.hpp"
+
+using namespace dbr::config;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string errors_of(const LoadResult& r) {
+  std::string all;
+  for (const auto& d : r.diagnostics)
+    if (d.severity == Diagnostic::Severity::Error) all += d.text() + "\n";
+  return all;
+}
+
+const Diagnostic* first(const LoadResult& r, Diagnostic::Severity severity) {
+  for (const auto& d : r.diagnostics)
+    if (d.severity == severity) return &d;
+  return nullptr;
+}
+
+// Every config that keeps the default heartBeatEverySecs (60, the Python
+// agent's) draws the 65 s margin warning; tests about other remarks skip it.
+std::vector<Diagnostic> remarks(const LoadResult& r) {
+  std::vector<Diagnostic> out;
+  for (const auto& d : r.diagnostics)
+    if (d.message.find("heartBeatEverySecs") == std::string::npos) out.push_back(d);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("the Python agent's dunebugger.conf loads unchanged, with its values") {
+  auto r = load_config(DBR_FIXTURES_DIR "/python-agent-dunebugger.conf", {});
+  INFO(errors_of(r));
+  REQUIRE(r.ok());
+  const Config& c = r.config;
+  CHECK(c.auth_url == "dunebugger.eu.auth0.com");
+  CHECK(c.websocket_enabled);
+  CHECK(c.broadcast_initial_state);
+  CHECK(c.heartbeat_loop_duration == 300s);
+  CHECK(c.heartbeat_every == 60s);
+  CHECK(c.test_domain == "smart.dunebugger.it");
+  CHECK(c.connection_interval == 60s);
+  CHECK(c.connection_timeout == 2s);
+  CHECK(c.mqueue_servers == "nats://nats-server:4222");
+  CHECK(c.mqueue_client_id == "remote");
+  CHECK(c.mqueue_subject_root == "dunebugger");
+  CHECK(c.log_level == dbr::log::Level::Debug);
+  CHECK(c.probe_url == "https://smart.dunebugger.it/");
+  CHECK_FALSE(c.device_id.empty());  // the host name
+  // Its only remark: 60 s heartbeats leave 5 s against the front end's 65 s.
+  for (const auto& d : r.diagnostics) CHECK(d.message.find("heartBeatEverySecs") != std::string::npos);
+}
+
+TEST_CASE("the shipped config/dunebugger.conf is valid, quiet, and holds the table's defaults") {
+  auto r = load_config(DBR_SHIPPED_CONFIG, {});
+  INFO(errors_of(r));
+  REQUIRE(r.ok());
+  CHECK(r.diagnostics.empty());
+  Config d = default_config();
+  // The one deliberate difference: 50 s heartbeats keep 15 s of margin.
+  CHECK(r.config.heartbeat_every == 50s);
+  CHECK(r.config.connection_interval == d.connection_interval);
+  CHECK(r.config.keepalive_timeout == d.keepalive_timeout);
+  CHECK(r.config.outbox_max_messages == d.outbox_max_messages);
+  CHECK(r.config.reconnect_jitter == d.reconnect_jitter);
+  CHECK(r.config.protocol == Protocol::JsonReliable);
+}
+
+TEST_CASE("defaults come from the key table") {
+  Config c = default_config();
+  CHECK(c.websocket_enabled);
+  CHECK(c.hub == "dunebugger");
+  CHECK(c.protocol == Protocol::JsonReliable);
+  CHECK(c.reconnect_initial_delay.count() == 2.0);
+  CHECK(c.reconnect_max_delay.count() == 60.0);
+  CHECK(c.reconnect_jitter == 0.3);
+  CHECK(c.network_settle.count() == 3.0);
+  CHECK(c.keepalive_interval.count() == 20.0);
+  CHECK(c.keepalive_timeout.count() == 60.0);
+  CHECK(c.max_message_bytes == 1048576);
+  CHECK(c.outbox_max_messages == 1000);
+  CHECK(c.component_heartbeat == 30s);
+  CHECK(c.component_ttl == 45s);
+  CHECK(c.log_level == dbr::log::Level::Info);
+  // Every default parses: a typo in the table would leave a field unset.
+  for (const auto& spec : key_table()) {
+    if (spec.default_text.empty()) continue;
+    std::string detail;
+    Config scratch;
+    CHECK_MESSAGE(spec.apply(scratch, spec.default_text, detail) == Applied::Ok, spec.key);
+  }
+}
+
+TEST_CASE("missing sections are fine: defaults apply") {
+  auto r = parse_config("[Log]\ndunebuggerLogLevel = WARNING\n", "x.conf", {});
+  REQUIRE(r.ok());
+  CHECK(r.config.log_level == dbr::log::Level::Warning);
+  CHECK(r.config.connection_interval == 60s);
+}
+
+struct Broken {
+  const char* text;
+  int line;
+  const char* key;
+  const char* expected;  // part of the expected form in the message
+};
+
+TEST_CASE("a wrong value is an error naming file, line, key and the expected form") {
+  const Broken cases[] = {
+      {"[Websocket]\nconnectionTimeoutSecs = 45s\n", 2, "connectionTimeoutSecs", "whole number of seconds"},
+      {"[Websocket]\n\nheartBeatEverySecs = 2.5\n", 3, "heartBeatEverySecs", "whole number of seconds from 1 to 64"},
+      {"[Websocket]\nwebsocketEnabled =\n", 2, "websocketEnabled", "True or False"},
+      {"[Websocket]\nconnectionIntervalSecs =\n", 2, "connectionIntervalSecs", "whole number"},
+      {"[Websocket]\nprotocol = json.webpubsub.azure.v2\n", 2, "protocol", "json.reliable.webpubsub.azure.v1 or"},
+      {"[Websocket]\nreconnectJitter = 1.5\n", 2, "reconnectJitter", "fraction from 0 to 1"},
+      {"[Auth]\nauthURL = https://dunebugger.eu.auth0.com\n", 2, "authURL", "no scheme"},
+      {"[Websocket]\nurl = https://host/client\n", 2, "url", "ws:// or wss://"},
+      {"[Websocket]\ndnsServers = 1.1.1.1, dns.google\n", 2, "dnsServers", "IP addresses"},
+      {"[Websocket]\nmaxMessageBytes = 10\n", 2, "maxMessageBytes", "from 1024"},
+      {"[MessageQueue]\nmQueueClientID = re.mote\n", 2, "mQueueClientID", "one NATS subject token"},
+      {"[MessageQueue]\nmQueueServers = localhost:4222\n", 2, "mQueueServers", "nats://"},
+      {"[Websocket]\nheartBeatEverySecs = 70\n", 2, "heartBeatEverySecs", "from 1 to 64"},
+      {"[Websocket]\nbroadcastInitialState = maybe\n", 2, "broadcastInitialState", "True or False"},
+      {"[Websocket]\nhub = 9lives\n", 2, "hub", "a letter"},
+      {"[Websocket]\nconnectionString = Endpoint=https://x.example\n", 2, "connectionString", "AccessKey"},
+      {"[Websocket]\nreconnectInitialDelaySecs = 0\n", 2, "reconnectInitialDelaySecs", "from 0.1"},
+      {"[Websocket]\nreconnectMaxDelaySecs = 1\n", 2, "reconnectMaxDelaySecs", "must not be below"},
+      {"[Websocket]\nkeepAliveTimeoutSecs = 10\n", 2, "keepAliveTimeoutSecs", "greater than keepAliveIntervalSecs"},
+      {"[Websocket]\ncaFile = /nonexistent/dir/ca.pem\n", 2, "caFile", "No such file or directory"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.text);
+    auto r = parse_config(c.text, "/etc/dunebugger/dunebugger.conf", {});
+    CHECK_FALSE(r.ok());
+    const Diagnostic* d = first(r, Diagnostic::Severity::Error);
+    REQUIRE(d);
+    std::string text = d->text();
+    CAPTURE(text);
+    CHECK(text.find("/etc/dunebugger/dunebugger.conf:" + std::to_string(c.line) + ": error:") == 0);
+    CHECK(text.find(c.key) != std::string::npos);
+    CHECK(text.find(c.expected) != std::string::npos);
+  }
+}
+
+TEST_CASE("a secret value is never quoted in an error") {
+  auto r = parse_config("[Websocket]\nurl = https://h/?access_token=SECRETTOKEN\nconnectionString = AccessKey=TOPSECRET\n",
+                        "a.conf", {});
+  CHECK_FALSE(r.ok());
+  for (const auto& d : r.diagnostics) {
+    CHECK(d.text().find("SECRETTOKEN") == std::string::npos);
+    CHECK(d.text().find("TOPSECRET") == std::string::npos);
+  }
+}
+
+TEST_CASE("an unknown key or section is a warning naming file and line") {
+  auto r = parse_config("[Websocket]\nwebsocketenabled = True\nfoo = 1\n[Extra]\nx = 1\n", "d.conf", {});
+  CHECK(r.ok());
+  auto d = remarks(r);
+  REQUIRE(d.size() == 3);
+  CHECK(d[0].text().find("d.conf:4: warning: unknown section [Extra]") == 0);
+  CHECK(d[1].text().find("d.conf:2: warning: unknown key 'websocketenabled'") == 0);
+  CHECK(d[1].text().find("did you mean 'websocketEnabled'") != std::string::npos);
+  CHECK(d[2].text().find("d.conf:3: warning: unknown key 'foo'") == 0);
+}
+
+TEST_CASE("an unknown log level warns and falls back to INFO") {
+  auto r = parse_config("[Log]\ndunebuggerLogLevel = VERBOSE\n", "l.conf", {});
+  CHECK(r.ok());
+  CHECK(r.config.log_level == dbr::log::Level::Info);
+  auto d = remarks(r);
+  REQUIRE(d.size() == 1);
+  CHECK(d[0].text().find("l.conf:2: warning: [Log] dunebuggerLogLevel = \"VERBOSE\"") == 0);
+}
+
+TEST_CASE("';' and '#' inside values are kept") {
+  auto r = parse_config(
+      "[General]\nlocationDescription = Shelf ; left # top\n"
+      "[Websocket]\nconnectionString = Endpoint=https://abc.webpubsub.azure.com;AccessKey=K;Version=1.0\n"
+      "probeUrl = https://probe.example/health#ok\n",
+      "v.conf", {});
+  INFO(errors_of(r));
+  REQUIRE(r.ok());
+  CHECK(r.config.location_description == "Shelf ; left # top");
+  REQUIRE(r.config.connection_string);
+  CHECK(r.config.connection_string->endpoint == "https://abc.webpubsub.azure.com");
+  CHECK(r.config.connection_string->access_key == "K");
+  CHECK(r.config.probe_url == "https://probe.example/health#ok");
+}
+
+TEST_CASE("the environment wins over the file") {
+  Environment env{{"DEVICE_ID", "crib-7"},
+                  {"LOCATION_DESCRIPTION", "Church hall"},
+                  {"WS_GROUP_NAME", "env-group"},
+                  {"WEBPUBSUB_CONNECTION_STRING", "Endpoint=https://e.example;AccessKey=E;Version=1.0"},
+                  {"AUTH0_CLIENT_ID", "cid"},
+                  {"AUTH0_CLIENT_SECRET", "csecret"},
+                  {"AUTH0_USERNAME", "user"},
+                  {"AUTH0_PASSWORD", "pw"}};
+  auto r = parse_config(
+      "[General]\ndeviceId = file-id\nlocationDescription = file\n[Websocket]\ngroupName = file-group\n"
+      "connectionString = Endpoint=https://f.example;AccessKey=F;Version=1.0\n",
+      "e.conf", env);
+  REQUIRE(r.ok());
+  CHECK(r.config.device_id == "crib-7");
+  CHECK(r.config.location_description == "Church hall");
+  CHECK(r.config.group_name == "env-group");
+  CHECK(r.config.connection_string->endpoint == "https://e.example");
+  CHECK(r.config.auth0_client_id == "cid");
+  CHECK(r.config.auth0_client_secret == "csecret");
+  CHECK(r.config.auth0_username == "user");
+  CHECK(r.config.auth0_password == "pw");
+}
+
+TEST_CASE("a bad environment value is an error naming the variable") {
+  auto r = parse_config("", "e.conf", {{"WEBPUBSUB_CONNECTION_STRING", "AccessKey=zzz"}});
+  CHECK_FALSE(r.ok());
+  REQUIRE_FALSE(r.diagnostics.empty());
+  CHECK(r.diagnostics[0].text().find("environment WEBPUBSUB_CONNECTION_STRING: error:") == 0);
+  CHECK(r.diagnostics[0].text().find("zzz") == std::string::npos);
+}
+
+TEST_CASE("what start needs: a group and a way to get a URL") {
+  auto bare = parse_config("", "s.conf", {});
+  CHECK(missing_for_start(bare.config).size() == 2);
+  auto ready = parse_config("[Websocket]\ngroupName = g\nurl = ws://127.0.0.1:1/client\n", "s.conf", {});
+  CHECK(missing_for_start(ready.config).empty());
+  CHECK(url_source(ready.config) == UrlSource::StaticUrl);
+  auto partial_auth0 = parse_config("", "s.conf", {{"WS_GROUP_NAME", "g"}, {"AUTH0_CLIENT_ID", "id"}});
+  CHECK(url_source(partial_auth0.config) == UrlSource::Auth0);
+  CHECK(missing_for_start(partial_auth0.config).size() == 2);  // username and password
+  auto disabled = parse_config("[Websocket]\nwebsocketEnabled = False\n", "s.conf", {});
+  CHECK(missing_for_start(disabled.config).empty());
+}
+
+TEST_CASE("a missing or unreadable file is an error naming the path and the OS reason") {
+  auto missing = load_config("/nonexistent/dunebugger.conf", {});
+  CHECK_FALSE(missing.ok());
+  REQUIRE(missing.diagnostics.size() == 1);
+  CHECK(missing.diagnostics[0].text() ==
+        "/nonexistent/dunebugger.conf: error: cannot read config file: No such file or directory");
+
+  auto dir = load_config("/", {});
+  CHECK_FALSE(dir.ok());
+  CHECK(dir.diagnostics[0].text().find("/: error: cannot read config file:") == 0);
+}
+
+TEST_CASE("a connection string in a file others can read is a warning") {
+  auto path = std::filesystem::temp_directory_path() / "dbr-test-cs.conf";
+  {
+    std::ofstream out(path);
+    out << "[Websocket]\nconnectionString = Endpoint=https://a.example;AccessKey=K;Version=1.0\n";
+  }
+  ::chmod(path.c_str(), 0644);
+  auto open = load_config(path, {});
+  CHECK(open.ok());
+  bool warned = false;
+  for (const auto& d : remarks(open)) warned = warned || d.message.find("readable by other users") != std::string::npos;
+  CHECK(warned);
+  ::chmod(path.c_str(), 0600);
+  auto closed = load_config(path, {});
+  CHECK(remarks(closed).empty());
+  std::filesystem::remove(path);
+}

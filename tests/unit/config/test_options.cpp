@@ -1,0 +1,33 @@
+#include <doctest/doctest.h>
+
+#include "cli/options.hpp"
+
+using namespace dbr::cli;
+
+TEST_CASE("cli: defaults, --config and --check-config") {
+  auto none = parse_options({});
+  REQUIRE(none.options);
+  CHECK(none.options->command == Command::Run);
+  CHECK(none.options->config_path == "/etc/dunebugger/dunebugger.conf");
+
+  auto check = parse_options({"--config", "/tmp/a.conf", "--check-config"});
+  REQUIRE(check.options);
+  CHECK(check.options->command == Command::CheckConfig);
+  CHECK(check.options->config_path == "/tmp/a.conf");
+
+  auto eq = parse_options({"--config=/x.conf"});
+  REQUIRE(eq.options);
+  CHECK(eq.options->config_path == "/x.conf");
+}
+
+TEST_CASE("cli: unknown flags and a missing path are errors") {
+  CHECK_FALSE(parse_options({"--frobnicate"}).options);
+  CHECK(parse_options({"--frobnicate"}).error.find("--frobnicate") != std::string::npos);
+  CHECK_FALSE(parse_options({"--config"}).options);
+  CHECK_FALSE(parse_options({"extra"}).options);
+}
+
+TEST_CASE("cli: --help wins over --version, which wins over --check-config") {
+  CHECK(parse_options({"--check-config", "--version"}).options->command == Command::Version);
+  CHECK(parse_options({"--version", "--help"}).options->command == Command::Help);
+}
