@@ -1,0 +1,54 @@
+#include "cli/options.hpp"
+
+namespace dbr::cli {
+
+ParseResult parse_options(const std::vector<std::string>& args) {
+  Options options;
+  bool check = false, version = false, help = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--config" || a == "-c") {
+      if (i + 1 >= args.size()) return {std::nullopt, a + " needs a path"};
+      options.config_path = args[++i];
+    } else if (a.rfind("--config=", 0) == 0) {
+      options.config_path = a.substr(9);
+      if (options.config_path.empty()) return {std::nullopt, "--config= needs a path"};
+    } else if (a == "--check-config") {
+      check = true;
+    } else if (a == "--version") {
+      version = true;
+    } else if (a == "--help" || a == "-h") {
+      help = true;
+    } else {
+      return {std::nullopt, "unknown argument '" + a + "'"};
+    }
+  }
+  if (help)
+    options.command = Command::Help;
+  else if (version)
+    options.command = Command::Version;
+  else if (check)
+    options.command = Command::CheckConfig;
+  return {options, {}};
+}
+
+std::string usage() {
+  return "Usage: dunebugger-remote [--config PATH] [--check-config] [--version] [--help]\n"
+         "\n"
+         "Links a DuneBugger device to its Azure Web PubSub group and relays messages\n"
+         "between the group and the local NATS bus.\n"
+         "\n"
+         "  -c, --config PATH  config file (default " +
+         std::string(kDefaultConfigPath) +
+         ")\n"
+         "      --check-config print every problem in the config and exit:\n"
+         "                     0 when it is valid, 2 when it is not\n"
+         "      --version      print the version and exit\n"
+         "  -h, --help         print this help and exit\n"
+         "\n"
+         "Environment: DEVICE_ID, LOCATION_DESCRIPTION, WS_GROUP_NAME,\n"
+         "WEBPUBSUB_CONNECTION_STRING and AUTH0_CLIENT_ID, AUTH0_CLIENT_SECRET,\n"
+         "AUTH0_USERNAME, AUTH0_PASSWORD override or complete the file.\n";
+}
+
+}  // namespace dbr::cli
