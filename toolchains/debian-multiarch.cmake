@@ -1,0 +1,20 @@
+# Shared part of the toolchain files: Debian's cross compiler for
+# DBR_CROSS_TRIPLET, libraries and pkg-config files from the multiarch
+# folders (/usr/lib/<triplet>), headers from /usr/include.
+set(CMAKE_C_COMPILER ${DBR_CROSS_TRIPLET}-gcc)
+set(CMAKE_CXX_COMPILER ${DBR_CROSS_TRIPLET}-g++)
+set(CMAKE_LIBRARY_ARCHITECTURE ${DBR_CROSS_TRIPLET})
+
+# Look for programs on the build machine, for libraries and headers in the
+# target's multiarch folders only.
+set(CMAKE_FIND_ROOT_PATH /usr/${DBR_CROSS_TRIPLET})
+set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
+set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY BOTH)
+set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE BOTH)
+set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE BOTH)
+
+set(ENV{PKG_CONFIG_LIBDIR} "/usr/lib/${DBR_CROSS_TRIPLET}/pkgconfig:/usr/share/pkgconfig")
+set(ENV{PKG_CONFIG_PATH} "")
+
+# Tests built for the target run under qemu-user with the target's loader.
+set(CMAKE_CROSSCOMPILING_EMULATOR qemu-${CMAKE_SYSTEM_PROCESSOR}-static;-L;/usr/${DBR_CROSS_TRIPLET})
