@@ -1,0 +1,108 @@
+#include "status/render.hpp"
+
+#include <spdlog/fmt/fmt.h>
+
+#include <ctime>
+
+#include "log/redact.hpp"
+
+namespace dbr::status {
+
+std::string iso8601(WallTime t) {
+  std::time_t secs = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buffer;
+}
+
+namespace {
+
+std::string age(WallTime then, WallTime now) {
+  auto secs = std::chrono::duration_cast<std::chrono::seconds>(now - then).count();
+  if (secs < 0) secs = 0;
+  if (secs < 120) return fmt::format("{} s", secs);
+  if (secs < 7200) return fmt::format("{} min", secs / 60);
+  if (secs < 172800) return fmt::format("{} h {} min", secs / 3600, (secs % 3600) / 60);
+  return fmt::format("{} days", secs / 86400);
+}
+
+WallTime parse_iso8601(const std::string& text) {
+  std::tm tm{};
+  if (!strptime(text.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm)) return {};
+  return std::chrono::system_clock::from_time_t(timegm(&tm));
+}
+
+std::string str(const nlohmann::json& j, const char* key, const char* fallback = "?") {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string(fallback);
+}
+
+}  // namespace
+
+std::string status_line(const Snapshot& s) {
+  std::string line = fmt::format("{}", s.state);
+  if (!s.hub_host.empty()) line += fmt::format(" to {}", s.hub_host);
+  if (!s.group.empty()) line += fmt::format(" group {}", s.group);
+  if (s.internet_known && !s.internet_online) line += fmt::format("; internet offline ({})", s.internet_reason);
+  line += fmt::format("; reconnects {}", s.counters.reconnects);
+  if (!s.last_error.empty()) line += fmt::format("; last error: {}", s.last_error);
+  return log::redact(line);
+}
+
+nlohmann::json to_json(const Snapshot& s) {
+  nlohmann::json transitions = nlohmann::json::array();
+  for (const auto& t : s.transitions)
+    transitions.push_back({{"at", iso8601(t.at)}, {"from", t.from}, {"to", t.to}, {"reason", log::redact(t.reason)}});
+  nlohmann::json internet = {{"online", s.internet_known ? nlohmann::json(s.internet_online) : nlohmann::json()},
+                             {"reason", log::redact(s.internet_reason)},
+                             {"checked_at", s.internet_known ? nlohmann::json(iso8601(s.internet_checked_at))
+                                                             : nlohmann::json()}};
+  return {
+      {"version", s.version},
+      {"pid", s.pid},
+      {"updated_at", iso8601(s.updated_at)},
+      {"state", s.state},
+      {"since", iso8601(s.since)},
+      {"hub", s.hub_host},
+      {"group", s.group},
+      {"internet", internet},
+      {"nats_connected", s.nats_connected},
+      {"last_error", log::redact(s.last_error)},
+      {"counters",
+       {{"reconnects", s.counters.reconnects},
+        {"messages_in", s.counters.messages_in},
+        {"messages_out", s.counters.messages_out},
+        {"outbox_dropped", s.counters.outbox_dropped}}},
+      {"transitions", transitions},
+  };
+}
+
+std::string render_report(const nlohmann::json& j, WallTime now) {
+  std::string out;
+  out += fmt::format("dunebugger-remote {} (pid {})\n", str(j, "version"), j.value("pid", 0L));
+  out += fmt::format("  state:     {} for {}\n", str(j, "state"), age(parse_iso8601(str(j, "since", "")), now));
+  out += fmt::format("  hub:       {}  group: {}\n", str(j, "hub", "-"), str(j, "group", "-"));
+  const auto& internet = j.contains("internet") ? j["internet"] : nlohmann::json::object();
+  auto online = internet.find("online");
+  std::string verdict = online == internet.end() || online->is_null() ? "not checked yet"
+                        : online->get<bool>()                         ? "online"
+                                                                      : "offline (" + str(internet, "reason") + ")";
+  out += fmt::format("  internet:  {}\n", verdict);
+  out += fmt::format("  NATS:      {}\n", j.value("nats_connected", false) ? "connected" : "not connected");
+  if (!str(j, "last_error", "").empty()) out += fmt::format("  last error: {}\n", str(j, "last_error"));
+  const auto& c = j.contains("counters") ? j["counters"] : nlohmann::json::object();
+  out += fmt::format("  counters:  {} reconnects, {} messages in, {} out, {} dropped from the outbox\n",
+                     c.value("reconnects", 0), c.value("messages_in", 0), c.value("messages_out", 0),
+                     c.value("outbox_dropped", 0));
+  if (j.contains("transitions") && j["transitions"].is_array() && !j["transitions"].empty()) {
+    out += "  recent transitions:\n";
+    for (const auto& t : j["transitions"])
+      out += fmt::format("    {}  {} -> {}  {}\n", str(t, "at"), str(t, "from"), str(t, "to"), str(t, "reason", ""));
+  }
+  out += fmt::format("  (updated {} ago)\n", age(parse_iso8601(str(j, "updated_at", "")), now));
+  return out;
+}
+
+}  // namespace dbr::status

@@ -1,0 +1,48 @@
+#pragma once
+// What the agent tells about itself: a value the agent fills on the loop
+// thread after every state change, rendered three ways (a STATUS= line for
+// systemctl status, status.json for machines, a report for people).
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace dbr::status {
+
+using WallTime = std::chrono::system_clock::time_point;
+
+struct Transition {
+  WallTime at;
+  std::string from;
+  std::string to;
+  std::string reason;
+};
+
+struct Counters {
+  std::uint64_t reconnects = 0;
+  std::uint64_t messages_in = 0;
+  std::uint64_t messages_out = 0;
+  std::uint64_t outbox_dropped = 0;
+};
+
+struct Snapshot {
+  std::string version;
+  long pid = 0;
+  WallTime updated_at;
+  std::string state;  // the connection supervisor's state
+  WallTime since;     // when it entered that state
+  std::string hub_host;  // host[:port] only: never the URL's query
+  std::string group;
+  bool internet_online = false;
+  bool internet_known = false;  // false until the first probe result
+  std::string internet_reason;  // why offline (or "ok")
+  WallTime internet_checked_at;
+  bool nats_connected = false;
+  std::string last_error;
+  Counters counters;
+  std::vector<Transition> transitions;  // newest last, at most kMaxTransitions
+};
+
+inline constexpr std::size_t kMaxTransitions = 20;
+
+}  // namespace dbr::status

@@ -1,0 +1,68 @@
+#include <doctest/doctest.h>
+
+#include "status/render.hpp"
+
+using namespace dbr::status;
+using namespace std::chrono_literals;
+
+namespace {
+Snapshot sample() {
+  Snapshot s;
+  s.version = "1.2.3";
+  s.pid = 4242;
+  s.updated_at = WallTime{} + 1'700'000'100s;
+  s.state = "BackingOff";
+  s.since = WallTime{} + 1'700'000'000s;
+  s.hub_host = "abc.webpubsub.azure.com";
+  s.group = "crib";
+  s.internet_known = true;
+  s.internet_online = false;
+  s.internet_reason = "dns: timeout";
+  s.internet_checked_at = WallTime{} + 1'700'000'090s;
+  s.last_error = "HTTP 401 from wss://abc.webpubsub.azure.com/client/hubs/d?access_token=SECRETJWT";
+  s.counters = {7, 100, 50, 3};
+  s.transitions.push_back({WallTime{} + 1'700'000'000s, "Connected", "BackingOff", "closed 1006"});
+  return s;
+}
+}  // namespace
+
+TEST_CASE("STATUS= line: state, hub, group, internet, reconnects, last error, no token") {
+  std::string line = status_line(sample());
+  CHECK(line.find("BackingOff to abc.webpubsub.azure.com group crib") == 0);
+  CHECK(line.find("internet offline (dns: timeout)") != std::string::npos);
+  CHECK(line.find("reconnects 7") != std::string::npos);
+  CHECK(line.find("last error: HTTP 401") != std::string::npos);
+  CHECK(line.find("SECRETJWT") == std::string::npos);
+}
+
+TEST_CASE("status.json carries state, since, internet verdict, transitions and counters") {
+  auto j = to_json(sample());
+  CHECK(j["state"] == "BackingOff");
+  CHECK(j["since"] == "2023-11-14T22:13:20Z");
+  CHECK(j["internet"]["online"] == false);
+  CHECK(j["internet"]["reason"] == "dns: timeout");
+  CHECK(j["counters"]["reconnects"] == 7);
+  CHECK(j["counters"]["messages_in"] == 100);
+  CHECK(j["counters"]["messages_out"] == 50);
+  CHECK(j["counters"]["outbox_dropped"] == 3);
+  REQUIRE(j["transitions"].size() == 1);
+  CHECK(j["transitions"][0]["to"] == "BackingOff");
+  CHECK(j.dump().find("SECRETJWT") == std::string::npos);
+
+  Snapshot fresh;
+  fresh.state = "WaitingForInternet";
+  CHECK(to_json(fresh)["internet"]["online"].is_null());
+}
+
+TEST_CASE("the report reads the JSON back for a person") {
+  auto j = to_json(sample());
+  std::string report = render_report(j, WallTime{} + 1'700'000'110s);
+  CHECK(report.find("dunebugger-remote 1.2.3 (pid 4242)") == 0);
+  CHECK(report.find("state:     BackingOff for 110 s") != std::string::npos);
+  CHECK(report.find("internet:  offline (dns: timeout)") != std::string::npos);
+  CHECK(report.find("7 reconnects, 100 messages in, 50 out, 3 dropped") != std::string::npos);
+  CHECK(report.find("Connected -> BackingOff  closed 1006") != std::string::npos);
+  CHECK(report.find("(updated 10 s ago)") != std::string::npos);
+  // Unknown or missing fields do not break it.
+  CHECK_NOTHROW(render_report(nlohmann::json::object(), WallTime{}));
+}

@@ -1,0 +1,55 @@
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "status/status_file.hpp"
+
+using namespace dbr::status;
+
+namespace {
+std::string read(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+}  // namespace
+
+TEST_CASE("write_atomically replaces the file whole and leaves no temp file") {
+  auto dir = std::filesystem::temp_directory_path() / ("dbr-status-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto path = (dir / "status.json").string();
+  std::string error;
+  REQUIRE(write_atomically(path, "{\"a\":1}", error));
+  CHECK(read(path) == "{\"a\":1}");
+  REQUIRE(write_atomically(path, "{\"b\":2}", error));
+  CHECK(read(path) == "{\"b\":2}");
+  CHECK_FALSE(std::filesystem::exists(path + ".tmp"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("write_atomically says why it failed") {
+  std::string error;
+  CHECK_FALSE(write_atomically("/nonexistent-dir/status.json", "{}", error));
+  CHECK(error.find("/nonexistent-dir/status.json.tmp") != std::string::npos);
+  CHECK(error.find("No such file or directory") != std::string::npos);
+}
+
+TEST_CASE("print_status exit codes: 3 without a file or with a dead pid, 0 for a live one, 1 for garbage") {
+  auto dir = std::filesystem::temp_directory_path() / ("dbr-status-print-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto path = (dir / "status.json").string();
+  CHECK(print_status(path) == 3);
+  std::string error;
+  REQUIRE(write_atomically(path, "{\"pid\": " + std::to_string(::getpid()) + ", \"state\": \"Connected\"}", error));
+  CHECK(print_status(path) == 0);
+  // pid_max on Linux is at most 2^22, so this pid cannot exist.
+  REQUIRE(write_atomically(path, "{\"pid\": 9999999, \"state\": \"Connected\"}", error));
+  CHECK(print_status(path) == 3);
+  REQUIRE(write_atomically(path, "not json", error));
+  CHECK(print_status(path) == 1);
+  std::filesystem::remove_all(dir);
+}
