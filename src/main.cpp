@@ -8,6 +8,7 @@
 #include "cli/options.hpp"
 #include "config/load.hpp"
 #include "log/log.hpp"
+#include "status/status_file.hpp"
 #include "loop/event_loop.hpp"
 #include "version.hpp"
 
@@ -67,6 +68,7 @@ int main(int argc, char** argv) {
       case dbr::cli::Command::Help: std::printf("%s", dbr::cli::usage().c_str()); return 0;
       case dbr::cli::Command::Version: std::printf("dunebugger-remote %s\n", dbr::kVersion); return 0;
       case dbr::cli::Command::CheckConfig: return check_config(options.config_path);
+      case dbr::cli::Command::Status: return dbr::status::print_status(options.status_path);
       case dbr::cli::Command::Run: return run(options.config_path);
     }
   } catch (const std::exception& e) {

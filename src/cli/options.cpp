@@ -2,7 +2,24 @@
 
 namespace dbr::cli {
 
+namespace {
+
+ParseResult parse_status(const std::vector<std::string>& args) {
+  Options options;
+  options.command = Command::Status;
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    if (args[i] == "--file" && i + 1 < args.size())
+      options.status_path = args[++i];
+    else
+      return {std::nullopt, "status: unknown argument '" + args[i] + "'"};
+  }
+  return {options, {}};
+}
+
+}  // namespace
+
 ParseResult parse_options(const std::vector<std::string>& args) {
+  if (!args.empty() && args[0] == "status") return parse_status(args);
   Options options;
   bool check = false, version = false, help = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -34,6 +51,7 @@ ParseResult parse_options(const std::vector<std::string>& args) {
 
 std::string usage() {
   return "Usage: dunebugger-remote [--config PATH] [--check-config] [--version] [--help]\n"
+         "       dunebugger-remote status [--file PATH]\n"
          "\n"
          "Links a DuneBugger device to its Azure Web PubSub group and relays messages\n"
          "between the group and the local NATS bus.\n"
@@ -45,6 +63,8 @@ std::string usage() {
          "                     0 when it is valid, 2 when it is not\n"
          "      --version      print the version and exit\n"
          "  -h, --help         print this help and exit\n"
+         "  status             print the running agent's state (from\n"
+         "                     /run/dunebugger-remote/status.json, or --file)\n"
          "\n"
          "Environment: DEVICE_ID, LOCATION_DESCRIPTION, WS_GROUP_NAME,\n"
          "WEBPUBSUB_CONNECTION_STRING and AUTH0_CLIENT_ID, AUTH0_CLIENT_SECRET,\n"

@@ -1,5 +1,6 @@
 #pragma once
 // Command line: dunebugger-remote [--config PATH] [--check-config] [--version] [--help]
+//               dunebugger-remote status [--file PATH]
 #include <optional>
 #include <string>
 #include <vector>
@@ -8,11 +9,12 @@ namespace dbr::cli {
 
 inline constexpr const char* kDefaultConfigPath = "/etc/dunebugger/dunebugger.conf";
 
-enum class Command { Run, CheckConfig, Version, Help };
+enum class Command { Run, CheckConfig, Version, Help, Status };
 
 struct Options {
   Command command = Command::Run;
   std::string config_path = kDefaultConfigPath;
+  std::string status_path = "/run/dunebugger-remote/status.json";
 };
 
 struct ParseResult {

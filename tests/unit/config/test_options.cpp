@@ -31,3 +31,14 @@ TEST_CASE("cli: --help wins over --version, which wins over --check-config") {
   CHECK(parse_options({"--check-config", "--version"}).options->command == Command::Version);
   CHECK(parse_options({"--version", "--help"}).options->command == Command::Help);
 }
+
+TEST_CASE("cli: the status command") {
+  auto s = parse_options({"status"});
+  REQUIRE(s.options);
+  CHECK(s.options->command == Command::Status);
+  CHECK(s.options->status_path == "/run/dunebugger-remote/status.json");
+  auto f = parse_options({"status", "--file", "/tmp/s.json"});
+  REQUIRE(f.options);
+  CHECK(f.options->status_path == "/tmp/s.json");
+  CHECK_FALSE(parse_options({"status", "--bogus"}).options);
+}
