@@ -1,0 +1,215 @@
+#include "monitor/dns_probe.hpp"
+
+#include <ares.h>
+#include <arpa/inet.h>
+#include <arpa/nameser.h>
+#include <netinet/in.h>
+
+#include <algorithm>
+#include <array>
+#include <mutex>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace dbr::monitor {
+
+namespace {
+
+constexpr int kMaxAnswers = 16;
+// c-ares waits `timeout` for the first try and doubles it for the second
+// (one server), so a third of the budget per try fits both in it.
+constexpr int kTries = 2;
+
+void init_library_once() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    int r = ares_library_init(ARES_LIB_INIT_ALL);
+    if (r != ARES_SUCCESS) throw std::runtime_error(std::string("ares_library_init: ") + ares_strerror(r));
+  });
+}
+
+std::chrono::milliseconds ms_since(TimePoint start) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+}
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& s : items) {
+    if (!out.empty()) out += ',';
+    out += s;
+  }
+  return out;
+}
+
+}  // namespace
+
+struct DnsProbe::Channel {
+  ares_channel raw = nullptr;
+  ~Channel() {
+    if (raw) ares_destroy(raw);
+  }
+};
+
+DnsProbe::DnsProbe(Options options) : options_(std::move(options)) { init_library_once(); }
+
+DnsProbe::~DnsProbe() { cancel(); }
+
+void DnsProbe::cancel() {
+  // ares_destroy runs the pending callbacks with ARES_EDESTRUCTION while this
+  // object is still whole; they only record the status.
+  channel_.reset();
+  pending_ = 0;
+  if (!done_) {
+    done_ = true;
+    outcome_ = DnsOutcome{};
+    outcome_.failure = ProbeFailure::Dns;
+    outcome_.error = fmt::format("dns: {}: cancelled", host_);
+    outcome_.elapsed = ms_since(started_);
+  }
+}
+
+void DnsProbe::start(const std::string& host, TimePoint now) {
+  cancel();
+  host_ = host;
+  started_ = now;
+  deadline_ = now + options_.timeout;
+  a_answers_.clear();
+  aaaa_answers_.clear();
+  a_status_ = aaaa_status_ = ARES_SUCCESS;
+  outcome_ = DnsOutcome{};
+  done_ = false;
+
+  auto channel = std::make_unique<Channel>();
+  ares_options opts{};
+  opts.timeout = static_cast<int>(
+      std::max<long long>(100, std::chrono::duration_cast<std::chrono::milliseconds>(options_.timeout).count() / 3));
+  opts.tries = kTries;
+  int r = ares_init_options(&channel->raw, &opts, ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES);
+  if (r == ARES_SUCCESS && !options_.servers.empty())
+    r = ares_set_servers_ports_csv(channel->raw, join(options_.servers).c_str());
+  if (r != ARES_SUCCESS) {
+    done_ = true;
+    outcome_.failure = ProbeFailure::Dns;
+    outcome_.error = fmt::format("dns: cannot set up the resolver: {}", ares_strerror(r));
+    return;
+  }
+  channel_ = std::move(channel);
+  pending_ = 2;
+  ares_query(channel_->raw, host_.c_str(), ns_c_in, ns_t_a, &DnsProbe::on_a_answer, this);
+  ares_query(channel_->raw, host_.c_str(), ns_c_in, ns_t_aaaa, &DnsProbe::on_aaaa_answer, this);
+  finish_if_complete();
+}
+
+void DnsProbe::on_a_answer(void* arg, int status, int /*timeouts*/, unsigned char* answer, int length) {
+  static_cast<DnsProbe*>(arg)->record(false, status, answer, length);
+}
+
+void DnsProbe::on_aaaa_answer(void* arg, int status, int /*timeouts*/, unsigned char* answer, int length) {
+  static_cast<DnsProbe*>(arg)->record(true, status, answer, length);
+}
+
+// Runs inside c-ares: only records. Completion is decided by step()/start(),
+// so the channel is never destroyed under c-ares' own feet.
+void DnsProbe::record(bool aaaa, int status, const unsigned char* answer, int length) {
+  if (pending_ > 0) --pending_;
+  if (status == ARES_SUCCESS && !aaaa) {
+    std::array<ares_addrttl, kMaxAnswers> v4{};
+    int n = kMaxAnswers;
+    status = ares_parse_a_reply(answer, length, nullptr, v4.data(), &n);
+    for (int i = 0; status == ARES_SUCCESS && i < n; ++i) {
+      char text[INET_ADDRSTRLEN] = {};
+      if (inet_ntop(AF_INET, &v4[static_cast<std::size_t>(i)].ipaddr, text, sizeof text))
+        a_answers_.emplace_back(text);
+    }
+  } else if (status == ARES_SUCCESS) {
+    std::array<ares_addr6ttl, kMaxAnswers> v6{};
+    int n = kMaxAnswers;
+    status = ares_parse_aaaa_reply(answer, length, nullptr, v6.data(), &n);
+    for (int i = 0; status == ARES_SUCCESS && i < n; ++i) {
+      char text[INET6_ADDRSTRLEN] = {};
+      if (inet_ntop(AF_INET6, &v6[static_cast<std::size_t>(i)].ip6addr, text, sizeof text))
+        aaaa_answers_.emplace_back(text);
+    }
+  }
+  (aaaa ? aaaa_status_ : a_status_) = status;
+}
+
+void DnsProbe::finish_if_complete() {
+  if (done_ || pending_ > 0) return;
+  done_ = true;
+  outcome_.elapsed = ms_since(started_);
+  outcome_.addresses = a_answers_;
+  outcome_.addresses.insert(outcome_.addresses.end(), aaaa_answers_.begin(), aaaa_answers_.end());
+  if (!outcome_.addresses.empty()) {
+    outcome_.ok = true;
+  } else {
+    outcome_.failure = ProbeFailure::Dns;
+    // The most telling status: a server failure beats "no records of this type".
+    int status = a_status_;
+    if (status == ARES_SUCCESS || status == ARES_ENODATA) status = aaaa_status_;
+    if (status == ARES_SUCCESS || status == ARES_ENODATA)
+      outcome_.error = fmt::format("dns: {}: no A or AAAA records", host_);
+    else if (status == ARES_ETIMEOUT)
+      outcome_.error = fmt::format("dns: {}: no answer within {} ms", host_,
+                                   std::chrono::duration_cast<std::chrono::milliseconds>(options_.timeout).count());
+    else
+      outcome_.error = fmt::format("dns: {}: {}", host_, ares_strerror(status));
+  }
+  channel_.reset();
+}
+
+void DnsProbe::fail_timeout() {
+  // Our own deadline: c-ares' per-try timeouts may add up to a little more.
+  // Answers that did arrive still count (some resolvers drop AAAA queries).
+  channel_.reset();  // callbacks see ARES_EDESTRUCTION
+  pending_ = 0;
+  if (a_answers_.empty() && aaaa_answers_.empty()) a_status_ = aaaa_status_ = ARES_ETIMEOUT;
+  finish_if_complete();
+}
+
+void DnsProbe::step(std::span<pollfd> extra, Duration max_wait) {
+  for (auto& p : extra) p.revents = 0;
+  if (done_) return;
+  auto now = Clock::now();
+  if (now >= deadline_) {
+    fail_timeout();
+    return;
+  }
+  std::array<ares_socket_t, ARES_GETSOCK_MAXNUM> sockets{};
+  int mask = ares_getsock(channel_->raw, sockets.data(), ARES_GETSOCK_MAXNUM);
+  std::vector<pollfd> fds(extra.begin(), extra.end());
+  for (int i = 0; i < ARES_GETSOCK_MAXNUM; ++i) {
+    short events = 0;
+    if (ARES_GETSOCK_READABLE(mask, i)) events |= POLLIN;
+    if (ARES_GETSOCK_WRITABLE(mask, i)) events |= POLLOUT;
+    if (events) fds.push_back(pollfd{sockets[static_cast<std::size_t>(i)], events, 0});
+  }
+  auto wait = std::min(max_wait, deadline_ - now);
+  timeval max_tv{};
+  auto wait_us = std::chrono::duration_cast<std::chrono::microseconds>(wait).count();
+  max_tv.tv_sec = static_cast<time_t>(wait_us / 1000000);
+  max_tv.tv_usec = static_cast<suseconds_t>(wait_us % 1000000);
+  timeval tv{};
+  timeval* next = ares_timeout(channel_->raw, &max_tv, &tv);
+  // Round up so we never spin with a zero timeout just before a deadline.
+  int timeout_ms = static_cast<int>((static_cast<long long>(next->tv_sec) * 1000000 + next->tv_usec + 999) / 1000);
+  int n = poll(fds.data(), static_cast<nfds_t>(fds.size()), timeout_ms);
+  if (n < 0) n = 0;  // EINTR: treat as a timeout pass
+  for (std::size_t i = 0; i < extra.size(); ++i) extra[i].revents = fds[i].revents;
+  for (std::size_t i = extra.size(); i < fds.size(); ++i) {
+    auto r = fds[i].revents;
+    if (r == 0) continue;
+    // Errors are handed to c-ares as readable, so its read sees them (e.g.
+    // ECONNREFUSED from an ICMP port unreachable).
+    bool readable = (r & (POLLIN | POLLERR | POLLHUP)) != 0;
+    bool writable = (r & POLLOUT) != 0;
+    ares_process_fd(channel_->raw, readable ? fds[i].fd : ARES_SOCKET_BAD, writable ? fds[i].fd : ARES_SOCKET_BAD);
+    if (!channel_) break;
+  }
+  if (channel_ && pending_ > 0) ares_process_fd(channel_->raw, ARES_SOCKET_BAD, ARES_SOCKET_BAD);  // timeouts
+  finish_if_complete();
+  if (!done_ && Clock::now() >= deadline_) fail_timeout();
+}
+
+}  // namespace dbr::monitor

@@ -1,0 +1,213 @@
+#include "monitor/http_probe.hpp"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <array>
+#include <mutex>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace dbr::monitor {
+
+namespace {
+
+constexpr auto kHardStopMargin = std::chrono::seconds(1);
+
+long to_ms(Duration d) {
+  return static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
+}
+
+template <typename T>
+void set(CURL* easy, CURLoption option, T value) {
+  CURLcode r = curl_easy_setopt(easy, option, value);
+  if (r != CURLE_OK) throw std::runtime_error(std::string("curl_easy_setopt: ") + curl_easy_strerror(r));
+}
+
+void init_curl_once() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    CURLcode r = curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (r != CURLE_OK) throw std::runtime_error(std::string("curl_global_init: ") + curl_easy_strerror(r));
+  });
+}
+
+}  // namespace
+
+struct HttpProbe::Curl {
+  CURLM* multi = nullptr;
+  CURL* easy = nullptr;
+  curl_slist* resolve = nullptr;
+  std::array<char, CURL_ERROR_SIZE> error{};
+  bool attached = false;
+  ~Curl() {
+    if (attached) curl_multi_remove_handle(multi, easy);
+    if (easy) curl_easy_cleanup(easy);
+    if (multi) curl_multi_cleanup(multi);
+    curl_slist_free_all(resolve);
+  }
+};
+
+HttpProbe::HttpProbe(Options options) : options_(std::move(options)) {
+  auto target = parse_probe_url(options_.url);
+  if (!target) throw std::invalid_argument("probe URL is not an http:// or https:// URL with a host");
+  target_ = *target;
+  init_curl_once();
+  curl_ = std::make_unique<Curl>();
+  curl_->multi = curl_multi_init();
+  curl_->easy = curl_easy_init();
+  if (!curl_->multi || !curl_->easy) throw std::runtime_error("curl: cannot create handles");
+  CURL* e = curl_->easy;
+  set(e, CURLOPT_URL, options_.url.c_str());
+  set(e, CURLOPT_PROTOCOLS_STR, "http,https");
+  set(e, CURLOPT_NOSIGNAL, 1L);  // we are not the main thread
+  set(e, CURLOPT_FOLLOWLOCATION, 0L);  // a redirect is an answer (a captive portal's)
+  set(e, CURLOPT_TIMEOUT_MS, to_ms(options_.timeout));
+  set(e, CURLOPT_CONNECTTIMEOUT_MS, to_ms(options_.timeout));
+  set(e, CURLOPT_USERAGENT, options_.user_agent.c_str());
+  set(e, CURLOPT_ERRORBUFFER, curl_->error.data());
+  set(e, CURLOPT_WRITEFUNCTION, &HttpProbe::on_body);
+  set(e, CURLOPT_WRITEDATA, static_cast<void*>(this));
+  set(e, CURLOPT_ACCEPT_ENCODING, "");  // a captive portal's page, compressed
+  set(e, CURLOPT_SSL_VERIFYPEER, 1L);
+  set(e, CURLOPT_SSL_VERIFYHOST, 2L);
+  if (!options_.ca_file.empty()) {
+    // CAINFO replaces the default bundle; the default CA directory stays set,
+    // so the system's CAs are still trusted alongside caFile.
+    set(e, CURLOPT_CAINFO, options_.ca_file.c_str());
+    const auto* info = curl_version_info(CURLVERSION_NOW);
+    set(e, CURLOPT_CAPATH, info && info->capath ? info->capath : "/etc/ssl/certs");
+  }
+}
+
+HttpProbe::~HttpProbe() = default;
+
+std::size_t HttpProbe::on_body(char*, std::size_t size, std::size_t count, void* self_ptr) {
+  auto* self = static_cast<HttpProbe*>(self_ptr);
+  std::size_t n = size * count;
+  self->body_bytes_ += n;
+  if (self->body_bytes_ > self->options_.max_body_bytes) {
+    self->body_cut_ = true;
+    return 0;  // CURLE_WRITE_ERROR: stop paying for a large page
+  }
+  return n;
+}
+
+void HttpProbe::cancel() {
+  if (curl_->attached) {
+    curl_multi_remove_handle(curl_->multi, curl_->easy);
+    curl_->attached = false;
+  }
+  if (!done_) {
+    HttpOutcome o;
+    o.failure = ProbeFailure::Other;
+    o.error = "http: cancelled";
+    finish(std::move(o));
+  }
+}
+
+void HttpProbe::start(const std::vector<std::string>& addresses, bool fresh_connection) {
+  cancel();
+  CURL* e = curl_->easy;
+  curl_slist* list = nullptr;
+  if (!addresses.empty()) {
+    // "-host:port" drops the previous pin; "host:port:a,b" pins this answer.
+    auto host_port = fmt::format("{}:{}", target_.host, target_.port);
+    std::string pinned;
+    for (const auto& a : addresses) {
+      if (!pinned.empty()) pinned += ',';
+      pinned += bracket_if_ipv6(a);
+    }
+    list = curl_slist_append(list, ("-" + host_port).c_str());
+    if (list) {
+      auto* grown = curl_slist_append(list, (host_port + ":" + pinned).c_str());
+      if (!grown) {
+        curl_slist_free_all(list);
+        list = nullptr;
+      } else {
+        list = grown;
+      }
+    }
+  }
+  set(e, CURLOPT_RESOLVE, list);
+  curl_slist_free_all(curl_->resolve);
+  curl_->resolve = list;
+  set(e, CURLOPT_FRESH_CONNECT, fresh_connection ? 1L : 0L);
+  curl_->error[0] = '\0';
+  body_bytes_ = 0;
+  body_cut_ = false;
+  started_ = Clock::now();
+  outcome_ = HttpOutcome{};
+  done_ = false;
+  CURLMcode r = curl_multi_add_handle(curl_->multi, e);
+  if (r != CURLM_OK) {
+    HttpOutcome o;
+    o.failure = ProbeFailure::Other;
+    o.error = fmt::format("http: {}", curl_multi_strerror(r));
+    finish(std::move(o));
+    return;
+  }
+  curl_->attached = true;
+}
+
+void HttpProbe::finish(HttpOutcome outcome) {
+  outcome.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started_);
+  outcome_ = std::move(outcome);
+  done_ = true;
+  if (curl_->attached) {
+    curl_multi_remove_handle(curl_->multi, curl_->easy);
+    curl_->attached = false;
+  }
+}
+
+void HttpProbe::collect() {
+  int left = 0;
+  while (CURLMsg* msg = curl_multi_info_read(curl_->multi, &left)) {
+    if (msg->msg != CURLMSG_DONE || msg->easy_handle != curl_->easy) continue;
+    HttpExchange ex;
+    ex.curl_code = msg->data.result;
+    if (ex.curl_code == CURLE_WRITE_ERROR && body_cut_) ex.curl_code = CURLE_OK;
+    curl_easy_getinfo(curl_->easy, CURLINFO_RESPONSE_CODE, &ex.status);
+    ex.curl_detail = curl_->error.data();
+    char* redirect = nullptr;
+    if (curl_easy_getinfo(curl_->easy, CURLINFO_REDIRECT_URL, &redirect) == CURLE_OK && redirect)
+      ex.redirect_url = redirect;
+    auto outcome = classify_http(ex);
+    char* ip = nullptr;
+    if (curl_easy_getinfo(curl_->easy, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip) outcome.primary_ip = ip;
+    finish(std::move(outcome));
+    return;
+  }
+}
+
+void HttpProbe::step(std::span<pollfd> extra, Duration max_wait) {
+  for (auto& p : extra) p.revents = 0;
+  if (done_) return;
+  int running = 0;
+  curl_multi_perform(curl_->multi, &running);
+  collect();
+  if (done_) return;
+  auto hard_stop = started_ + options_.timeout + kHardStopMargin;
+  auto now = Clock::now();
+  if (now >= hard_stop) {
+    HttpOutcome o;
+    o.failure = ProbeFailure::Timeout;
+    o.error = fmt::format("timeout: no result within {} ms", to_ms(options_.timeout));
+    finish(std::move(o));
+    return;
+  }
+  std::vector<curl_waitfd> waits;
+  waits.reserve(extra.size());
+  for (const auto& p : extra) waits.push_back(curl_waitfd{p.fd, p.events, 0});
+  // curl_multi_poll caps the wait at curl's own next timeout.
+  auto wait = std::clamp(std::min(max_wait, hard_stop - now), Duration::zero(), Duration(std::chrono::seconds(5)));
+  int timeout_ms = static_cast<int>(to_ms(wait + std::chrono::microseconds(999)));
+  int numfds = 0;
+  curl_multi_poll(curl_->multi, waits.data(), static_cast<unsigned>(waits.size()), timeout_ms, &numfds);
+  for (std::size_t i = 0; i < extra.size(); ++i) extra[i].revents = waits[i].revents;
+  curl_multi_perform(curl_->multi, &running);
+  collect();
+}
+
+}  // namespace dbr::monitor

@@ -1,0 +1,221 @@
+#include "monitor/monitor.hpp"
+
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <system_error>
+#include <thread>
+
+#include "log/log.hpp"
+#include "monitor/dns_probe.hpp"
+#include "monitor/http_probe.hpp"
+#include "monitor/netlink_watcher.hpp"
+#include "monitor/outcome.hpp"
+#include "monitor/schedule.hpp"
+
+namespace dbr::monitor {
+
+namespace {
+
+// Longest single poll() while idle; a deadline further away is re-read
+// after it (the schedule always has one, this only bounds each wait).
+constexpr Duration kMaxIdleWait = std::chrono::seconds(60);
+// Longest single wait inside a probe step.
+constexpr Duration kMaxProbeWait = std::chrono::milliseconds(500);
+
+int timeout_ms_until(TimePoint deadline, TimePoint now) {
+  auto wait = std::clamp(deadline - now, Duration::zero(), kMaxIdleWait);
+  // Round up: waking a hair early would spin on a zero timeout.
+  auto ms = std::chrono::ceil<std::chrono::milliseconds>(wait).count();
+  return static_cast<int>(ms);
+}
+
+}  // namespace
+
+struct Monitor::Impl {
+  Impl(MonitorOptions o, Post p)
+      : options(std::move(o)),
+        post(std::move(p)),
+        schedule({options.interval, options.link_debounce, options.link_max_delay}),
+        dns({options.dns_servers, options.timeout}),
+        http({options.probe_url, options.timeout, options.ca_file, options.user_agent, options.max_body_bytes}) {
+    wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (wake_fd < 0) throw std::system_error(errno, std::generic_category(), "monitor eventfd");
+    if (options.watch_links) {
+      try {
+        netlink = std::make_unique<NetlinkWatcher>();
+      } catch (const std::system_error& e) {
+        log::warn("internet monitor: cannot watch link changes ({}); checking every {} s only, continuing",
+                  e.what(), options.interval.count());
+      }
+    }
+  }
+  ~Impl() {
+    if (wake_fd >= 0) close(wake_fd);
+  }
+
+  void wake() {
+    std::uint64_t one = 1;
+    // EAGAIN only when the counter is about to overflow: already signalled.
+    (void)!write(wake_fd, &one, sizeof one);
+  }
+
+  // The fds every wait watches besides the probe's own: [0] wakeup, [1] netlink.
+  std::vector<pollfd> control_fds() const {
+    std::vector<pollfd> fds{{wake_fd, POLLIN, 0}};
+    if (netlink) fds.push_back({netlink->fd(), POLLIN, 0});
+    return fds;
+  }
+
+  // Handles what the control fds reported. False: stop was requested.
+  bool handle_control(const std::vector<pollfd>& fds) {
+    auto now = Clock::now();
+    if (fds[0].revents & POLLIN) {
+      std::uint64_t count = 0;
+      (void)!read(wake_fd, &count, sizeof count);
+    }
+    if (stop_requested.load()) return false;
+    if (check_requested.exchange(false)) schedule.request(now);
+    if (fds.size() > 1 && fds[1].revents) {
+      auto changes = netlink->drain();
+      if (changes.any()) {
+        log::debug("internet monitor: network change: {}", changes.detail);
+        schedule.link_changed(now);
+      }
+    }
+    return true;
+  }
+
+  void thread_main() {
+    schedule.start(Clock::now());
+    while (!stop_requested.load()) {
+      if (auto trigger = schedule.begin_if_due(Clock::now())) {
+        auto report = run_check(*trigger);
+        schedule.check_finished(Clock::now());
+        if (!report) break;  // stopped mid-check
+        publish(std::move(*report));
+        continue;
+      }
+      auto fds = control_fds();
+      auto deadline = schedule.next_deadline().value_or(Clock::now() + kMaxIdleWait);
+      int n = poll(fds.data(), static_cast<nfds_t>(fds.size()), timeout_ms_until(deadline, Clock::now()));
+      if (n < 0 && errno != EINTR) {
+        log::error("internet monitor: poll failed: {}; stopping the monitor", std::strerror(errno));
+        break;
+      }
+      if (n > 0 && !handle_control(fds)) break;
+    }
+  }
+
+  // One check; empty when stop() interrupted it.
+  std::optional<ConnectivityReport> run_check(CheckTrigger trigger) {
+    const auto& target = http.target();
+    DnsOutcome dns_outcome;
+    if (target.host_is_ip) {
+      dns_outcome.ok = true;  // nothing to resolve
+      dns_outcome.addresses = {target.host};
+    } else {
+      dns.start(target.host, Clock::now());
+      while (!dns.done()) {
+        auto fds = control_fds();
+        dns.step(fds, kMaxProbeWait);
+        if (!handle_control(fds)) {
+          dns.cancel();
+          return std::nullopt;
+        }
+      }
+      dns_outcome = dns.outcome();
+    }
+    std::optional<HttpOutcome> http_outcome;
+    if (dns_outcome.ok) {
+      // A kept-alive connection may be silently dead after a link change or
+      // a failure, and would then fail only by timeout; so is one to an
+      // address DNS no longer returns.
+      bool fresh = trigger == CheckTrigger::LinkChange || trigger == CheckTrigger::Request ||
+                   !previous_online.value_or(false) ||
+                   std::find(dns_outcome.addresses.begin(), dns_outcome.addresses.end(), last_address) ==
+                       dns_outcome.addresses.end();
+      http.start(target.host_is_ip ? std::vector<std::string>{} : dns_outcome.addresses, fresh);
+      while (!http.done()) {
+        auto fds = control_fds();
+        http.step(fds, kMaxProbeWait);
+        if (!handle_control(fds)) {
+          http.cancel();
+          return std::nullopt;
+        }
+      }
+      http_outcome = http.outcome();
+    }
+    return build_report(dns_outcome, http_outcome, trigger, Clock::now(), previous_online);
+  }
+
+  void publish(ConnectivityReport report) {
+    previous_online = report.online;
+    last_address = report.address;
+    if (!report.changed)
+      log::debug("internet monitor: {}", describe(report));
+    else if (report.online)
+      log::info("internet monitor: {}", describe(report));
+    else
+      log::warn("internet monitor: {}", describe(report));
+    post(std::move(report));
+  }
+
+  MonitorOptions options;
+  Post post;
+  CheckSchedule schedule;
+  DnsProbe dns;
+  HttpProbe http;
+  std::unique_ptr<NetlinkWatcher> netlink;
+  int wake_fd = -1;
+  std::atomic<bool> stop_requested{false};
+  std::atomic<bool> check_requested{false};
+  std::optional<bool> previous_online;
+  std::string last_address;
+  std::thread thread;
+  std::mutex lifecycle;  // start()/stop() from different threads
+  bool started = false;
+};
+
+Monitor::Monitor(MonitorOptions options, Post post)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(post))) {}
+
+Monitor::~Monitor() { stop(); }
+
+void Monitor::start() {
+  std::lock_guard lock(impl_->lifecycle);
+  if (impl_->started) throw std::logic_error("internet monitor: start() called twice");
+  impl_->started = true;
+  // The thread inherits the signal mask: block everything around its
+  // creation, so no signal is ever delivered to it (the loop reads SIGTERM
+  // and friends through its signalfd).
+  sigset_t all, previous;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &previous);
+  impl_->thread = std::thread([impl = impl_.get()] { impl->thread_main(); });
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+}
+
+void Monitor::request_check() {
+  impl_->check_requested.store(true);
+  impl_->wake();
+}
+
+void Monitor::stop() {
+  std::lock_guard lock(impl_->lifecycle);
+  impl_->stop_requested.store(true);
+  impl_->wake();
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+}  // namespace dbr::monitor

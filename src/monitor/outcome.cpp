@@ -1,0 +1,112 @@
+#include "monitor/outcome.hpp"
+
+#include <curl/curl.h>
+#include <fmt/format.h>
+
+namespace dbr::monitor {
+
+bool is_success_status(long status) { return status >= 200 && status <= 299; }
+
+ProbeFailure failure_from_curl(int curl_code) {
+  switch (static_cast<CURLcode>(curl_code)) {
+    case CURLE_OK:
+      return ProbeFailure::None;
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+      return ProbeFailure::Dns;
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+      return ProbeFailure::Tcp;
+    case CURLE_OPERATION_TIMEDOUT:
+      return ProbeFailure::Timeout;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_SHUTDOWN_FAILED:
+    case CURLE_SSL_ENGINE_INITFAILED:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_CLIENTCERT:
+    case CURLE_USE_SSL_FAILED:
+      return ProbeFailure::Tls;
+    default:
+      return ProbeFailure::Other;
+  }
+}
+
+std::string url_host_only(std::string_view url) {
+  auto scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) return {};
+  auto rest = url.substr(scheme_end + 3);
+  rest = rest.substr(0, rest.find_first_of("/?#"));
+  auto at = rest.rfind('@');  // drop any user:password@
+  if (at != std::string_view::npos) rest = rest.substr(at + 1);
+  if (!rest.empty() && rest.front() == '[') {
+    auto close = rest.find(']');
+    return close == std::string_view::npos ? std::string{} : std::string(rest.substr(0, close + 1));
+  }
+  return std::string(rest.substr(0, rest.find(':')));
+}
+
+HttpOutcome classify_http(const HttpExchange& ex) {
+  HttpOutcome out;
+  out.status = static_cast<int>(ex.status);
+  if (ex.curl_code != CURLE_OK) {
+    out.failure = failure_from_curl(ex.curl_code);
+    std::string_view detail = ex.curl_detail;
+    if (detail.empty()) detail = curl_easy_strerror(static_cast<CURLcode>(ex.curl_code));
+    out.error = fmt::format("{}: {}", failure_name(out.failure), detail);
+    return out;
+  }
+  if (is_success_status(ex.status)) {
+    out.ok = true;
+    return out;
+  }
+  out.failure = ProbeFailure::HttpStatus;
+  if (ex.status == 0) {
+    out.error = "http status: no status line";
+  } else if (ex.status >= 300 && ex.status <= 399) {
+    auto host = url_host_only(ex.redirect_url);
+    out.error = host.empty() ? fmt::format("http status {} (redirect)", ex.status)
+                             : fmt::format("http status {} (redirect to {})", ex.status, host);
+  } else {
+    out.error = fmt::format("http status {}", ex.status);
+  }
+  return out;
+}
+
+ConnectivityReport build_report(const DnsOutcome& dns, const std::optional<HttpOutcome>& http,
+                                CheckTrigger trigger, TimePoint at, std::optional<bool> previous_online) {
+  ConnectivityReport r;
+  r.dns_ok = dns.ok;
+  r.dns_ms = dns.elapsed;
+  r.trigger = trigger;
+  r.at = at;
+  if (!dns.addresses.empty()) r.address = dns.addresses.front();
+  if (!dns.ok) {
+    r.failure = dns.failure == ProbeFailure::None ? ProbeFailure::Dns : dns.failure;
+    r.error = dns.error;
+  } else if (!http) {
+    r.failure = ProbeFailure::Other;
+    r.error = "https probe did not run";
+  } else {
+    r.https_ok = http->ok;
+    r.https_ms = http->elapsed;
+    r.http_status = http->status;
+    if (!http->primary_ip.empty()) r.address = http->primary_ip;
+    r.failure = http->ok ? ProbeFailure::None : http->failure;
+    r.error = http->error;
+  }
+  r.online = r.dns_ok && r.https_ok;
+  r.changed = !previous_online.has_value() || *previous_online != r.online;
+  return r;
+}
+
+}  // namespace dbr::monitor

@@ -1,0 +1,38 @@
+#include "monitor/report.hpp"
+
+#include <fmt/format.h>
+
+namespace dbr::monitor {
+
+std::string_view failure_name(ProbeFailure f) {
+  switch (f) {
+    case ProbeFailure::None: return "none";
+    case ProbeFailure::Dns: return "dns";
+    case ProbeFailure::Tcp: return "tcp";
+    case ProbeFailure::Tls: return "tls";
+    case ProbeFailure::HttpStatus: return "http status";
+    case ProbeFailure::Timeout: return "timeout";
+    case ProbeFailure::Other: return "other";
+  }
+  return "unknown";
+}
+
+std::string_view trigger_name(CheckTrigger t) {
+  switch (t) {
+    case CheckTrigger::Initial: return "initial";
+    case CheckTrigger::Interval: return "interval";
+    case CheckTrigger::Request: return "request";
+    case CheckTrigger::LinkChange: return "link change";
+  }
+  return "unknown";
+}
+
+std::string describe(const ConnectivityReport& r) {
+  if (r.online)
+    return fmt::format("online via {} (dns {} ms, https {} ms, status {}, {} check)", r.address,
+                       r.dns_ms.count(), r.https_ms.count(), r.http_status, trigger_name(r.trigger));
+  return fmt::format("offline: {} (dns {} ms, https {} ms, {} check)", r.error, r.dns_ms.count(),
+                     r.https_ms.count(), trigger_name(r.trigger));
+}
+
+}  // namespace dbr::monitor

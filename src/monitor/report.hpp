@@ -1,0 +1,55 @@
+#pragma once
+// What the monitor thread tells the loop: one value per finished check.
+#include <chrono>
+#include <string>
+#include <string_view>
+
+#include "common/time.hpp"
+
+namespace dbr::monitor {
+
+// Which stage failed, so the loop and the logs can tell a dead resolver from
+// a dead server or a captive portal.
+enum class ProbeFailure {
+  None,        // online
+  Dns,         // no answer, NXDOMAIN, refused or timed out resolving the host
+  Tcp,         // connect refused/unreachable, connection reset
+  Tls,         // handshake or certificate verification failed
+  HttpStatus,  // the server answered, but not 2xx (a portal's 302, a 500)
+  Timeout,     // the HTTP(S) exchange did not finish within the timeout
+  Other,       // anything else (empty reply, internal curl error)
+};
+
+// Why a check ran.
+enum class CheckTrigger {
+  Initial,     // the first check after start()
+  Interval,    // connectionIntervalSecs elapsed since the previous check
+  Request,     // request_check() (e.g. after a WebSocket failure)
+  LinkChange,  // netlink reported a link, address or default-route change
+};
+
+std::string_view failure_name(ProbeFailure f);
+std::string_view trigger_name(CheckTrigger t);
+
+struct ConnectivityReport {
+  bool online = false;  // dns_ok && https_ok
+  bool dns_ok = false;
+  bool https_ok = false;
+  std::chrono::milliseconds dns_ms{0};    // time spent resolving
+  std::chrono::milliseconds https_ms{0};  // time spent on the GET
+  ProbeFailure failure = ProbeFailure::None;
+  int http_status = 0;  // 0 when no response arrived
+  std::string error;    // human text naming the failed stage; never secrets
+  std::string address;  // the IP the GET went to (or the first DNS answer)
+  CheckTrigger trigger = CheckTrigger::Initial;
+  // `online` differs from the previous report; true for the first report, so
+  // the loop always learns the starting state.
+  bool changed = false;
+  TimePoint at{};  // when the check finished (monotonic)
+};
+
+// One line for logs and status: "online via 192.0.2.1 (dns 3 ms, https 41 ms)"
+// or "offline: DNS: probe.test: connection refused".
+std::string describe(const ConnectivityReport& report);
+
+}  // namespace dbr::monitor
