@@ -127,8 +127,19 @@ class ProbeServer:
         s.listen(32)
         self.port = s.getsockname()[1]
         self.listener = s
-        t = threading.Thread(target=self._accept_loop, args=(s,), daemon=True)
-        t.start()
+        self._acceptor = threading.Thread(target=self._accept_loop, args=(s,), daemon=True)
+        self._acceptor.start()
+
+    def _unlisten(self):
+        # shutdown() stops the kernel listening at once (later connects are
+        # refused), even while the accept thread still holds the socket.
+        try:
+            self.listener.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self._acceptor.join(5)
+        self.listener.close()
+        self.listener = None
 
     def url(self, host=PROBE_HOST):
         return "%s://%s:%d/" % ("https" if self.ctx else "http", host, self.port)
@@ -137,8 +148,7 @@ class ProbeServer:
         with self.lock:
             old, self.mode = self.mode, mode
         if mode == "closed" and self.listener:
-            self.listener.close()
-            self.listener = None
+            self._unlisten()
             self._drop_hung()
         elif mode != "closed" and self.listener is None:
             self._listen()
@@ -165,7 +175,7 @@ class ProbeServer:
             try:
                 conn, _ = listener.accept()
             except OSError:
-                return
+                return  # shut down
             with self.lock:
                 if self.mode == "hang":
                     self.hung.append(conn)
@@ -215,7 +225,7 @@ class ProbeServer:
     def close(self):
         self._stop = True
         if self.listener:
-            self.listener.close()
+            self._unlisten()
         self._drop_hung()
 
 

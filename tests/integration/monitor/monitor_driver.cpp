@@ -4,7 +4,8 @@
 //   request      Monitor::request_check()
 //   stats        print loop-timer lateness and CPU time used so far
 //   reset        reset the lateness figures
-//   stop         Monitor::stop() from the loop thread, print how long it took, exit
+//   stop         Monitor::stop() from the loop thread, print how long it took
+//                and the open fds/threads before the Monitor and after it, exit
 // EOF on stdin acts as "stop".
 //
 // Options: --url U --dns ip[:port] (repeatable) --timeout S --interval S
@@ -15,6 +16,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <memory>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -43,6 +46,13 @@ double cpu_ms() {
 
 void emit(const json& j) {
   std::cout << j.dump() << std::endl;  // flushed: the test reads line by line
+}
+
+// Open descriptors and threads of this process, to show the monitor leaves none.
+std::size_t count_entries(const char* dir) {
+  std::size_t n = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(dir)) ++n;
+  return n;
 }
 
 [[noreturn]] void usage(const char* why) {
@@ -97,7 +107,8 @@ int main(int argc, char** argv) {
           {"since_start", to_seconds(received - started)},
           {"cpu_ms", cpu_ms()}});
   });
-  monitor::Monitor mon(options, [&inbox](monitor::ConnectivityReport r) { inbox.post(std::move(r)); });
+  std::unique_ptr<monitor::Monitor> mon;  // created last, so the fd count before it is complete
+  std::size_t fds_before = 0, threads_before = 0;
 
   // A loop timer every tick_ms: its lateness shows whether anything blocks
   // the loop thread while probes run.
@@ -120,10 +131,16 @@ int main(int argc, char** argv) {
     if (stopped) return;
     stopped = true;
     auto t0 = Clock::now();
-    mon.stop();
+    mon->stop();
+    auto stop_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    mon.reset();
     emit({{"event", "stopped"},
-          {"stop_ms", std::chrono::duration<double, std::milli>(Clock::now() - t0).count()},
-          {"reports", reports}});
+          {"stop_ms", stop_ms},
+          {"reports", reports},
+          {"fds_before", fds_before},
+          {"fds_after", count_entries("/proc/self/fd")},
+          {"threads_before", threads_before},
+          {"threads_after", count_entries("/proc/self/task")}});
     ticker.cancel();
     ev.request_shutdown("stop command");
   };
@@ -142,7 +159,7 @@ int main(int argc, char** argv) {
       auto line = pending.substr(0, eol);
       pending.erase(0, eol + 1);
       if (line == "request") {
-        mon.request_check();
+        mon->request_check();
         emit({{"event", "requested"}, {"at", monotonic_seconds(Clock::now())}});
       } else if (line == "stats") {
         emit({{"event", "stats"}, {"ticks", ticks}, {"max_late_ms", max_late_ms}, {"cpu_ms", cpu_ms()},
@@ -156,7 +173,11 @@ int main(int argc, char** argv) {
     }
   });
 
-  mon.start();
+  fds_before = count_entries("/proc/self/fd");
+  threads_before = count_entries("/proc/self/task");
+  mon = std::make_unique<monitor::Monitor>(options,
+                                           [&inbox](monitor::ConnectivityReport r) { inbox.post(std::move(r)); });
+  mon->start();
   emit({{"event", "started"}, {"at", monotonic_seconds(started)}});
   return ev.run();
 }

@@ -47,6 +47,9 @@ class Peers(unittest.TestCase):
         """Stops the driver; under ASan/LSan a leak makes the exit code non-zero."""
         stopped, code = d.stop()
         self.assertEqual(code, 0, d.log()[-3000:])
+        # No socket or thread outlives the Monitor.
+        self.assertEqual(stopped["fds_after"], stopped["fds_before"], stopped)
+        self.assertEqual(stopped["threads_after"], stopped["threads_before"], stopped)
         return stopped
 
 
@@ -253,6 +256,7 @@ class LinkChange(unittest.TestCase):
         self.assertLess(latency, 2.0)
         stopped, code = d.stop()
         self.assertEqual(code, 0, d.log()[-3000:])
+        self.assertEqual(stopped["fds_after"], stopped["fds_before"], stopped)
 
 
 if __name__ == "__main__":
