@@ -1,0 +1,113 @@
+#pragma once
+// The DuneBugger application layer as one sans-IO core: routes group and
+// bus messages, runs the heartbeat, tracks component liveness and asks for
+// system_info. It takes messages and `now`, and returns what to send and
+// its next deadline; it reads no clock and touches no socket.
+//
+// broadcastInitialState = False ("nothing is ever sent to the group",
+// dunebugger-protocol.md §3) is honoured in exactly one place,
+// send_to_group(): every group-bound message passes through it.
+//
+// Output queue bound: kMaxQueuedOutputs; at the bound the OLDEST output is
+// dropped and counted (outputs_dropped()). The adapter drains the queue
+// after every input, so the bound is only reached if it does not.
+#include <nlohmann/json.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "app/components.hpp"
+#include "app/heartbeat.hpp"
+#include "app/router.hpp"
+#include "common/time.hpp"
+
+namespace dbr::config {
+struct Config;
+}
+
+namespace dbr::app {
+
+struct AppConfig {
+  std::string subject_root = "dunebugger";
+  std::string client_id = "remote";
+  bool broadcast_enabled = true;  // broadcastInitialState
+  HeartbeatConfig heartbeat{std::chrono::seconds(60), std::chrono::seconds(300)};
+  Duration component_ttl = std::chrono::seconds(45);
+  std::string version;  // dunebugger-remote's own, for system_info
+};
+AppConfig app_config_from(const config::Config& config);
+
+// What composes the system_info body. The agent's implementation reads the
+// host facts and the worker's cache (AppService); tests pass a fake.
+class SystemInfoSource {
+ public:
+  virtual ~SystemInfoSource() = default;
+  // `components` is the dunebugger_components list at this moment. Must not
+  // throw (return the fallback instead).
+  virtual nlohmann::json system_info(const nlohmann::json& components) = 0;
+};
+
+// ---- outputs ----
+struct SendToGroup {
+  nlohmann::json data;  // an envelope for sendToGroup (dataType json, noEcho)
+};
+struct PublishToBus {
+  std::string subject;
+  nlohmann::json payload;
+};
+struct BusMessageDropped {  // for the adapter's WARNING line
+  std::string subject;
+  DropReason reason;
+  std::string detail;
+};
+using AppOutput = std::variant<SendToGroup, PublishToBus, BusMessageDropped>;
+
+class AppCore {
+ public:
+  static constexpr std::size_t kMaxQueuedOutputs = 1024;
+
+  AppCore(AppConfig config, SystemInfoSource& system_info);
+
+  // Joined the group (new connection or recovered): "Is anyone there?" and
+  // system_info (§1.4: on every connect and join, and §4.6: system_info on
+  // every CONNECTED event).
+  void joined(TimePoint now);
+  // A group message's `data`.
+  void group_message(const nlohmann::json& data, TimePoint now);
+  // A NATS message on our subscription.
+  void bus_message(std::string_view subject, std::string_view payload, TimePoint now);
+  // Call at next_deadline(); early or spurious calls are no-ops.
+  void on_timeout(TimePoint now);
+
+  std::optional<TimePoint> next_deadline() const;
+  std::optional<AppOutput> poll();
+
+  const Router& router() const { return router_; }
+  const Components& components() const { return components_; }
+  const Heartbeat& heartbeat() const { return heartbeat_; }
+  // Group sends suppressed by broadcastInitialState = False.
+  std::uint64_t suppressed_group_sends() const { return suppressed_; }
+  std::uint64_t outputs_dropped() const { return outputs_dropped_; }
+
+ private:
+  void send_to_group(nlohmann::json data);
+  void send_system_info(TimePoint now);
+  void drain_heartbeat();
+  void emit(AppOutput output);
+
+  AppConfig config_;
+  SystemInfoSource& system_info_;
+  Router router_;
+  Heartbeat heartbeat_;
+  Components components_;
+  std::deque<AppOutput> out_;
+  std::uint64_t suppressed_ = 0;
+  std::uint64_t outputs_dropped_ = 0;
+};
+
+}  // namespace dbr::app

@@ -1,0 +1,85 @@
+#include "app/app_service.hpp"
+
+#include "app/host_readers.hpp"
+#include "config/config.hpp"
+#include "log/log.hpp"
+#include "loop/event_loop.hpp"
+#include "version.hpp"
+
+namespace dbr::app {
+
+namespace {
+
+AppConfig with_version(AppConfig c) {
+  c.version = kVersion;
+  return c;
+}
+
+}  // namespace
+
+AppService::AppService(loop::EventLoop& loop, const config::Config& config, AppSinks sinks,
+                       SystemInfoWorkerOptions worker_options)
+    : loop_(loop),
+      sinks_(std::move(sinks)),
+      identity_{config.device_id, config.location_description},
+      root_(worker_options.root),
+      core_(with_version(app_config_from(config)), *this),
+      timer_(loop, [this] {
+        core_.on_timeout(loop_.now());
+        after_input();
+      }),
+      worker_(loop, std::move(worker_options), [this](SlowFacts&& facts) { slow_ = std::move(facts); }) {}
+
+AppService::~AppService() = default;
+
+void AppService::start() { worker_.start(); }
+
+void AppService::on_joined() {
+  core_.joined(loop_.now());
+  after_input();
+}
+
+void AppService::on_group_message(const nlohmann::json& data) {
+  core_.group_message(data, loop_.now());
+  after_input();
+}
+
+void AppService::on_bus_message(std::string_view subject, std::string_view payload) {
+  core_.bus_message(subject, payload, loop_.now());
+  after_input();
+}
+
+nlohmann::json AppService::system_info(const nlohmann::json& components) {
+  auto wall_now = WallClock::now();
+  // The front end asks on page changes: refresh the slow facts for the next
+  // request while this one is answered from the cache at once.
+  worker_.request_refresh();
+  std::string error;
+  auto info = system_info_or_fallback(
+      identity_, wall_now,
+      [&] {
+        HostFacts host = read_host_facts(root_);
+        return compose_system_info(identity_, wall_now, host, slow_ ? &*slow_ : nullptr, components);
+      },
+      &error);
+  if (!error.empty()) log::error("system_info: collecting failed ({}); sending the fallback", error);
+  return info;
+}
+
+void AppService::after_input() {
+  while (auto output = core_.poll()) {
+    if (auto* g = std::get_if<SendToGroup>(&*output)) {
+      if (sinks_.send_to_group) sinks_.send_to_group(std::move(g->data));
+    } else if (auto* p = std::get_if<PublishToBus>(&*output)) {
+      std::string payload = p->payload.dump();
+      if (!sinks_.publish_to_bus || !sinks_.publish_to_bus(p->subject, payload))
+        log::warn("NATS is not connected: front-end request for {} dropped", p->subject);
+    } else if (auto* d = std::get_if<BusMessageDropped>(&*output)) {
+      log::warn("NATS message on {} dropped: {}{}{}", d->subject, describe(d->reason), d->detail.empty() ? "" : ": ",
+                d->detail);
+    }
+  }
+  timer_.arm_at(core_.next_deadline());
+}
+
+}  // namespace dbr::app

@@ -1,0 +1,74 @@
+#pragma once
+// The loop adapter around AppCore: samples `now`, keeps the core's one
+// timer, owns the system-info worker and its cache, and executes the core's
+// outputs through the sinks the agent wires in (the Web PubSub client's
+// send_to_group and the NATS bridge's publish). Loop thread only.
+//
+// Wiring (the lead's agent does this; tests/integration/bus/bridge_driver.cpp
+// shows it end to end):
+//   AppService app(loop, config, {.send_to_group = [&](json d) { client.send_to_group(std::move(d)); },
+//                                 .publish_to_bus = [&](auto& s, auto& p) { return bridge.publish(s, p); }});
+//   client "joined"          -> app.on_joined()
+//   client group data        -> app.on_group_message(data)
+//   bridge message           -> app.on_bus_message(subject, payload)
+//   app.start() once the loop exists (starts the worker thread).
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "app/app_core.hpp"
+#include "app/facts.hpp"
+#include "app/system_info.hpp"
+#include "app/system_info_worker.hpp"
+#include "loop/timer.hpp"
+
+namespace dbr::config {
+struct Config;
+}
+namespace dbr::loop {
+class EventLoop;
+}
+
+namespace dbr::app {
+
+struct AppSinks {
+  std::function<void(nlohmann::json data)> send_to_group;
+  // Returns false when the message could not be handed to NATS (not
+  // connected); AppService then logs the drop as a warning.
+  std::function<bool(const std::string& subject, const std::string& payload)> publish_to_bus;
+};
+
+class AppService final : private SystemInfoSource {
+ public:
+  AppService(loop::EventLoop& loop, const config::Config& config, AppSinks sinks,
+             SystemInfoWorkerOptions worker_options = {});
+  ~AppService() override;
+  AppService(const AppService&) = delete;
+  AppService& operator=(const AppService&) = delete;
+
+  void start();  // starts the system-info worker
+
+  void on_joined();
+  void on_group_message(const nlohmann::json& data);
+  void on_bus_message(std::string_view subject, std::string_view payload);
+
+  const AppCore& core() const { return core_; }
+
+ private:
+  nlohmann::json system_info(const nlohmann::json& components) override;
+  void after_input();
+
+  loop::EventLoop& loop_;
+  AppSinks sinks_;
+  SystemInfoIdentity identity_;
+  std::filesystem::path root_;
+  AppCore core_;
+  loop::Timer timer_;
+  std::optional<SlowFacts> slow_;
+  SystemInfoWorker worker_;
+};
+
+}  // namespace dbr::app

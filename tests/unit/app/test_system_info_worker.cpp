@@ -1,0 +1,114 @@
+// The system-info worker thread on a real event loop, over a fake root.
+#include <doctest/doctest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <memory>
+#include <vector>
+
+#include "app/system_info_worker.hpp"
+#include "loop/event_loop.hpp"
+#include "loop/timer.hpp"
+#include "unit/app/fake_tree.hpp"
+
+using namespace dbr;
+using namespace dbr::app;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct Listener {
+  int fd = -1;
+  std::uint16_t port = 0;
+  Listener() {
+    fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(::listen(fd, 4) == 0);
+    socklen_t len = sizeof a;
+    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+    port = ntohs(a.sin_port);
+  }
+  ~Listener() { ::close(fd); }
+};
+
+}  // namespace
+
+TEST_CASE("the worker reports at start and again on request, on the loop thread") {
+  test::FakeTree tree;
+  test::build_pi_tree(tree);
+  // The gateway is loopback, so the latency probe gets an answer.
+  tree.write("/proc/net/route",
+             "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\n"
+             "lo\t00000000\t0100007F\t0003\t0\t0\t0\t00000000\n");
+  Listener reachable;
+  loop::EventLoop ev;
+  std::vector<SlowFacts> reports;
+  std::vector<TimePoint> report_times;
+  auto loop_thread = std::this_thread::get_id();
+  bool on_loop_thread = true;
+  SystemInfoWorkerOptions options;
+  options.root = tree.root();
+  options.refresh_every = 1h;
+  options.min_refresh_gap = 200ms;
+  options.reachability_host = "127.0.0.1";
+  options.reachability_port = reachable.port;
+  options.probe_timeout = 500ms;
+  std::unique_ptr<SystemInfoWorker> worker;
+  worker = std::make_unique<SystemInfoWorker>(ev, options, [&](SlowFacts&& f) {
+    on_loop_thread = on_loop_thread && std::this_thread::get_id() == loop_thread;
+    reports.push_back(std::move(f));
+    report_times.push_back(Clock::now());
+    if (reports.size() == 1) worker->request_refresh();
+    if (reports.size() == 2) ev.request_shutdown("done");
+  });
+  loop::Timer guard(ev, [&] { ev.request_shutdown("guard"); });
+  guard.arm_in(10s);
+  TimePoint start = Clock::now();
+  worker->start();
+  CHECK(ev.run() == 0);
+  REQUIRE(reports.size() == 2);
+  CHECK(on_loop_thread);
+  const SlowFacts& f = reports[0];
+  CHECK(f.internet_reachable == true);
+  CHECK(f.gateway == "127.0.0.1");
+  CHECK(f.gateway_latency_ms.has_value());
+  // wlan0 exists in the fake tree, but not in this kernel: its SSID is null.
+  REQUIRE(f.wifi_ssid.count("wlan0") == 1);
+  CHECK_FALSE(f.wifi_ssid.at("wlan0"));
+  // The refresh honoured the minimum gap.
+  CHECK(report_times[1] - start >= 200ms);
+  worker.reset();
+}
+
+TEST_CASE("stopping the worker interrupts a probe in progress") {
+  test::FakeTree tree;
+  loop::EventLoop ev;
+  SystemInfoWorkerOptions options;
+  options.root = tree.root();
+  options.reachability_host = "192.0.2.1";  // never routed: hangs or fails
+  options.probe_timeout = 30s;
+  auto worker = std::make_unique<SystemInfoWorker>(ev, options, [](SlowFacts&&) {});
+  worker->start();
+  std::this_thread::sleep_for(100ms);
+  auto start = Clock::now();
+  worker.reset();
+  CHECK(Clock::now() - start < 2s);
+}
+
+TEST_CASE("collect_slow_facts with no route and a refused probe") {
+  test::FakeTree tree;
+  SystemInfoWorkerOptions options;
+  options.root = tree.root();
+  options.reachability_host = "127.0.0.1";
+  options.reachability_port = 1;  // nothing listens on tcpmux
+  options.probe_timeout = 500ms;
+  auto facts = collect_slow_facts(options);
+  CHECK(facts.internet_reachable == false);
+  CHECK_FALSE(facts.gateway);
+  CHECK_FALSE(facts.gateway_latency_ms);
+  CHECK(facts.wifi_ssid.empty());
+}
