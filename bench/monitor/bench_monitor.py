@@ -89,7 +89,7 @@ def main():
         before = settle(ns)
         d = Driver(args.driver, server.url(), dns=dns_arg, timeout=2, interval=1, ca_file=ca.cert_path,
                    prefix=ns.prefix(), tick_ms=1000, netlink=False)
-        first = d.next_report(10, online=True)
+        d.next_report(10, online=True)
         time.sleep(0.3)
         after_first = ns.outer_bytes()
         reports = [d.next_report(5, trigger="interval") for _ in range(args.probes)]

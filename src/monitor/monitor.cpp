@@ -97,6 +97,16 @@ struct Monitor::Impl {
   }
 
   void thread_main() {
+    try {
+      checks();
+    } catch (const std::exception& e) {
+      // Only a programmer error or an allocation failure lands here.
+      log::critical("internet monitor: stopped by an internal error: {}; no further checks", e.what());
+    }
+  }
+
+  void checks() {
+    check_requested.store(false);  // the initial check answers any earlier request
     schedule.start(Clock::now());
     while (!stop_requested.load()) {
       if (auto trigger = schedule.begin_if_due(Clock::now())) {
@@ -213,6 +223,8 @@ void Monitor::request_check() {
 
 void Monitor::stop() {
   std::lock_guard lock(impl_->lifecycle);
+  if (impl_->thread.get_id() == std::this_thread::get_id())
+    throw std::logic_error("internet monitor: stop() called from the monitor thread (from `post`)");
   impl_->stop_requested.store(true);
   impl_->wake();
   if (impl_->thread.joinable()) impl_->thread.join();
