@@ -63,8 +63,9 @@ class HubTestCase(unittest.IsolatedAsyncioTestCase):
         return c
 
     async def raw_connect(self, url, subprotocols=(RELIABLE_PROTOCOL,), **kwargs):
-        ws = await websockets.connect(url, subprotocols=list(subprotocols), ping_interval=None, open_timeout=5,
-                                      close_timeout=2, max_size=None, **kwargs)
+        opts = dict(ping_interval=None, open_timeout=5, close_timeout=2, max_size=None)
+        opts.update(kwargs)
+        ws = await websockets.connect(url, subprotocols=list(subprotocols), **opts)
         self.raw.append(ws)
         return ws
 

@@ -56,6 +56,17 @@ class Faults(HubTestCase):
         self.assertFalse(self.session_state(a.connection_id)["silenced"])
 
     @bounded(10)
+    async def test_silenced_connection_reads_nothing(self):
+        ws = await self.raw_connect(self.url("a"), close_timeout=0.5)
+        cid = json.loads(await ws.recv())["connectionId"]
+        await self.ctl("silence", cid)
+        await ws.send('{"type":"joinGroup","group":"g"}')
+        await ws.close()  # the hub never reads the close frame, so never answers it
+        self.assertEqual(ws.close_code, 1006)
+        st = self.session_state(cid)
+        self.assertEqual((st["attached"], st["groups"]), (True, []))
+
+    @bounded(10)
     async def test_refuse_with_status_and_retry_after_count(self):
         url = self.url("a")
         await self.ctl("refuse", 503, retry_after=5, count=2)

@@ -160,6 +160,23 @@ class Sequencing(HubTestCase):
         st = self.session_state(r.connection_id)
         self.assertEqual((st["unacked"], st["unackedBytes"], st["nextSequenceId"]), (0, 0, 6))
 
+    @bounded(15)
+    async def test_default_bound_is_1000_unacked_messages(self):
+        r = await self.client("recv", sequence_ack="manual", auto_recover=False)
+        s = await self.client("send")
+        await r.join_group("g")
+        for n in range(1000):
+            await s.send_to_group("g", n, ack=False)
+        await s.ping()
+        self.assertEqual(self.session_state(r.connection_id)["unacked"], 1000)
+        await r.send_sequence_ack(1)  # frees one slot
+        await r.ping()
+        await s.send_to_group("g", 1000, ack=False)
+        await s.ping()
+        self.assertEqual(self.session_state(r.connection_id)["unacked"], 1000)
+        await s.send_to_group("g", 1001, ack=False)
+        self.assertEqual(await r.wait_transport_closed(5), (1008, "The reliable message buffer is full."))
+
     @bounded(10)
     async def test_sequence_ack_on_the_json_protocol_is_invalid(self):
         j = await self.client("json", subprotocol=JSON_PROTOCOL)

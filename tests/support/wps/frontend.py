@@ -46,6 +46,7 @@ class FrontendSimulator:
         self.dropped = collections.deque(maxlen=keep)   # payloads for someone else
         self.sent = collections.deque(maxlen=keep)
         self.stopped = asyncio.Event()
+        self.ready = asyncio.Event()  # set once the first "connected" handling is done
         self._countdown = None
         self._arrived = asyncio.Event()
         opts = dict(client_options or {})
@@ -57,8 +58,10 @@ class FrontendSimulator:
     def connection_id(self):
         return self.client.connection_id
 
-    async def start(self):
+    async def start(self, timeout=10.0):
+        """Connects, then waits until the group is joined and "I am here" is sent."""
         await self.client.start()
+        await asyncio.wait_for(self.ready.wait(), timeout)
 
     async def stop(self):
         self._cancel_countdown()
@@ -75,6 +78,7 @@ class FrontendSimulator:
         await client.join_group(self.group)
         await self.request("controller.heartbeat", I_AM_HERE)
         self._restart_countdown(set_online=False)
+        self.ready.set()
 
     def _on_disconnected(self, client, message):
         self._show("hub disconnected (%s)" % (message or "connection lost"))
