@@ -182,8 +182,12 @@ class Timeouts(Peers):
         self.assertLess(took, 1 + 1.0, "the timeout was not honoured")
         # A 10 ms loop timer kept firing on time while the probe hung.
         stats = d.stats()
+        print("\nloop timer lateness while a probe hung: max %.1f ms over %d ticks"
+              % (stats["max_late_ms"], stats["ticks"]), file=sys.stderr)
         self.assertGreater(stats["ticks"], 50)
-        self.assertLess(stats["max_late_ms"], 50, stats)
+        # Blocking on the probe would make it ~1000 ms late; 250 ms leaves room
+        # for a loaded 2-core CI machine.
+        self.assertLess(stats["max_late_ms"], 250, stats)
         self.server.set_mode("200")
         d.request()
         self.assertTrue(d.next_report(5)["online"])
