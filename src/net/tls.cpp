@@ -1,0 +1,95 @@
+#include "net/tls.hpp"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
+
+#include <map>
+#include <mutex>
+#include <tuple>
+
+namespace dbr::net {
+
+namespace {
+
+using Key = std::tuple<std::string, std::string, std::string>;
+
+std::mutex cache_mutex;
+// One entry per distinct set of sources (in practice one or two); they live
+// until the process exits.
+std::map<Key, X509_STORE*>& cache() {
+  static std::map<Key, X509_STORE*> stores;
+  return stores;
+}
+
+X509_STORE* load_store(const TrustSources& s) {
+  X509_STORE* store = X509_STORE_new();
+  if (store == nullptr) return nullptr;
+  if (!s.system_file.empty()) (void)X509_STORE_load_file(store, s.system_file.c_str());
+  // A hashed directory is searched lazily, per certificate lookup.
+  if (!s.system_dir.empty()) (void)X509_STORE_load_path(store, s.system_dir.c_str());
+  ERR_clear_error();  // a missing system source only means fewer CAs
+  if (!s.ca_file.empty() && X509_STORE_load_file(store, s.ca_file.c_str()) != 1) {
+    ERR_clear_error();
+    X509_STORE_free(store);
+    return nullptr;
+  }
+  return store;
+}
+
+// The shared store for `s`, loading it on first use; nullptr if caFile is
+// unreadable (not cached, so a fixed file is picked up next time).
+X509_STORE* shared_store(const TrustSources& s) {
+  std::lock_guard lock(cache_mutex);
+  Key key{s.system_file, s.system_dir, s.ca_file};
+  auto it = cache().find(key);
+  if (it != cache().end()) return it->second;
+  X509_STORE* store = load_store(s);
+  if (store != nullptr) cache().emplace(std::move(key), store);
+  return store;
+}
+
+// Why a callback and not CURLOPT_CAINFO: CAINFO *replaces* curl's bundle
+// (system CAs would then need the hashed CAPATH directory, which not every
+// image has) and curl re-reads it for every connection. Here the SSL_CTX
+// gets the shared store with both; curl was told to load nothing itself.
+CURLcode use_shared_store(CURL*, void* ssl_ctx, void* userptr) {
+  const auto* sources = static_cast<const TrustSources*>(userptr);
+  X509_STORE* store = shared_store(*sources);
+  if (store == nullptr) return CURLE_SSL_CACERT_BADFILE;
+  SSL_CTX_set1_cert_store(static_cast<SSL_CTX*>(ssl_ctx), store);  // takes its own reference
+  return CURLE_OK;
+}
+
+}  // namespace
+
+TrustSources TrustSources::system_plus(std::string ca_file) {
+  // curl's built-in defaults, read once from a scratch handle
+  // (CURLINFO_CAINFO/CAPATH, libcurl >= 7.84).
+  static const std::pair<std::string, std::string> defaults = [] {
+    std::pair<std::string, std::string> d;
+    CURL* easy = curl_easy_init();
+    if (easy == nullptr) return d;
+    char* file = nullptr;
+    char* dir = nullptr;
+    if (curl_easy_getinfo(easy, CURLINFO_CAINFO, &file) == CURLE_OK && file != nullptr) d.first = file;
+    if (curl_easy_getinfo(easy, CURLINFO_CAPATH, &dir) == CURLE_OK && dir != nullptr) d.second = dir;
+    curl_easy_cleanup(easy);
+    return d;
+  }();
+  return TrustSources{defaults.first, defaults.second, std::move(ca_file)};
+}
+
+void set_tls_verification(CURL* easy, const TrustSources& sources) {
+  (void)curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
+  (void)curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
+  // curl loads no CA itself; the callback supplies the shared store.
+  (void)curl_easy_setopt(easy, CURLOPT_CAINFO, static_cast<char*>(nullptr));
+  (void)curl_easy_setopt(easy, CURLOPT_CAPATH, static_cast<char*>(nullptr));
+  (void)curl_easy_setopt(easy, CURLOPT_SSL_CTX_FUNCTION, &use_shared_store);
+  (void)curl_easy_setopt(easy, CURLOPT_SSL_CTX_DATA, const_cast<TrustSources*>(&sources));
+}
+
+bool preload_trust_store(const TrustSources& sources) { return shared_store(sources) != nullptr; }
+
+}  // namespace dbr::net

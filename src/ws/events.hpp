@@ -1,0 +1,56 @@
+#pragma once
+// What a WebSocket connection reports to its owner.
+//
+// Per open() exactly one terminal event: Closed or Failure. The owner (the
+// Web PubSub client) treats a Closed with code 1008 as "do not recover" and
+// any other Closed or Failure as recoverable.
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace dbr::ws {
+
+struct Opened {
+  std::string subprotocol;  // the one the server chose; empty if none
+};
+
+struct Message {
+  bool text = false;
+  std::string payload;
+};
+
+struct Closed {
+  // The peer's status code (1005 if its Close had none), or 1006 when the
+  // connection ended without a Close frame from the peer (abrupt EOF or
+  // reset after open, or our close timing out).
+  std::uint16_t code = 0;
+  std::string reason;
+  bool by_peer = false;  // the peer started the close (or the EOF)
+  bool clean = false;    // both Close frames were exchanged
+};
+
+enum class FailureKind {
+  InvalidUrl,     // not a ws:// or wss:// URL we can use
+  Dns,            // the host name did not resolve
+  Tcp,            // TCP connect refused or unreachable
+  Tls,            // TLS handshake or certificate verification failed
+  HttpStatus,     // the upgrade got a status other than 101 (http_status)
+  Handshake,      // a 101 that breaks RFC 6455 §4.1, or a malformed response
+  Protocol,       // the server broke RFC 6455 after open (close_code sent)
+  Timeout,        // connect, upgrade or flush took too long (detail says which)
+  SendQueueFull,  // the peer stopped reading: queued bytes hit the bound
+  Io,             // any other transport error
+};
+std::string_view failure_kind_name(FailureKind kind);
+
+struct Failure {
+  FailureKind kind = FailureKind::Io;
+  int http_status = 0;                               // HttpStatus only
+  std::optional<std::chrono::seconds> retry_after;  // HttpStatus with Retry-After
+  std::uint16_t close_code = 0;                      // Protocol: the code we sent
+  std::string detail;  // for logs; never holds the URL's path or query
+};
+
+}  // namespace dbr::ws
