@@ -1,0 +1,18 @@
+#pragma once
+// A line for the adapter to log. Cores never log above DEBUG themselves
+// (errors are logged once, at the edge); they return these instead.
+#include <string>
+#include <string_view>
+
+namespace dbr::pubsub {
+
+enum class LogLevel { Debug, Info, Warning, Error };
+
+struct LogLine {
+  LogLevel level = LogLevel::Debug;
+  std::string text;
+};
+
+std::string_view log_level_name(LogLevel level);
+
+}  // namespace dbr::pubsub

@@ -1,0 +1,74 @@
+#include <doctest/doctest.h>
+
+#include <vector>
+
+#include "pubsub/outage_log.hpp"
+
+using namespace dbr;
+using namespace dbr::pubsub;
+using namespace std::chrono_literals;
+
+TEST_CASE("outage log: first failure at WARNING, then every 10th attempt, one INFO on recovery") {
+  OutageLog log;
+  TimePoint t = TimePoint{} + 1000s;
+  log.attempt_started();  // the attempt that fails
+  auto first = log.failure(t, "connecting failed: DNS", false);
+  REQUIRE(first);
+  CHECK(first->level == LogLevel::Warning);
+  CHECK(first->text == "connecting failed: DNS");
+  std::vector<unsigned> logged_at;
+  for (unsigned attempt = 2; attempt <= 35; ++attempt) {
+    t += 2s;
+    log.attempt_started();
+    if (auto line = log.failure(t, "connecting failed: DNS", false)) {
+      logged_at.push_back(attempt);
+      CHECK(line->level == LogLevel::Warning);
+      CHECK(line->text.find(std::to_string(attempt) + " attempts") != std::string::npos);
+    }
+  }
+  CHECK(logged_at == std::vector<unsigned>{10, 20, 30});
+  t += 5s;
+  log.attempt_started();
+  auto recovered = log.connected(t, false);
+  REQUIRE(recovered);
+  CHECK(recovered->level == LogLevel::Info);
+  CHECK(recovered->text == "Web PubSub connected again after 1 min 13 s (36 attempts)");
+  CHECK_FALSE(log.in_outage());
+  // Connected outside an outage says nothing.
+  CHECK_FALSE(log.connected(t + 1s, false));
+}
+
+TEST_CASE("outage log: slow failures are logged at least every 5 minutes") {
+  OutageLog log;
+  TimePoint t = TimePoint{} + 1000s;
+  log.attempt_started();
+  REQUIRE(log.failure(t, "x", false));
+  int lines = 0;
+  for (int i = 0; i < 8; ++i) {  // one attempt per 60 s for 8 minutes
+    t += 60s;
+    log.attempt_started();
+    if (log.failure(t, "x", false)) ++lines;
+  }
+  CHECK(lines == 1);  // at 5 min (attempt 6); attempt 10 is not reached
+}
+
+TEST_CASE("outage log: credentials refused escalates to ERROR at once") {
+  OutageLog log;
+  TimePoint t = TimePoint{} + 1000s;
+  log.attempt_started();
+  auto first = log.failure(t, "HTTP 401; retrying at once", false);
+  REQUIRE(first);
+  CHECK(first->level == LogLevel::Warning);
+  log.attempt_started();
+  auto refused = log.failure(t + 1s, "credentials refused (HTTP 401)", true);
+  REQUIRE(refused);
+  CHECK(refused->level == LogLevel::Error);
+  log.attempt_started();
+  CHECK_FALSE(log.failure(t + 61s, "credentials refused (HTTP 401)", true));  // cadence again
+}
+
+TEST_CASE("format_duration") {
+  CHECK(format_duration(1500ms) == "1.5 s");
+  CHECK(format_duration(245s) == "4 min 05 s");
+  CHECK(format_duration(7260s) == "2 h 01 min");
+}
