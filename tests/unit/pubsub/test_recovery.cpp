@@ -1,0 +1,195 @@
+// Reliable-protocol recovery against the fake service: same ackIds after a
+// recovery, new connection after 1008 or the window, token refresh.
+#include <doctest/doctest.h>
+
+#include <set>
+
+#include "unit/pubsub/pair.hpp"
+
+using namespace dbr;
+using namespace dbr::pubsub;
+using namespace dbr::pubsub::test;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+std::vector<json> group_data(const Pair& p) {
+  std::vector<json> out;
+  for (const auto& m : p.events_of<GroupMessage>()) out.push_back(m.data);
+  return out;
+}
+
+std::map<json, std::vector<std::uint64_t>> ack_ids_by_data(const Pair& p) {
+  std::map<json, std::vector<std::uint64_t>> out;
+  for (const auto& f : p.frames_of_type("sendToGroup")) out[f.frame["data"]].push_back(f.frame["ackId"]);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("recovery: the unacknowledged are resent with the same ackIds; nothing lost or duplicated") {
+  Pair p(test_options());
+  p.start();
+  p.run_for(1s);
+  const std::string connection = p.core.connection_id();
+  p.service.lose_acks = 3;  // processed by the service, but the acks never arrive
+  std::vector<MessageId> ids;
+  for (int i = 1; i <= 3; ++i) ids.push_back(p.send(json{{"up", i}}));
+  for (int i = 1; i <= 3; ++i) p.publish(json{{"down", i}});
+  p.run_for(20ms);  // everything crossed, but no sequenceAck went out yet for 2 and 3
+  p.drop_abruptly();
+  CHECK(p.core.state() == State::Recovering);
+  CHECK(p.open_recovery_at.size() == 1);  // at once
+  p.publish(json{{"down", 4}});               // while detached: buffered by the service
+  p.run_for(3s);
+
+  REQUIRE(p.open_recovery_at.size() == 1);
+  const std::string& query = p.recovery_queries[0];
+  CHECK(query.find("awps_connection_id=" + connection + "&awps_reconnection_token=") == 0);
+  CHECK(query.find("token%2F" + connection + "%2Bsecret%3D") != std::string::npos);  // percent-encoded
+  CHECK(p.frames_of_type("joinGroup").size() == 1);  // groups survive a recovery
+  auto connected = p.events_of<Connected>();
+  REQUIRE(connected.size() == 2);
+  CHECK_FALSE(connected[1].is_new);
+  CHECK(connected[1].connection_id == connection);
+
+  for (const auto& [data, acks] : ack_ids_by_data(p)) {
+    CAPTURE(data.dump());
+    REQUIRE(acks.size() == 2);
+    CHECK(acks[0] == acks[1]);
+  }
+  auto delivered = p.events_of<Delivered>();
+  std::vector<MessageId> delivered_ids;
+  for (const auto& d : delivered) delivered_ids.push_back(d.id);
+  CHECK(delivered_ids == ids);
+  CHECK(p.service.deliveries.size() == 3);
+  CHECK(group_data(p) == std::vector<json>{{{"down", 1}}, {{"down", 2}}, {{"down", 3}}, {{"down", 4}}});
+  CHECK(p.core.counters().recoveries == 1);
+  CHECK(p.core.counters().connections == 1);
+  CHECK(p.service.violations.empty());
+}
+
+TEST_CASE("recovery: session gone (1008) -> new connection, rejoin, outbox with new ackIds, sequence reset") {
+  Pair p(test_options());
+  p.start();
+  p.run_for(1s);
+  p.publish(json{{"down", 1}});
+  p.publish(json{{"down", 2}});
+  p.run_for(2s);
+  p.service.lose_acks = 2;
+  p.send(json{{"up", 1}});
+  p.send(json{{"up", 2}});
+  p.run_for(20ms);
+  p.service.forget_sessions();
+  p.drop_abruptly();
+  p.run_for(5s);
+
+  CHECK(p.open_recovery_at.size() == 1);
+  CHECK(p.open_new_at.size() == 2);
+  CHECK(p.core.connection_id() == "conn-2");
+  CHECK(p.frames_of_type("joinGroup").size() == 2);
+  auto connected = p.events_of<Connected>();
+  REQUIRE(connected.size() == 3);  // new, the recovery that the service then closed, new again
+  CHECK(connected[2].is_new);
+  // Sent, resent on the recovered link that the service then closed (same
+  // ackId), then sent on the new connection with a new ackId: the old
+  // session failed them.
+  for (const auto& [data, acks] : ack_ids_by_data(p)) {
+    CAPTURE(data.dump());
+    REQUIRE(acks.size() == 3);
+    CHECK(acks[1] == acks[0]);
+    CHECK(acks[2] != acks[0]);
+  }
+  CHECK(p.events_of<Delivered>().size() == 2);
+  // The service got both twice: a new connection cannot deduplicate (the spec's trade-off).
+  CHECK(p.service.deliveries.size() == 4);
+  // The new session counts from 1 again, and 1 is accepted.
+  p.publish(json{{"down", 3}});
+  p.run_for(1s);
+  CHECK(group_data(p).back() == json{{"down", 3}});
+  CHECK(p.service.violations.empty());
+}
+
+TEST_CASE("recovery: tried every second for 30 s, then a new connection") {
+  Pair p(test_options());
+  p.start();
+  p.run_for(1min);
+  p.refuse_recovery = AttemptFailure{FailureKind::HttpStatus, 502, std::nullopt, "Bad Gateway"};
+  MessageId id = p.send(json{{"n", 1}});
+  p.run_for(1ms);  // on the wire, not yet processed
+  p.drop_abruptly();
+  TimePoint dropped_at = p.now;
+  p.run_for(40s);
+  REQUIRE(p.open_recovery_at.size() >= 29);
+  CHECK(p.open_recovery_at.size() <= 31);
+  for (std::size_t i = 1; i < p.open_recovery_at.size(); ++i)
+    CHECK(p.open_recovery_at[i] - p.open_recovery_at[i - 1] == 1s + p.latency);
+  REQUIRE(p.open_new_at.size() == 2);
+  CHECK(p.open_new_at[1] - dropped_at == 30s);
+  CHECK(p.core.state() == State::Connected);
+  CHECK(p.frames_of_type("joinGroup").size() == 2);
+  auto delivered = p.events_of<Delivered>();
+  REQUIRE(delivered.size() == 1);
+  CHECK(delivered[0].id == id);
+}
+
+TEST_CASE("recovery: the non-reliable protocol never recovers; it reconnects and rejoins") {
+  Pair p(test_options(config::Protocol::Json));
+  p.start();
+  p.run_for(1min);
+  p.publish(json{{"down", 1}});
+  p.run_for(1s);
+  p.drop_abruptly(true);
+  p.run_for(5s);
+  CHECK(p.open_recovery_at.empty());
+  CHECK(p.open_new_at.size() == 2);
+  CHECK(p.frames_of_type("joinGroup").size() == 2);
+  CHECK(p.frames_of_type("sequenceAck").empty());
+  CHECK(p.core.state() == State::Connected);
+  p.publish(json{{"down", 2}});
+  p.run_for(1s);
+  CHECK(group_data(p) == std::vector<json>{{{"down", 1}}, {{"down", 2}}});
+  CHECK(p.service.violations.empty());
+}
+
+TEST_CASE("recovery: a connected message after a recovery refreshes the token only") {
+  Pair p(test_options());
+  p.start();
+  p.run_for(1min);
+  std::string connection = p.core.connection_id();
+  p.drop_abruptly();
+  p.run_for(1s);
+  REQUIRE(p.core.state() == State::Connected);
+  p.inject(json{{"type", "system"},
+                {"event", "connected"},
+                {"userId", "device-1"},
+                {"connectionId", connection},
+                {"reconnectionToken", "fresh-token"}}
+               .dump());
+  p.run_for(1s);
+  CHECK(p.events_of<Connected>().size() == 2);
+  CHECK(p.frames_of_type("joinGroup").size() == 1);
+  p.drop_abruptly();
+  p.run_for(1s);
+  REQUIRE(p.recovery_queries.size() == 2);
+  CHECK(p.recovery_queries[1] == "awps_connection_id=" + connection + "&awps_reconnection_token=fresh-token");
+}
+
+TEST_CASE("recovery: a join lost in the drop is resent with its ackId") {
+  Pair p(test_options());
+  p.send(json{{"n", 1}});
+  p.start();
+  // The joinGroup leaves when `connected` arrives (one latency after the
+  // attempt); drop while it is on the wire.
+  p.run_for(p.latency + 1ms);
+  REQUIRE(p.frames_of_type("joinGroup").size() == 1);
+  p.drop_abruptly();
+  p.run_for(2s);
+  auto joins = p.frames_of_type("joinGroup");
+  REQUIRE(joins.size() == 2);
+  CHECK(joins[1].frame["ackId"] == joins[0].frame["ackId"]);
+  CHECK(p.core.joined());
+  CHECK(p.service.deliveries.size() == 1);
+  CHECK(p.service.violations.empty());
+}
