@@ -83,9 +83,15 @@ TrustSources TrustSources::system_plus(std::string ca_file) {
 void set_tls_verification(CURL* easy, const TrustSources& sources) {
   (void)curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
   (void)curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
-  // curl loads no CA itself; the callback supplies the shared store.
-  (void)curl_easy_setopt(easy, CURLOPT_CAINFO, static_cast<char*>(nullptr));
+  // The callback supplies the shared store; curl loads no system CA itself.
+  // CAINFO still names caFile: curl compares it when it considers reusing a
+  // cached connection, so a connection verified under another caFile is
+  // never reused. (curl then adds caFile's few certificates to the store
+  // again, which changes nothing.) Its own CA cache stays off so that the
+  // SSL_CTX keeps our store.
+  (void)curl_easy_setopt(easy, CURLOPT_CAINFO, sources.ca_file.empty() ? nullptr : sources.ca_file.c_str());
   (void)curl_easy_setopt(easy, CURLOPT_CAPATH, static_cast<char*>(nullptr));
+  (void)curl_easy_setopt(easy, CURLOPT_CA_CACHE_TIMEOUT, 0L);
   (void)curl_easy_setopt(easy, CURLOPT_SSL_CTX_FUNCTION, &use_shared_store);
   (void)curl_easy_setopt(easy, CURLOPT_SSL_CTX_DATA, const_cast<TrustSources*>(&sources));
 }

@@ -28,7 +28,9 @@ struct TrustSources {
 // `sources`. `sources` must outlive the handle (keep it next to the handle):
 // it is read when each TLS connection starts. A caFile that cannot be read
 // fails that transfer with CURLE_SSL_CACERT_BADFILE (an unreadable system
-// bundle just trusts nothing from it).
+// bundle just trusts nothing from it). curl tells trust sets apart by
+// caFile when it reuses cached connections; the system sources are meant
+// to be the same for every handle of a process (system_plus).
 void set_tls_verification(CURL* easy, const TrustSources& sources);
 
 // Loads (or finds) the store for `sources` now, so the first connection
