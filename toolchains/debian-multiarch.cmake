@@ -16,5 +16,8 @@ set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE BOTH)
 set(ENV{PKG_CONFIG_LIBDIR} "/usr/lib/${DBR_CROSS_TRIPLET}/pkgconfig:/usr/share/pkgconfig")
 set(ENV{PKG_CONFIG_PATH} "")
 
-# Tests built for the target run under qemu-user with the target's loader.
-set(CMAKE_CROSSCOMPILING_EMULATOR qemu-${CMAKE_SYSTEM_PROCESSOR}-static;-L;/usr/${DBR_CROSS_TRIPLET})
+# Tests built for the target run under qemu-user. No -L sysroot: the loader
+# must come from the multiarch libc6:<arch> (/lib/ld-linux-*.so), the same
+# build as the libc.so it loads. The cross toolchain's older copy in
+# /usr/<triplet> paired with the multiarch libc.so hangs in pthread_create.
+set(CMAKE_CROSSCOMPILING_EMULATOR qemu-${CMAKE_SYSTEM_PROCESSOR})

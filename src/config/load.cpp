@@ -52,7 +52,7 @@ class Collector {
 
 std::string quoted_value(const KeySpec& spec, std::string_view value) {
   if (spec.secret) return "(value not shown)";
-  return "\"" + std::string(value) + "\"";
+  return fmt::format("\"{}\"", value);
 }
 
 void apply_value(const KeySpec& spec, Config& config, std::string_view value, const std::string& where,
