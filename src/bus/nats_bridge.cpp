@@ -1,0 +1,341 @@
+#include "bus/nats_bridge.hpp"
+
+#include <nats/nats.h>
+
+#include <stdexcept>
+
+#include "app/envelope.hpp"
+#include "app/router.hpp"
+#include "config/config.hpp"
+#include "log/log.hpp"
+#include "loop/event_loop.hpp"
+
+namespace dbr::bus {
+
+// What libnats callbacks may touch: the two mailboxes, while attached. The
+// bridge detaches (under the mutex) before it destroys the mailboxes, so a
+// callback either posts before that or sees `attached == false`.
+//
+// Lifetime: libnats gets raw pointers to heap-allocated shared_ptr copies
+// ("tickets"). The connection's ticket is freed by the closed callback,
+// which libnats calls last for a connection; the subscription's by its
+// on-complete callback, called after its message handler has returned for
+// the last time. So the Context outlives every callback.
+struct NatsBridge::Context {
+  std::mutex mutex;
+  bool attached = true;
+  loop::Mailbox<BusMessage>* inbox = nullptr;
+  loop::Mailbox<LinkNote>* notes = nullptr;
+
+  void post(LinkNote note) {
+    std::lock_guard lock(mutex);
+    if (attached) notes->post(std::move(note));
+  }
+};
+
+namespace {
+
+using Ticket = std::shared_ptr<NatsBridge::Context>;
+
+NatsBridge::Context& context_of(void* closure) { return **static_cast<Ticket*>(closure); }
+
+std::int64_t to_ms(Duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); }
+
+std::string describe_status(natsStatus s) {
+  std::string out = natsStatus_GetText(s);
+  const char* text = nats_GetLastError(nullptr);
+  if (text && *text && out != text) out.append(" (").append(text).append(")");
+  return out;
+}
+
+void check(natsStatus s, const char* what) {
+  if (s != NATS_OK) throw std::runtime_error(std::string(what) + ": " + natsStatus_GetText(s));
+}
+
+// ---- libnats callbacks: libnats threads; copy values, post, return. ----
+
+void on_message(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
+  auto& c = context_of(closure);
+  BusMessage m{natsMsg_GetSubject(msg),
+               std::string(natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg)))};
+  natsMsg_Destroy(msg);
+  std::lock_guard lock(c.mutex);
+  if (c.attached) c.inbox->post(std::move(m));
+}
+
+void on_subscription_complete(void* closure) { delete static_cast<Ticket*>(closure); }
+
+void on_connected(natsConnection*, void* closure) { context_of(closure).post({LinkNote::Kind::Event, LinkEvent::Connected, {}}); }
+
+void on_disconnected(natsConnection*, void* closure) {
+  context_of(closure).post({LinkNote::Kind::Event, LinkEvent::Disconnected, {}});
+}
+
+void on_reconnected(natsConnection*, void* closure) {
+  context_of(closure).post({LinkNote::Kind::Event, LinkEvent::Reconnected, {}});
+}
+
+void on_closed(natsConnection*, void* closure) {
+  context_of(closure).post({LinkNote::Kind::Event, LinkEvent::Closed, {}});
+  delete static_cast<Ticket*>(closure);  // libnats's last call for this connection
+}
+
+void on_async_error(natsConnection*, natsSubscription*, natsStatus err, void* closure) {
+  context_of(closure).post({LinkNote::Kind::Error, LinkEvent::Connected, natsStatus_GetText(err)});
+}
+
+}  // namespace
+
+NatsOptions options_from_config(const config::Config& config) {
+  NatsOptions o;
+  o.servers.clear();
+  std::string_view list = config.mqueue_servers;
+  while (!list.empty()) {
+    auto comma = list.find(',');
+    std::string_view item = list.substr(0, comma);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+    if (!item.empty()) o.servers.emplace_back(item);
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  o.name = config.mqueue_client_id;
+  app::Router router(config.mqueue_subject_root, config.mqueue_client_id);
+  o.subscription = router.subscription();
+  std::string probe = app::component_probe_payload().dump();
+  for (auto& subject : router.probe_subjects()) o.probes.push_back({std::move(subject), probe});
+  o.probe_every = config.component_heartbeat;
+  return o;
+}
+
+NatsBridge::NatsBridge(loop::EventLoop& loop, NatsOptions options, Handlers handlers)
+    : loop_(loop),
+      options_(std::move(options)),
+      handlers_(std::move(handlers)),
+      context_(std::make_shared<Context>()),
+      inbox_(loop, options_.inbox_capacity, [this](BusMessage&& m) { on_inbound(std::move(m)); }),
+      notes_(loop, 64, [this](LinkNote&& n) { on_link_note(std::move(n)); }),
+      probe_timer_(loop, [this] { on_probe_timer(); }),
+      drain_guard_(loop, [this] {
+        log::warn("NATS drain did not finish within {} ms; closing", to_ms(options_.drain_timeout));
+        if (auto* nc = connection()) natsConnection_Close(nc);
+        finish_shutdown();
+      }) {
+  context_->inbox = &inbox_;
+  context_->notes = &notes_;
+
+  check(natsOptions_Create(&nats_options_), "natsOptions_Create");
+  std::vector<const char*> servers;
+  for (const auto& s : options_.servers) servers.push_back(s.c_str());
+  check(natsOptions_SetServers(nats_options_, servers.data(), static_cast<int>(servers.size())),
+        "natsOptions_SetServers");
+  // Keep the configured order (the Python client did not shuffle either).
+  check(natsOptions_SetNoRandomize(nats_options_, true), "natsOptions_SetNoRandomize");
+  check(natsOptions_SetName(nats_options_, options_.name.c_str()), "natsOptions_SetName");
+  check(natsOptions_SetPingInterval(nats_options_, to_ms(options_.ping_interval)), "natsOptions_SetPingInterval");
+  check(natsOptions_SetMaxPingsOut(nats_options_, options_.max_pings_out), "natsOptions_SetMaxPingsOut");
+  check(natsOptions_SetAllowReconnect(nats_options_, true), "natsOptions_SetAllowReconnect");
+  // §4.4: "max_reconnect_attempts=-1: with the library default the client
+  // eventually gives up for good."
+  check(natsOptions_SetMaxReconnect(nats_options_, -1), "natsOptions_SetMaxReconnect");
+  check(natsOptions_SetReconnectWait(nats_options_, to_ms(options_.reconnect_wait)), "natsOptions_SetReconnectWait");
+  check(natsOptions_SetTimeout(nats_options_, to_ms(options_.connect_timeout)), "natsOptions_SetTimeout");
+  check(natsOptions_SetReconnectBufSize(nats_options_, options_.reconnect_buffer_bytes),
+        "natsOptions_SetReconnectBufSize");
+}
+
+NatsBridge::~NatsBridge() {
+  alive_.reset();
+  if (connector_.joinable()) connector_.join();
+  {
+    std::lock_guard lock(context_->mutex);
+    context_->attached = false;
+  }
+  if (subscription_) natsSubscription_Destroy(subscription_);
+  if (connection_) natsConnection_Destroy(connection_);  // closes first if still open
+  natsOptions_Destroy(nats_options_);
+}
+
+void NatsBridge::start() {
+  if (started_) return;
+  started_ = true;
+  connector_ = std::thread([this] { connect_in_background(); });
+  // §2: "Liveness probes go out every 30 s, the first one 30 s after start".
+  probe_timer_.arm_at(loop_.now() + options_.probe_every);
+  std::weak_ptr<bool> alive = alive_;
+  loop_.add_shutdown_step("nats", [this, alive](loop::EventLoop::Done done) {
+    if (alive.expired()) {
+      done();
+      return;
+    }
+    begin_shutdown(std::move(done));
+  });
+}
+
+// Connector thread: natsConnection_Connect's first pass (DNS, TCP connect)
+// blocks, so it does not run on the loop.
+void NatsBridge::connect_in_background() {
+  auto* conn_ticket = new Ticket(context_);
+  natsOptions* opts = nats_options_;
+  // The connected callback only fires for a connect that succeeds after the
+  // first pass; a first-pass success is reported below.
+  natsStatus s = natsOptions_SetRetryOnFailedConnect(opts, true, on_connected, conn_ticket);
+  if (s == NATS_OK) s = natsOptions_SetDisconnectedCB(opts, on_disconnected, conn_ticket);
+  if (s == NATS_OK) s = natsOptions_SetReconnectedCB(opts, on_reconnected, conn_ticket);
+  if (s == NATS_OK) s = natsOptions_SetClosedCB(opts, on_closed, conn_ticket);
+  if (s == NATS_OK) s = natsOptions_SetErrorHandler(opts, on_async_error, conn_ticket);
+  if (s != NATS_OK) {
+    context_->post({LinkNote::Kind::Error, LinkEvent::Connected, "cannot set NATS options: " + describe_status(s)});
+    delete conn_ticket;
+    return;
+  }
+  natsConnection* nc = nullptr;
+  s = natsConnection_Connect(&nc, opts);
+  if (s == NATS_OK) {
+    context_->post({LinkNote::Kind::Event, LinkEvent::Connected, {}});
+  } else if (s == NATS_NOT_YET_CONNECTED) {
+    context_->post({LinkNote::Kind::Error, LinkEvent::Connected,
+                    "no server reachable yet; retrying every " +
+                        std::to_string(to_ms(options_.reconnect_wait)) + " ms in the background"});
+  } else {
+    // No connection object, so no callback will ever use the ticket.
+    context_->post({LinkNote::Kind::Error, LinkEvent::Connected, "NATS connect failed: " + describe_status(s)});
+    delete conn_ticket;
+    if (nc) natsConnection_Destroy(nc);
+    return;
+  }
+  natsSubscription* sub = nullptr;
+  auto* sub_ticket = new Ticket(context_);
+  s = natsConnection_Subscribe(&sub, nc, options_.subscription.c_str(), on_message, sub_ticket);
+  if (s == NATS_OK) s = natsSubscription_SetOnCompleteCB(sub, on_subscription_complete, sub_ticket);
+  if (s != NATS_OK) {
+    context_->post({LinkNote::Kind::Error, LinkEvent::Connected,
+                    "cannot subscribe to " + options_.subscription + ": " + describe_status(s)});
+    if (!sub) delete sub_ticket;  // (with a sub, its completion frees the ticket)
+  }
+  std::lock_guard lock(handles_mutex_);
+  connection_ = nc;
+  subscription_ = sub;
+}
+
+natsConnection* NatsBridge::connection() const {
+  std::lock_guard lock(handles_mutex_);
+  return connection_;
+}
+
+void NatsBridge::on_link_note(LinkNote&& note) {
+  if (note.kind == LinkNote::Kind::Error) {
+    log::warn("NATS: {}", note.text);
+    return;
+  }
+  auto t = transition(state_, note.event);
+  if (!t.expected) {
+    log::debug("NATS: event '{}' in state '{}' is not in the table; staying '{}'", link_event_name(note.event),
+               link_state_name(state_), link_state_name(t.next));
+    if (t.next == state_) return;
+  }
+  LinkState before = state_;
+  state_ = t.next;
+  switch (state_) {
+    case LinkState::Connected: {
+      char url[256] = {};
+      if (auto* nc = connection()) (void)natsConnection_GetConnectedUrl(nc, url, sizeof url);
+      log::info("NATS {} as '{}'{}{}; subscribed to {}", before == LinkState::Connecting ? "connected" : "reconnected",
+                options_.name, *url ? " to " : "", url, options_.subscription);
+      break;
+    }
+    case LinkState::Reconnecting:
+      // A drain at shutdown passes through "disconnected" on its way out.
+      if (shutting_down_)
+        log::debug("NATS disconnected while shutting down");
+      else
+        log::warn("NATS connection lost; reconnecting every {} ms", to_ms(options_.reconnect_wait));
+      break;
+    case LinkState::Closed:
+      if (shutting_down_)
+        log::info("NATS connection closed");
+      else
+        log::error("NATS connection closed for good; the bus bridge is stopped");
+      break;
+    case LinkState::Connecting:
+      break;
+  }
+  if (handlers_.on_state) handlers_.on_state(state_);
+  if (state_ == LinkState::Closed && shutting_down_) finish_shutdown();
+}
+
+void NatsBridge::on_inbound(BusMessage&& message) {
+  auto dropped = inbox_.dropped();
+  if (dropped != inbox_dropped_reported_) {
+    log::warn("NATS inbox full: {} message(s) dropped, oldest first", dropped - inbox_dropped_reported_);
+    inbox_dropped_reported_ = dropped;
+  }
+  if (handlers_.on_message) handlers_.on_message(std::move(message));
+}
+
+PublishResult NatsBridge::publish(const std::string& subject, std::string_view payload) {
+  auto* nc = connection();
+  if (!nc || state_ != LinkState::Connected || natsConnection_Status(nc) != NATS_CONN_STATUS_CONNECTED)
+    return PublishResult::NotConnected;
+  natsStatus s = natsConnection_Publish(nc, subject.c_str(), payload.data(), static_cast<int>(payload.size()));
+  if (s == NATS_OK) return PublishResult::Sent;
+  if (s == NATS_INSUFFICIENT_BUFFER || s == NATS_CONNECTION_DISCONNECTED || s == NATS_CONNECTION_CLOSED)
+    return PublishResult::NotConnected;
+  log::warn("NATS publish to {} failed: {}", subject, describe_status(s));
+  return PublishResult::Failed;
+}
+
+std::uint64_t NatsBridge::inbox_dropped() const { return inbox_.dropped(); }
+
+void NatsBridge::on_probe_timer() {
+  if (state_ == LinkState::Connected) {
+    for (const auto& p : options_.probes)
+      if (publish(p.subject, p.payload) == PublishResult::Sent) ++probes_sent_;
+  } else {
+    log::debug("NATS {}: component probes skipped", link_state_name(state_));
+  }
+  // Keep the period's phase; never schedule into the past.
+  TimePoint next = probe_timer_.deadline().value_or(loop_.now()) + options_.probe_every;
+  if (next <= loop_.now()) next = loop_.now() + options_.probe_every;
+  probe_timer_.arm_at(next);
+}
+
+void NatsBridge::begin_shutdown(std::function<void()> done) {
+  shutting_down_ = true;
+  probe_timer_.cancel();
+  shutdown_done_ = std::move(done);
+  auto* nc = connection();
+  if (!nc || state_ == LinkState::Closed) {
+    finish_shutdown();
+    return;
+  }
+  if (natsConnection_Status(nc) == NATS_CONN_STATUS_CONNECTED &&
+      natsConnection_DrainTimeout(nc, to_ms(options_.drain_timeout)) == NATS_OK) {
+    // Finished by the closed callback (on_link_note), or by the guard.
+    drain_guard_.arm_in(options_.drain_timeout + std::chrono::milliseconds(250));
+    return;
+  }
+  natsConnection_Close(nc);
+  finish_shutdown();
+}
+
+void NatsBridge::finish_shutdown() {
+  drain_guard_.cancel();
+  if (auto done = std::move(shutdown_done_)) {
+    shutdown_done_ = nullptr;
+    done();
+  }
+}
+
+NatsLibrary::NatsLibrary() {
+  natsStatus s = nats_Open(-1);
+  if (s != NATS_OK) throw std::runtime_error(std::string("nats_Open: ") + natsStatus_GetText(s));
+}
+
+NatsLibrary::~NatsLibrary() {
+  // Waits for libnats's threads (and so its last callbacks) to finish.
+  natsStatus s = nats_CloseAndWait(2000);
+  if (s != NATS_OK) log::warn("NATS library did not shut down cleanly: {}", natsStatus_GetText(s));
+}
+
+}  // namespace dbr::bus

@@ -1,0 +1,165 @@
+#pragma once
+// The NATS bridge: one libnats connection to the local bus.
+//
+// dunebugger-protocol.md §2: connect as mQueueClientID with ping interval
+// 5 s, 3 outstanding pings, reconnect wait 2 s and unlimited reconnects;
+// subscribe <root>.<clientId>.*; probe <root>.core.heartbeat and
+// <root>.scheduler.heartbeat every componentHeartbeatSecs, "the first one
+// 30 s after start". §5: NATS missing at start must not stop the agent, so
+// the connect is retried in the background (natsOptions_SetRetryOnFailedConnect)
+// and runs on a connector thread, since its first attempt blocks (DNS,
+// TCP connect timeout).
+//
+// Threads: libnats calls back on its own threads. Those callbacks only copy
+// values (subject + payload, link events) into two loop::Mailboxes; every
+// handler below runs on the loop thread. Nothing else crosses threads.
+//
+// Bounds and what happens at them:
+// - Inbound messages: a mailbox of `inbox_capacity` (1024); when full, the
+//   OLDEST waiting message is dropped and counted, and a warning says how
+//   many. (libnats's own per-subscription limit, 65536 messages, is never
+//   reached first.)
+// - Outbound while NATS is down: publish() returns NotConnected and sends
+//   nothing. A front-end command replayed minutes later (a relay switched
+//   after the user gave up) is worse than a lost one, and the front end
+//   refreshes on reconnect anyway. libnats's reconnect buffer, which catches
+//   publishes racing a disconnect, is cut to `reconnect_buffer_bytes`
+//   (64 KiB); beyond it libnats refuses them (NATS_INSUFFICIENT_BUFFER),
+//   reported as NotConnected too.
+// - Shutdown: a loop shutdown step drains the connection (pending publishes
+//   flushed, subscription finished) for at most `drain_timeout`, then closes.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "bus/link_state.hpp"
+#include "common/time.hpp"
+#include "loop/mailbox.hpp"
+#include "loop/timer.hpp"
+
+struct __natsConnection;
+struct __natsSubscription;
+struct __natsOptions;
+
+namespace dbr::config {
+struct Config;
+}
+namespace dbr::loop {
+class EventLoop;
+}
+
+namespace dbr::bus {
+
+struct Probe {
+  std::string subject;
+  std::string payload;
+};
+
+struct NatsOptions {
+  std::vector<std::string> servers{"nats://nats-server:4222"};
+  std::string name = "remote";                   // connection name (mQueueClientID)
+  std::string subscription = "dunebugger.remote.*";
+  Duration ping_interval = std::chrono::seconds(5);
+  int max_pings_out = 3;
+  Duration reconnect_wait = std::chrono::seconds(2);
+  Duration connect_timeout = std::chrono::seconds(2);
+  std::vector<Probe> probes;  // sent every probe_every while connected
+  Duration probe_every = std::chrono::seconds(30);
+  std::size_t inbox_capacity = 1024;
+  int reconnect_buffer_bytes = 64 * 1024;
+  Duration drain_timeout = std::chrono::seconds(1);
+};
+
+// [MessageQueue] → options, probes included (app::Router's subjects with
+// app::component_probe_payload()).
+NatsOptions options_from_config(const config::Config& config);
+
+struct BusMessage {
+  std::string subject;
+  std::string payload;
+};
+
+enum class PublishResult { Sent, NotConnected, Failed };
+
+// What libnats reports about the link, carried from its threads to the loop.
+struct LinkNote {
+  enum class Kind { Event, Error } kind = Kind::Event;
+  LinkEvent event = LinkEvent::Connected;
+  std::string text;  // Error: libnats's description
+};
+
+class NatsBridge {
+ public:
+  struct Handlers {
+    std::function<void(BusMessage&&)> on_message;  // loop thread
+    std::function<void(LinkState)> on_state;       // loop thread, on every change
+  };
+
+  NatsBridge(loop::EventLoop& loop, NatsOptions options, Handlers handlers);
+  ~NatsBridge();
+  NatsBridge(const NatsBridge&) = delete;
+  NatsBridge& operator=(const NatsBridge&) = delete;
+
+  // Starts connecting in the background, arms the probe timer and registers
+  // the shutdown step. Never fails for a missing server. Idempotent.
+  void start();
+
+  // Loop thread. NotConnected while the link is not up (nothing is queued).
+  PublishResult publish(const std::string& subject, std::string_view payload);
+
+  LinkState state() const { return state_; }
+  std::uint64_t inbox_dropped() const;
+  std::uint64_t probes_sent() const { return probes_sent_; }
+
+  struct Context;  // shared with libnats callbacks (defined in the .cpp)
+
+ private:
+  void connect_in_background();
+  void on_link_note(LinkNote&& note);
+  void on_inbound(BusMessage&& message);
+  void on_probe_timer();
+  void begin_shutdown(std::function<void()> done);
+  void finish_shutdown();
+  __natsConnection* connection() const;
+
+  loop::EventLoop& loop_;
+  NatsOptions options_;
+  Handlers handlers_;
+  __natsOptions* nats_options_ = nullptr;
+  std::shared_ptr<Context> context_;
+  loop::Mailbox<BusMessage> inbox_;
+  loop::Mailbox<LinkNote> notes_;
+  loop::Timer probe_timer_;
+  loop::Timer drain_guard_;
+  LinkState state_ = LinkState::Connecting;
+  bool started_ = false;
+  bool shutting_down_ = false;
+  std::function<void()> shutdown_done_;
+  std::uint64_t inbox_dropped_reported_ = 0;
+  std::uint64_t probes_sent_ = 0;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+
+  mutable std::mutex handles_mutex_;  // the connector thread sets these once
+  __natsConnection* connection_ = nullptr;
+  __natsSubscription* subscription_ = nullptr;
+  std::thread connector_;
+};
+
+// Owns libnats's global state: nats_Open at construction, and at
+// destruction nats_CloseAndWait, which waits for the library's threads so
+// LeakSanitizer sees its memory released. Create one in main() before any
+// NatsBridge and destroy it after the last one.
+class NatsLibrary {
+ public:
+  NatsLibrary();
+  ~NatsLibrary();
+  NatsLibrary(const NatsLibrary&) = delete;
+  NatsLibrary& operator=(const NatsLibrary&) = delete;
+};
+
+}  // namespace dbr::bus

@@ -1,0 +1,157 @@
+"""A real nats-server for a test, and a minimal NATS client speaking the
+text protocol over a socket (bookworm has no python3-nats).
+
+Protocol (https://docs.nats.io/reference/reference-protocols/nats-protocol):
+server INFO {...}; client CONNECT {...}, SUB <subject> <sid>,
+PUB <subject> <bytes>\\r\\n<payload>; server MSG <subject> <sid> [reply] <bytes>,
+PING/PONG both ways."""
+import json
+import os
+import queue
+import socket
+import subprocess
+import threading
+import time
+
+NATS_SERVER = "/usr/sbin/nats-server"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class NatsServer:
+    def __init__(self, port):
+        self.port = port
+        self.proc = None
+
+    def start(self, timeout=10.0):
+        self.proc = subprocess.Popen([NATS_SERVER, "-a", "127.0.0.1", "-p", str(self.port)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
+                    if s.recv(4).startswith(b"INFO"):
+                        return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("nats-server did not start on port %d" % self.port)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    @property
+    def url(self):
+        return "nats://127.0.0.1:%d" % self.port
+
+
+class NatsPeer:
+    """Plays core/scheduler: subscribes, publishes, collects messages."""
+
+    def __init__(self, port, name="peer"):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        self.sock.settimeout(None)
+        self.buf = b""
+        self.messages = queue.Queue()
+        self.pongs = queue.Queue()
+        self.sids = 0
+        self.lock = threading.Lock()
+        line = self._readline_blocking()
+        assert line.startswith(b"INFO "), line
+        self._send(b"CONNECT " + json.dumps({"verbose": False, "pedantic": False, "name": name,
+                                             "lang": "python", "version": "0", "protocol": 1}).encode() + b"\r\n")
+        self.closed = False
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+        self.flush()
+
+    def _send(self, data):
+        with self.lock:
+            self.sock.sendall(data)
+
+    def _readline_blocking(self):
+        while b"\r\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def _readexact(self, n):
+        while len(self.buf) < n:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError
+            self.buf += chunk
+        data, self.buf = self.buf[:n], self.buf[n:]
+        return data
+
+    def _run(self):
+        try:
+            while True:
+                line = self._readline_blocking()
+                if line.startswith(b"MSG "):
+                    parts = line.split()
+                    size = int(parts[-1])
+                    payload = self._readexact(size + 2)[:-2]
+                    self.messages.put((time.monotonic(), parts[1].decode(), payload))
+                elif line == b"PING":
+                    self._send(b"PONG\r\n")
+                elif line == b"PONG":
+                    self.pongs.put(True)
+                elif line.startswith(b"-ERR"):
+                    raise RuntimeError(line.decode())
+        except (EOFError, OSError):
+            self.closed = True
+
+    def sub(self, subject):
+        self.sids += 1
+        self._send(("SUB %s %d\r\n" % (subject, self.sids)).encode())
+        self.flush()
+
+    def pub(self, subject, payload):
+        if not isinstance(payload, bytes):
+            payload = json.dumps(payload).encode()
+        self._send(("PUB %s %d\r\n" % (subject, len(payload))).encode() + payload + b"\r\n")
+
+    def flush(self, timeout=5):
+        """A PING/PONG round trip: everything sent before has been processed."""
+        self._send(b"PING\r\n")
+        self.pongs.get(timeout=timeout)
+
+    def next(self, timeout=5, subject=None):
+        """The next message (optionally on `subject`), as (time, subject, json)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("no NATS message%s" % (" on " + subject if subject else ""))
+            t, s, payload = self.messages.get(timeout=left)
+            if subject is None or s == subject:
+                return t, s, json.loads(payload)
+
+    def drain(self):
+        items = []
+        while True:
+            try:
+                items.append(self.messages.get_nowait())
+            except queue.Empty:
+                return items
+
+    def close(self):
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
