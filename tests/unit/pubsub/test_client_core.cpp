@@ -465,4 +465,7 @@ TEST_CASE("client: with the reliable protocol an accept-then-drop server gets at
   for (std::size_t i = 1; i < p.open_recovery_at.size(); ++i)
     CHECK(p.open_recovery_at[i] - p.open_recovery_at[i - 1] >= 1s);
   CHECK(p.overlapping_attempts == 0);
+  // The log follows the outage cadence, not one WARNING per cycle.
+  CHECK(p.logs_at_least(LogLevel::Warning).size() <= p.open_recovery_at.size() / 10 + 2);
+  CHECK(p.events_of<LogLine>().size() < p.open_recovery_at.size());
 }

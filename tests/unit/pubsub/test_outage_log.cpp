@@ -72,3 +72,31 @@ TEST_CASE("format_duration") {
   CHECK(format_duration(245s) == "4 min 05 s");
   CHECK(format_duration(7260s) == "2 h 01 min");
 }
+
+TEST_CASE("outage log: a flapping connection continues its outage instead of logging every cycle") {
+  OutageLog log;
+  TimePoint t = TimePoint{} + 1000s;
+  int warnings = 0, infos = 0;
+  std::string last_info;
+  for (int cycle = 1; cycle <= 100; ++cycle) {  // connect, drop 1 s later, reconnect 1 s later
+    log.attempt_started();
+    if (auto line = log.connected(t, true)) {
+      ++infos;
+      last_info = line->text;
+    }
+    t += 1s;
+    if (log.failure(t, "Web PubSub connection lost (close 1006); recovering the session", false)) ++warnings;
+    t += 1s;
+  }
+  // The first drop, then every 10th attempt.
+  CHECK(warnings == 10);
+  CHECK(infos == 10);
+  CHECK(last_info.find("Web PubSub session recovered after") == 0);
+  // After a quiet spell longer than the flap window, a drop is a new outage.
+  log.attempt_started();
+  log.connected(t, true);
+  t += 31s;
+  auto fresh = log.failure(t, "lost", false);
+  REQUIRE(fresh);
+  CHECK(fresh->text == "lost");
+}
