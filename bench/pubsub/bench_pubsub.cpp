@@ -1,0 +1,127 @@
+// How fast the sans-IO Web PubSub cores are on this machine: frame decode,
+// the inbound and outbound message paths through ClientCore, and token
+// signing. Prints figures; not a pass/fail test.
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "common/random.hpp"
+#include "pubsub/access_token.hpp"
+#include "pubsub/client_core.hpp"
+#include "pubsub/messages.hpp"
+
+using namespace dbr;
+using namespace dbr::pubsub;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+template <typename F>
+void measure(const char* name, int iterations, F&& body) {
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < iterations; ++i) body(i);
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("%-48s %10.0f /s  (%.2f us each)\n", name, iterations / seconds, seconds / iterations * 1e6);
+}
+
+// A typical DuneBugger envelope as the front end sends it.
+json envelope(int i) {
+  return json{{"body", {{"state", "playing"}, {"cycle", i}, {"lights", {1, 0, 1, 1}}}},
+              {"subject", "core.state"},
+              {"source", "controller"},
+              {"destination", "remote"}};
+}
+
+void drain(ClientCore& core) {
+  while (core.poll_action()) {
+  }
+  while (core.poll_event()) {
+  }
+}
+
+ClientCore connected_core(Random& random, TimePoint now) {
+  ClientCoreOptions options;
+  options.session.group = "bench";
+  ClientCore core(options, random);
+  core.internet(true, now);
+  core.start(now);
+  core.transport_opened(core.subprotocol(), now);
+  core.transport_text(
+      R"({"type":"system","event":"connected","userId":"d","connectionId":"c","reconnectionToken":"t"})", now);
+  // Answer the joinGroup.
+  while (auto action = core.poll_action()) {
+    if (auto* send = std::get_if<SendText>(&*action)) {
+      auto frame = json::parse(send->frame);
+      if (frame["type"] == "joinGroup")
+        core.transport_text(json{{"type", "ack"}, {"ackId", frame["ackId"]}, {"success", true}}.dump(), now);
+    }
+  }
+  drain(core);
+  return core;
+}
+
+}  // namespace
+
+int main() {
+  const int n = 200000;
+  std::vector<std::string> frames;
+  frames.reserve(1000);
+  for (int i = 0; i < 1000; ++i)
+    frames.push_back(json{{"type", "message"}, {"from", "group"}, {"group", "bench"}, {"fromUserId", "web"},
+                          {"dataType", "json"}, {"data", envelope(i)}, {"sequenceId", i + 1}}
+                         .dump());
+  std::printf("group message frame: %zu bytes\n", frames[0].size());
+
+  measure("decode_service_frame (group message)", n,
+          [&](int i) { (void)decode_service_frame(frames[static_cast<std::size_t>(i) % frames.size()]); });
+
+  SeededRandom random(1);
+  TimePoint now = TimePoint{} + 1h;
+  {
+    ClientCore core = connected_core(random, now);
+    measure("inbound: transport_text -> GroupMessage", n, [&](int i) {
+      now += 1ms;
+      core.transport_text(json{{"type", "message"}, {"from", "group"}, {"group", "bench"}, {"dataType", "json"},
+                               {"data", envelope(i)}, {"sequenceId", i + 1}}
+                              .dump(),
+                          now);
+      drain(core);
+    });
+  }
+  {
+    ClientCore core = connected_core(random, now);
+    measure("outbound: send_to_group + ack -> Delivered", n, [&](int i) {
+      now += 1ms;
+      core.send_to_group(envelope(i), now);
+      while (auto action = core.poll_action()) {
+        if (auto* send = std::get_if<SendText>(&*action)) {
+          // The ackId sits right after "ackId": in the frame.
+          auto pos = send->frame.find("\"ackId\":") + 8;
+          std::uint64_t ack_id = std::stoull(send->frame.substr(pos));
+          core.transport_text("{\"type\":\"ack\",\"ackId\":" + std::to_string(ack_id) + ",\"success\":true}", now);
+        }
+      }
+      while (core.poll_event()) {
+      }
+    });
+  }
+  {
+    ClientCore core = connected_core(random, now);
+    core.transport_closed(1006, now);
+    drain(core);
+    measure("outbox: send_to_group while recovering (bound 1000)", n,
+            [&](int i) { core.send_to_group(envelope(i), now); drain(core); });
+  }
+
+  std::string error;
+  auto cs = config::parse_connection_string(
+      "Endpoint=https://example.webpubsub.azure.com;AccessKey=ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefg=;Version=1.0",
+      error);
+  TokenRequest request{"dunebugger", "device-1", "dev-group", std::chrono::hours(1)};
+  auto wall = std::chrono::system_clock::time_point(std::chrono::seconds(1700000000));
+  measure("sign_client_token (HS256)", 20000, [&](int i) { (void)sign_client_token(*cs, request, wall + std::chrono::seconds(i)); });
+  return 0;
+}
