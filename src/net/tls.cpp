@@ -5,6 +5,7 @@
 #include <openssl/x509_vfy.h>
 
 #include <map>
+#include <memory>
 #include <mutex>
 #include <tuple>
 
@@ -14,11 +15,15 @@ namespace {
 
 using Key = std::tuple<std::string, std::string, std::string>;
 
+struct StoreFree {
+  void operator()(X509_STORE* store) const { X509_STORE_free(store); }
+};
+
 std::mutex cache_mutex;
 // One entry per distinct set of sources (in practice one or two); they live
-// until the process exits.
-std::map<Key, X509_STORE*>& cache() {
-  static std::map<Key, X509_STORE*> stores;
+// until the process exits. TLS contexts hold their own references.
+std::map<Key, std::unique_ptr<X509_STORE, StoreFree>>& cache() {
+  static std::map<Key, std::unique_ptr<X509_STORE, StoreFree>> stores;
   return stores;
 }
 
@@ -43,7 +48,7 @@ X509_STORE* shared_store(const TrustSources& s) {
   std::lock_guard lock(cache_mutex);
   Key key{s.system_file, s.system_dir, s.ca_file};
   auto it = cache().find(key);
-  if (it != cache().end()) return it->second;
+  if (it != cache().end()) return it->second.get();
   X509_STORE* store = load_store(s);
   if (store != nullptr) cache().emplace(std::move(key), store);
   return store;

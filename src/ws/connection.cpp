@@ -186,7 +186,9 @@ void Connection::on_connect_done(CURLcode rc) {
 
 void Connection::on_io(std::uint32_t ready) {
   retired_watch_.reset();
-  if (ready & loop::IoWatch::kWrite) flush_output();
+  // A blocked TLS write may wait on a read (a TLS 1.3 key update), so any
+  // readiness retries it.
+  if ((ready & loop::IoWatch::kWrite) || want_write_) flush_output();
   if (ready & loop::IoWatch::kRead) read_input();
   pump();
 }
