@@ -14,6 +14,7 @@ FailureClass classify(const AttemptFailure& failure) {
 
 std::string_view failure_kind_name(FailureKind kind) {
   switch (kind) {
+    case FailureKind::InvalidUrl: return "invalid URL";
     case FailureKind::Dns: return "DNS";
     case FailureKind::Tcp: return "TCP";
     case FailureKind::Tls: return "TLS";

@@ -11,7 +11,8 @@
 
 namespace dbr::pubsub {
 
-enum class FailureKind { Dns, Tcp, Tls, HttpStatus, Handshake, Protocol, Timeout, SendQueueFull, Io };
+// The same kinds as ws::FailureKind, so the adapter maps them one to one.
+enum class FailureKind { InvalidUrl, Dns, Tcp, Tls, HttpStatus, Handshake, Protocol, Timeout, SendQueueFull, Io };
 
 struct AttemptFailure {
   FailureKind kind = FailureKind::Io;
