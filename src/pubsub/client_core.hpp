@@ -10,7 +10,7 @@
 //   - OpenNew: fetch a fresh client URL, open a WebSocket offering the
 //     subprotocol; report transport_opened(subprotocol) or transport_failed,
 //     or credentials_failed when the URL source failed. OpenRecovery: the
-//     same with the last new connection's URL + "&" + query.
+//     same with the last new connection's URL + "&" (or "?") + query.
 //   - After Abort, report nothing more about that transport. After Close,
 //     report transport_closed (or transport_failed on its close timeout).
 //   - transport_closed(1006) for an abrupt end.

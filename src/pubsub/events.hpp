@@ -25,8 +25,9 @@ using MessageId = std::uint64_t;
 struct OpenNew {
   std::string subprotocol;
 };
-// Reopen the URL of the last new connection with `query` appended
-// ("&" + query). The query holds the reconnection token: never log it.
+// Reopen the URL of the last new connection with `query` appended ("&" +
+// query, or "?" + query if that URL has no query string). The query holds
+// the reconnection token: never log it.
 struct OpenRecovery {
   std::string subprotocol;
   std::string query;
