@@ -161,7 +161,8 @@ void NatsBridge::start() {
   started_ = true;
   connector_ = std::thread([this] { connect_in_background(); });
   // §2: "Liveness probes go out every 30 s, the first one 30 s after start".
-  probe_timer_.arm_at(loop_.now() + options_.probe_every);
+  next_probe_ = loop_.now() + options_.probe_every;
+  probe_timer_.arm_at(next_probe_);
   std::weak_ptr<bool> alive = alive_;
   loop_.add_shutdown_step("nats", [this, alive](loop::EventLoop::Done done) {
     if (alive.expired()) {
@@ -177,8 +178,6 @@ void NatsBridge::start() {
 void NatsBridge::connect_in_background() {
   auto* conn_ticket = new Ticket(context_);
   natsOptions* opts = nats_options_;
-  // The connected callback only fires for a connect that succeeds after the
-  // first pass; a first-pass success is reported below.
   natsStatus s = natsOptions_SetRetryOnFailedConnect(opts, true, on_connected, conn_ticket);
   if (s == NATS_OK) s = natsOptions_SetDisconnectedCB(opts, on_disconnected, conn_ticket);
   if (s == NATS_OK) s = natsOptions_SetReconnectedCB(opts, on_reconnected, conn_ticket);
@@ -191,31 +190,39 @@ void NatsBridge::connect_in_background() {
   }
   natsConnection* nc = nullptr;
   s = natsConnection_Connect(&nc, opts);
-  if (s == NATS_OK) {
-    context_->post({LinkNote::Kind::Event, LinkEvent::Connected, {}});
-  } else if (s == NATS_NOT_YET_CONNECTED) {
-    context_->post({LinkNote::Kind::Error, LinkEvent::Connected,
-                    "no server reachable yet; retrying every " +
-                        std::to_string(to_ms(options_.reconnect_wait)) + " ms in the background"});
-  } else {
+  if (s != NATS_OK && s != NATS_NOT_YET_CONNECTED) {
     // No connection object, so no callback will ever use the ticket.
-    context_->post({LinkNote::Kind::Error, LinkEvent::Connected, "NATS connect failed: " + describe_status(s)});
+    context_->post({LinkNote::Kind::Error, LinkEvent::Connected, "connect failed: " + describe_status(s)});
     delete conn_ticket;
     if (nc) natsConnection_Destroy(nc);
     return;
   }
+  // Subscribe before reporting "connected", so nothing the loop publishes
+  // on that news can get an answer before the SUB reached the server.
+  // While not yet connected libnats keeps the SUB and sends it on connect.
   natsSubscription* sub = nullptr;
   auto* sub_ticket = new Ticket(context_);
-  s = natsConnection_Subscribe(&sub, nc, options_.subscription.c_str(), on_message, sub_ticket);
-  if (s == NATS_OK) s = natsSubscription_SetOnCompleteCB(sub, on_subscription_complete, sub_ticket);
-  if (s != NATS_OK) {
+  natsStatus sub_status = natsConnection_Subscribe(&sub, nc, options_.subscription.c_str(), on_message, sub_ticket);
+  if (sub_status == NATS_OK) sub_status = natsSubscription_SetOnCompleteCB(sub, on_subscription_complete, sub_ticket);
+  if (sub_status != NATS_OK) {
     context_->post({LinkNote::Kind::Error, LinkEvent::Connected,
-                    "cannot subscribe to " + options_.subscription + ": " + describe_status(s)});
+                    "cannot subscribe to " + options_.subscription + ": " + describe_status(sub_status)});
     if (!sub) delete sub_ticket;  // (with a sub, its completion frees the ticket)
   }
-  std::lock_guard lock(handles_mutex_);
-  connection_ = nc;
-  subscription_ = sub;
+  {
+    std::lock_guard lock(handles_mutex_);
+    connection_ = nc;
+    subscription_ = sub;
+  }
+  if (s == NATS_OK) {
+    // The connected callback only reports connects that succeed after the
+    // first pass; a first-pass success is reported here.
+    context_->post({LinkNote::Kind::Event, LinkEvent::Connected, {}});
+  } else {
+    context_->post({LinkNote::Kind::Error, LinkEvent::Connected,
+                    "no server reachable yet; retrying every " + std::to_string(to_ms(options_.reconnect_wait)) +
+                        " ms in the background"});
+  }
 }
 
 natsConnection* NatsBridge::connection() const {
@@ -294,10 +301,10 @@ void NatsBridge::on_probe_timer() {
   } else {
     log::debug("NATS {}: component probes skipped", link_state_name(state_));
   }
-  // Keep the period's phase; never schedule into the past.
-  TimePoint next = probe_timer_.deadline().value_or(loop_.now()) + options_.probe_every;
-  if (next <= loop_.now()) next = loop_.now() + options_.probe_every;
-  probe_timer_.arm_at(next);
+  // Keep the period's phase (no drift); never schedule into the past.
+  next_probe_ += options_.probe_every;
+  if (next_probe_ <= loop_.now()) next_probe_ = loop_.now() + options_.probe_every;
+  probe_timer_.arm_at(next_probe_);
 }
 
 void NatsBridge::begin_shutdown(std::function<void()> done) {

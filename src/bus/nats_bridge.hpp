@@ -136,6 +136,7 @@ class NatsBridge {
   loop::Mailbox<LinkNote> notes_;
   loop::Timer probe_timer_;
   loop::Timer drain_guard_;
+  TimePoint next_probe_{};
   LinkState state_ = LinkState::Connecting;
   bool started_ = false;
   bool shutting_down_ = false;

@@ -229,6 +229,8 @@ class BridgeTest(unittest.TestCase):
             self.assertLess(ts[0] - self.driver.started, 2.5, subject)
             for a, b in zip(ts, ts[1:]):
                 self.assertAlmostEqual(b - a, 1.0, delta=0.4)
+            # No drift: the k-th probe stays on the 1 s grid.
+            self.assertAlmostEqual(ts[-1] - ts[0], len(ts) - 1.0, delta=0.2)
         self.driver.group(front_end("controller.system_info", "null"))
         components = self.driver.to_group(subject="system_info")["body"]["system_info"]["dunebugger_components"]
         self.assertEqual(components[0], {"name": "dunebugger", "state": "running"})
@@ -238,6 +240,21 @@ class BridgeTest(unittest.TestCase):
         self.driver.group(front_end("controller.system_info", "null"))
         components = self.driver.to_group(subject="system_info")["body"]["system_info"]["dunebugger_components"]
         self.assertEqual(components[0], {"name": "dunebugger", "state": "not_responding"})
+
+    def test_heartbeat_loop_on_the_real_loop(self):
+        # heartBeatEverySecs = 1, heartBeatLoopDurationSecs = 3: alive at 0, 1, 2 s, the question at 3 s.
+        self.start(heartbeat_every=1, heartbeat_duration=3)
+        self.driver.group(front_end("controller.heartbeat", "I am here"))
+        t0, e = self.driver.wait_event(lambda e: e["event"] == "to_group")
+        self.assertEqual(e["data"], envelope("heartbeat", "I am alive"))
+        seen = []
+        for _ in range(3):
+            t, e = self.driver.wait_event(lambda e: e["event"] == "to_group", timeout=3)
+            seen.append((round(t - t0, 1), e["data"]["body"]))
+        self.assertEqual([body for _, body in seen], ["I am alive", "I am alive", "Is anyone there?"])
+        for (at, _), expected in zip(seen, [1.0, 2.0, 3.0]):
+            self.assertAlmostEqual(at, expected, delta=0.3)
+        self.driver.no_group_message(1.5)  # then quiet
 
     def test_broadcast_disabled_sends_nothing_to_the_group(self):
         self.start(broadcast="false")
