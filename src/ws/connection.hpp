@@ -13,7 +13,7 @@
 // its multi's connection cache, where another transfer on the same multi
 // prunes it as "too old" once it has been idle past that transfer's
 // CURLOPT_MAXAGE_CONN (118 s by default), and curl_easy_send then fails;
-// tests/unit/net checks that libcurl behaviour.
+// tests/integration/net checks that libcurl behaviour.
 //
 // Events (Handler): on_open once; on_message per message; on_activity when
 // bytes arrive (proof of life); then exactly one terminal event per open(),

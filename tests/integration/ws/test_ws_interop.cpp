@@ -489,3 +489,64 @@ TEST_CASE("two connections at once, each on its own curl multi") {
     CHECK(b.rec.messages[static_cast<std::size_t>(i)].payload == "b" + std::to_string(i));
   }
 }
+
+namespace {
+
+// Sets environment variables for one scope, then puts the old values back.
+class ScopedEnv {
+ public:
+  void set(const char* name, const char* value) {
+    const char* old = getenv(name);
+    saved_.emplace_back(name, old ? std::optional<std::string>(old) : std::nullopt);
+    if (value)
+      setenv(name, value, 1);
+    else
+      unsetenv(name);
+  }
+  ~ScopedEnv() {
+    for (auto it = saved_.rbegin(); it != saved_.rend(); ++it) {
+      if (it->second)
+        setenv(it->first.c_str(), it->second->c_str(), 1);
+      else
+        unsetenv(it->first.c_str());
+    }
+  }
+
+ private:
+  std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
+};
+
+int tunnels_opened(loop::EventLoop& ev, Random& random) {
+  Client c(ev, random, options(url("ws", "/tunnels")));
+  REQUIRE(run_until(ev, [&] { return !c.rec.messages.empty() || c.rec.done(); }));
+  REQUIRE(!c.rec.messages.empty());
+  return std::stoi(c.rec.messages.front().payload);
+}
+
+}  // namespace
+
+TEST_CASE("a proxy from the usual environment variables is used, through a CONNECT tunnel") {
+  loop::EventLoop ev;
+  SystemRandom random;
+  ScopedEnv env;
+  for (const char* name : {"http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"})
+    env.set(name, nullptr);
+  const int before = tunnels_opened(ev, random);
+  const std::string proxy = "http://127.0.0.1:" + std::to_string(peer().port("proxy"));
+  env.set("http_proxy", proxy.c_str());
+  env.set("https_proxy", proxy.c_str());
+  for (const char* port : {"ws", "wss"}) {
+    CAPTURE(port);
+    Client c(ev, random, options(url(port, "/echo?access_token=" + kSecret)));
+    REQUIRE(run_until(ev, [&] { return c.rec.opened || c.rec.done(); }));
+    REQUIRE(c.rec.opened);
+    CHECK(round_trip(ev, c, "through the tunnel", true).payload == "through the tunnel");
+    c.conn->close(1000, "");
+    REQUIRE(run_until(ev, [&] { return c.rec.done(); }));
+  }
+  env.set("http_proxy", nullptr);
+  env.set("https_proxy", nullptr);
+  // ws:// tunnels too (CURLOPT_HTTPPROXYTUNNEL): the proxy never sees the
+  // request line with the token.
+  CHECK(tunnels_opened(ev, random) == before + 2);
+}

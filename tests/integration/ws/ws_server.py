@@ -3,7 +3,7 @@ python3-websockets (10.4, legacy asyncio API) on loopback.
 
 Prints one JSON line on stdout once every listener is up:
   {"ws": port, "wss": port, "wss_untrusted": port, "stall": port,
-   "silent": port, "silent_tls": port, "backlog": port, "ca": path}
+   "silent": port, "backlog": port, "proxy": port, "ca": path}
 and exits when its stdin closes (so it never outlives the test).
 
   ws / wss        the echo service, plain and TLS (a cert from the test CA)
@@ -11,6 +11,7 @@ and exits when its stdin closes (so it never outlives the test).
   stall           accepts the upgrade, then never reads (tiny read buffers)
   silent          accepts TCP and never answers anything
   backlog         a listener whose accept queue is full: SYNs are dropped
+  proxy           an HTTP CONNECT proxy (counts the tunnels it opened)
 
 Request paths (any port):
   /echo?id=X      echoes every message; text commands instead of an echo:
@@ -21,6 +22,7 @@ Request paths (any port):
                   the close code/reason the peer sent is recorded under X
   /last-close?id=X  sends "CODE REASON" recorded under X (waits up to 5 s)
   /status/NNN     refuses the upgrade with HTTP NNN (503 adds Retry-After: 7)
+  /tunnels        sends the number of CONNECT tunnels the proxy has opened
 """
 import asyncio
 import http
@@ -39,6 +41,7 @@ from test_ca import TestCA  # noqa: E402
 
 closes = {}
 close_recorded = asyncio.Event()
+tunnels = []
 
 
 def pattern_text(n):
@@ -104,6 +107,9 @@ async def handler(ws, path):
     query = urllib.parse.parse_qs(parts.query)
     if parts.path == "/last-close":
         await last_close(ws, query)
+    elif parts.path == "/tunnels":
+        await ws.send(str(len(tunnels)))
+        await ws.wait_closed()
     else:
         await echo(ws, query)
 
@@ -118,6 +124,33 @@ async def silent(reader, writer):
             pass
     finally:
         writer.close()
+
+
+async def relay(reader, writer):
+    try:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    except ConnectionError:
+        pass
+    finally:
+        writer.close()
+
+
+async def connect_proxy(reader, writer):
+    """Just enough of an HTTP CONNECT proxy (RFC 9110 §9.3.6) for curl."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    method, target, _ = head.split(b"\r\n", 1)[0].decode().split(" ", 2)
+    if method != "CONNECT":
+        writer.write(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n")
+        writer.close()
+        return
+    host, port = target.rsplit(":", 1)
+    up_reader, up_writer = await asyncio.open_connection(host, int(port))
+    tunnels.append(target)
+    writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+    await writer.drain()
+    await asyncio.gather(relay(reader, up_writer), relay(up_reader, writer))
 
 
 def full_backlog_listener():
@@ -155,13 +188,15 @@ async def serve(tmp):
     stalled = await websockets.serve(stall, "127.0.0.1", 0, compression=None, ping_interval=None, max_queue=1,
                                      read_limit=4096, max_size=4 * 1024 * 1024)
     silent_server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    proxy = await asyncio.start_server(connect_proxy, "127.0.0.1", 0)
     listener, fillers, backlog_port = full_backlog_listener()
 
     def port(server):
         return server.sockets[0].getsockname()[1]
 
     print(json.dumps({"ws": port(plain), "wss": port(tls), "wss_untrusted": port(bad_tls), "stall": port(stalled),
-                      "silent": port(silent_server), "backlog": backlog_port, "ca": ca.cert_path}), flush=True)
+                      "silent": port(silent_server), "backlog": backlog_port, "proxy": port(proxy),
+                      "ca": ca.cert_path}), flush=True)
 
     stdin_closed = asyncio.Event()
     loop = asyncio.get_running_loop()
