@@ -366,8 +366,10 @@ TEST_CASE("the loop stays responsive while a connection is stuck in TCP connect"
   CHECK(rec.failure->kind == ws::FailureKind::Timeout);
   MESSAGE("TCP connect stall: " << ticks << " ticks, largest gap "
                                 << std::chrono::duration_cast<std::chrono::microseconds>(gap).count() << " us");
-  CHECK(ticks >= 50);   // ~100 expected in 1 s
-  CHECK(gap < 100ms);   // a blocked loop would show the whole 1 s
+  // ~100 ticks expected in 1 s and gaps of ~10 ms; the bounds are loose for
+  // loaded machines. A blocked loop would show one gap of the whole 1 s.
+  CHECK(ticks >= 30);
+  CHECK(gap < 250ms);
 }
 
 TEST_CASE("the loop stays responsive while a connection is stuck in the TLS handshake") {
@@ -379,8 +381,8 @@ TEST_CASE("the loop stays responsive while a connection is stuck in the TLS hand
   CHECK(rec.failure->kind == ws::FailureKind::Timeout);
   MESSAGE("TLS handshake stall: " << ticks << " ticks, largest gap "
                                   << std::chrono::duration_cast<std::chrono::microseconds>(gap).count() << " us");
-  CHECK(ticks >= 50);
-  CHECK(gap < 100ms);
+  CHECK(ticks >= 30);
+  CHECK(gap < 250ms);
 }
 
 TEST_CASE("a server that stops reading fills the send queue: SendQueueFull") {
