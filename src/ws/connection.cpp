@@ -3,6 +3,7 @@
 #include <string>
 
 #include "log/log.hpp"
+#include "net/curl_error.hpp"
 #include "loop/event_loop.hpp"
 
 namespace dbr::ws {
@@ -127,35 +128,12 @@ void Connection::abort() {
 
 Failure Connection::classify_connect_error(CURLcode rc) const {
   Failure f;
-  switch (rc) {
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY:
-      f.kind = FailureKind::Dns;
-      break;
-    case CURLE_COULDNT_CONNECT:
-      f.kind = FailureKind::Tcp;
-      break;
-    case CURLE_OPERATION_TIMEDOUT:
-      f.kind = FailureKind::Timeout;
-      break;
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CERTPROBLEM:
-    case CURLE_SSL_CIPHER:
-    case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_ISSUER_ERROR:
-    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-    case CURLE_SSL_INVALIDCERTSTATUS:
-    case CURLE_SSL_CRL_BADFILE:
-    case CURLE_SSL_ENGINE_NOTFOUND:
-    case CURLE_SSL_ENGINE_SETFAILED:
-    case CURLE_SSL_ENGINE_INITFAILED:
-    case CURLE_USE_SSL_FAILED:
-      f.kind = FailureKind::Tls;
-      break;
-    default:
-      f.kind = FailureKind::Io;
-      break;
+  switch (net::classify_curl_error(rc)) {
+    case net::CurlErrorClass::Dns: f.kind = FailureKind::Dns; break;
+    case net::CurlErrorClass::Tcp: f.kind = FailureKind::Tcp; break;
+    case net::CurlErrorClass::Tls: f.kind = FailureKind::Tls; break;
+    case net::CurlErrorClass::Timeout: f.kind = FailureKind::Timeout; break;
+    case net::CurlErrorClass::Other: f.kind = FailureKind::Io; break;
   }
   // curl only ever saw scheme://host:port/, so its message holds no token.
   f.detail = display_url_ + ": " + (curl_error_[0] != '\0' ? std::string(curl_error_) : curl_easy_strerror(rc));

@@ -6,7 +6,7 @@
 #include <array>
 #include <cctype>
 
-#include "ws/retry_after.hpp"
+#include "common/retry_after.hpp"
 
 namespace dbr::ws {
 

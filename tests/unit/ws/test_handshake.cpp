@@ -2,7 +2,7 @@
 
 #include "common/random.hpp"
 #include "ws/handshake.hpp"
-#include "ws/retry_after.hpp"
+#include "common/retry_after.hpp"
 #include "ws/url.hpp"
 #include "ws_test_support.hpp"
 

@@ -1,11 +1,11 @@
-#include "ws/retry_after.hpp"
+#include "common/retry_after.hpp"
 
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <string>
 
-namespace dbr::ws {
+namespace dbr {
 
 namespace {
 
@@ -150,4 +150,4 @@ std::optional<std::chrono::seconds> parse_retry_after(std::string_view value,
   return std::min(std::chrono::duration_cast<std::chrono::seconds>(*at - *now), std::chrono::seconds(kCapSeconds));
 }
 
-}  // namespace dbr::ws
+}  // namespace dbr

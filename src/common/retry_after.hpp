@@ -4,7 +4,7 @@
 #include <optional>
 #include <string_view>
 
-namespace dbr::ws {
+namespace dbr {
 
 // The delay the server asked for. A date is measured against the response's
 // own Date header (RFC 9110 §6.6.1) rather than the device clock: a board
@@ -18,4 +18,4 @@ std::optional<std::chrono::seconds> parse_retry_after(std::string_view value,
 // §5.6.7): IMF-fixdate, the obsolete RFC 850 form and asctime.
 std::optional<std::chrono::sys_seconds> parse_http_date(std::string_view text);
 
-}  // namespace dbr::ws
+}  // namespace dbr

@@ -1,0 +1,39 @@
+#include "net/curl_error.hpp"
+
+namespace dbr::net {
+
+CurlErrorClass classify_curl_error(CURLcode rc) {
+  switch (rc) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY: return CurlErrorClass::Dns;
+    case CURLE_COULDNT_CONNECT: return CurlErrorClass::Tcp;
+    case CURLE_OPERATION_TIMEDOUT: return CurlErrorClass::Timeout;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_ENGINE_INITFAILED:
+    case CURLE_USE_SSL_FAILED: return CurlErrorClass::Tls;
+    default: return CurlErrorClass::Other;
+  }
+}
+
+std::string_view curl_error_class_name(CurlErrorClass c) {
+  switch (c) {
+    case CurlErrorClass::Dns: return "DNS";
+    case CurlErrorClass::Tcp: return "TCP";
+    case CurlErrorClass::Tls: return "TLS";
+    case CurlErrorClass::Timeout: return "timeout";
+    case CurlErrorClass::Other: return "transfer";
+  }
+  return "transfer";
+}
+
+}  // namespace dbr::net
