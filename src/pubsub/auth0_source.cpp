@@ -1,0 +1,106 @@
+#include "pubsub/auth0_source.hpp"
+
+#include <nlohmann/json.hpp>
+#include <spdlog/fmt/fmt.h>
+
+#include "version.hpp"
+
+namespace dbr::pubsub {
+
+namespace {
+
+FailureKind kind_of(net::CurlErrorClass c) {
+  switch (c) {
+    case net::CurlErrorClass::Dns: return FailureKind::Dns;
+    case net::CurlErrorClass::Tcp: return FailureKind::Tcp;
+    case net::CurlErrorClass::Tls: return FailureKind::Tls;
+    case net::CurlErrorClass::Timeout: return FailureKind::Timeout;
+    case net::CurlErrorClass::Other: return FailureKind::Io;
+  }
+  return FailureKind::Io;
+}
+
+}  // namespace
+
+AttemptFailure http_failure(const net::HttpResult& result, std::string_view what) {
+  AttemptFailure f;
+  if (result.transfer_error) {
+    f.kind = kind_of(*result.transfer_error);
+  } else {
+    f.kind = FailureKind::HttpStatus;
+    f.http_status = static_cast<int>(result.status);
+    if (result.retry_after) f.retry_after = *result.retry_after;
+  }
+  f.detail = fmt::format("{}: {}", what, result.error);
+  return f;
+}
+
+Auth0Source::Auth0Source(net::CurlMulti& multi, Auth0Credentials credentials)
+    : multi_(multi), credentials_(std::move(credentials)) {}
+
+std::string Auth0Source::describe() const { return "Auth0 at " + credentials_.auth_host; }
+
+net::HttpRequestOptions Auth0Source::request(std::string method, std::string path) const {
+  net::HttpRequestOptions o;
+  o.method = std::move(method);
+  o.url = "https://" + credentials_.auth_host + path;
+  o.ca_file = credentials_.ca_file;
+  o.timeout = credentials_.timeout;
+  o.user_agent = std::string("dunebugger-remote/") + kVersion;
+  return o;
+}
+
+void Auth0Source::fetch(Done done) {
+  cancel();
+  done_ = std::move(done);
+  auto o = request("POST", "/oauth/token");
+  o.headers = {"Content-Type: application/json", "Accept: application/json"};
+  o.body = nlohmann::json{{"client_id", credentials_.client_id},
+                          {"client_secret", credentials_.client_secret},
+                          {"grant_type", "password"},
+                          {"username", credentials_.username},
+                          {"password", credentials_.password},
+                          {"scope", "openid profile email"}}
+               .dump();
+  request_ = std::make_unique<net::HttpRequest>(multi_, std::move(o),
+                                                [this](net::HttpResult&& r) { on_token(std::move(r)); });
+}
+
+void Auth0Source::cancel() {
+  request_.reset();
+  done_ = nullptr;
+}
+
+void Auth0Source::fail(AttemptFailure failure) {
+  auto done = std::move(done_);
+  done_ = nullptr;
+  if (done) done(UrlResult{std::nullopt, std::move(failure)});
+}
+
+void Auth0Source::on_token(net::HttpResult&& result) {
+  // Keep the finished request alive until we return: its callback is running.
+  auto finished = std::move(request_);
+  if (!result.ok()) return fail(http_failure(result, "Auth0 sign-in"));
+  auto body = nlohmann::json::parse(result.body, nullptr, false);
+  if (!body.is_object() || !body.contains("access_token") || !body["access_token"].is_string() ||
+      body["access_token"].get<std::string>().empty())
+    return fail({FailureKind::Protocol, 0, std::nullopt, "Auth0 sign-in: the answer has no access_token"});
+  auto o = request("GET", "/userinfo");
+  o.headers = {"Authorization: Bearer " + body["access_token"].get<std::string>(), "Accept: application/json"};
+  request_ = std::make_unique<net::HttpRequest>(multi_, std::move(o),
+                                                [this](net::HttpResult&& r) { on_userinfo(std::move(r)); });
+}
+
+void Auth0Source::on_userinfo(net::HttpResult&& result) {
+  auto finished = std::move(request_);
+  if (!result.ok()) return fail(http_failure(result, "Auth0 /userinfo"));
+  auto body = nlohmann::json::parse(result.body, nullptr, false);
+  if (!body.is_object() || !body.contains("wss_url") || !body["wss_url"].is_string() ||
+      body["wss_url"].get<std::string>().empty())
+    return fail({FailureKind::Protocol, 0, std::nullopt, "Auth0 /userinfo: the answer has no wss_url claim"});
+  auto done = std::move(done_);
+  done_ = nullptr;
+  if (done) done(UrlResult{body["wss_url"].get<std::string>(), {}});
+}
+
+}  // namespace dbr::pubsub

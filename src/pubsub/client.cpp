@@ -1,0 +1,252 @@
+#include "pubsub/client.hpp"
+
+#include <spdlog/fmt/fmt.h>
+
+#include "log/log.hpp"
+#include "loop/event_loop.hpp"
+#include "ws/connection.hpp"
+
+namespace dbr::pubsub {
+
+namespace {
+
+FailureKind kind_of(ws::FailureKind k) {
+  switch (k) {
+    case ws::FailureKind::InvalidUrl: return FailureKind::InvalidUrl;
+    case ws::FailureKind::Dns: return FailureKind::Dns;
+    case ws::FailureKind::Tcp: return FailureKind::Tcp;
+    case ws::FailureKind::Tls: return FailureKind::Tls;
+    case ws::FailureKind::HttpStatus: return FailureKind::HttpStatus;
+    case ws::FailureKind::Handshake: return FailureKind::Handshake;
+    case ws::FailureKind::Protocol: return FailureKind::Protocol;
+    case ws::FailureKind::Timeout: return FailureKind::Timeout;
+    case ws::FailureKind::SendQueueFull: return FailureKind::SendQueueFull;
+    case ws::FailureKind::Io: return FailureKind::Io;
+  }
+  return FailureKind::Io;
+}
+
+void log_line(const LogLine& line) {
+  switch (line.level) {
+    case LogLevel::Debug: log::debug("{}", line.text); break;
+    case LogLevel::Info: log::info("{}", line.text); break;
+    case LogLevel::Warning: log::warn("{}", line.text); break;
+    case LogLevel::Error: log::error("{}", line.text); break;
+  }
+}
+
+}  // namespace
+
+Client::Client(loop::EventLoop& loop, Random& random, const config::Config& config,
+               std::unique_ptr<ClientUrlSource> url_source, Handler handler)
+    : Client(loop, random, config, std::move(url_source), std::move(handler), TransportOptions{}) {}
+
+Client::Client(loop::EventLoop& loop, Random& random, const config::Config& config,
+               std::unique_ptr<ClientUrlSource> url_source, Handler handler, TransportOptions transport)
+    : loop_(loop),
+      random_(random),
+      ca_file_(config.ca_file),
+      max_message_bytes_(config.max_message_bytes),
+      transport_(transport),
+      url_source_(std::move(url_source)),
+      handler_(std::move(handler)),
+      core_(client_core_options(config), random),
+      timer_(loop, [this] {
+        core_.on_timeout(loop_.now());
+        pump();
+      }) {}
+
+Client::~Client() {
+  if (url_source_) url_source_->cancel();
+  connection_.reset();
+}
+
+void Client::start() {
+  if (url_source_) log::info("Web PubSub client: client URLs from {}", url_source_->describe());
+  core_.start(loop_.now());
+  pump();
+}
+
+void Client::stop(std::function<void()> done) {
+  stopped_ = std::move(done);
+  if (url_source_) url_source_->cancel();
+  core_.stop(loop_.now());
+  pump();
+  check_stopped();
+}
+
+void Client::check_stopped() {
+  if (!stopped_ || connection_) return;
+  auto done = std::move(stopped_);
+  stopped_ = nullptr;
+  done();
+}
+
+void Client::internet(bool online) {
+  core_.internet(online, loop_.now());
+  pump();
+}
+
+MessageId Client::send_to_group(nlohmann::json data) {
+  MessageId id = core_.send_to_group(std::move(data), loop_.now());
+  pump();
+  return id;
+}
+
+void Client::pump() {
+  // Actions may not re-enter the core synchronously (ws::Connection and the
+  // URL sources only call back from the loop), but stay safe if one does.
+  if (pumping_) return;
+  pumping_ = true;
+  bool more = true;
+  while (more) {
+    more = false;
+    while (auto action = core_.poll_action()) {
+      execute(std::move(*action));
+      more = true;
+    }
+    while (auto event = core_.poll_event()) {
+      dispatch(std::move(*event));
+      more = true;
+    }
+  }
+  pumping_ = false;
+  timer_.arm_at(core_.next_deadline());
+}
+
+void Client::execute(Action&& action) {
+  std::visit(
+      [this](auto&& a) {
+        using T = std::decay_t<decltype(a)>;
+        if constexpr (std::is_same_v<T, OpenNew>) {
+          open_new(a.subprotocol);
+        } else if constexpr (std::is_same_v<T, OpenRecovery>) {
+          if (base_url_.empty()) {
+            core_.transport_failed({FailureKind::InvalidUrl, 0, std::nullopt, "no URL to recover"}, loop_.now());
+            return;
+          }
+          std::string url = base_url_ + (base_url_.find('?') == std::string::npos ? "?" : "&") + a.query;
+          open_transport(url, a.subprotocol);
+        } else if constexpr (std::is_same_v<T, SendText>) {
+          // A false return means the connection failed (send queue full) or
+          // is gone; the failure reaches the core through on_failed.
+          if (connection_) (void)connection_->send_text(a.frame);
+        } else if constexpr (std::is_same_v<T, Close>) {
+          if (connection_) connection_->close(a.code, a.reason);
+        } else if constexpr (std::is_same_v<T, Abort>) {
+          log::debug("dropping the WebSocket: {}", a.reason);
+          drop_transport();
+          check_stopped();
+        } else if constexpr (std::is_same_v<T, CheckInternet>) {
+          if (handler_.on_check_internet) handler_.on_check_internet();
+        }
+      },
+      std::move(action));
+}
+
+void Client::open_new(const std::string& subprotocol) {
+  drop_transport();
+  if (!url_source_) {
+    core_.credentials_failed({FailureKind::InvalidUrl, 0, std::nullopt, "no client URL source configured"},
+                             loop_.now());
+    return;
+  }
+  url_source_->fetch([this, subprotocol](UrlResult&& result) {
+    if (!result.url) {
+      last_error_ = describe(result.failure);
+      core_.credentials_failed(result.failure, loop_.now());
+    } else {
+      base_url_ = std::move(*result.url);
+      open_transport(base_url_, subprotocol);
+    }
+    pump();
+  });
+}
+
+void Client::open_transport(const std::string& url, const std::string& subprotocol) {
+  drop_transport();
+  ws::Connection::Options options;
+  options.url = url;
+  options.subprotocols = {subprotocol};
+  options.ca_file = ca_file_;
+  options.connect_timeout = transport_.connect_timeout;
+  options.handshake_timeout = transport_.handshake_timeout;
+  options.close_timeout = transport_.close_timeout;
+  options.max_message_bytes = max_message_bytes_;
+  options.send_queue_max_bytes = transport_.send_queue_max_bytes;
+  ws::Connection::Handler h;
+  h.on_open = [this](const ws::Opened& opened) {
+    core_.transport_opened(opened.subprotocol, loop_.now());
+    pump();
+  };
+  h.on_message = [this](ws::Message&& m) {
+    if (m.text) {
+      core_.transport_text(m.payload, loop_.now());
+    } else {
+      // The JSON subprotocols carry text frames; the service never sends binary.
+      log::debug("ignoring a binary WebSocket message of {} bytes", m.payload.size());
+    }
+    pump();
+  };
+  h.on_activity = [this] {
+    core_.transport_activity(loop_.now());
+    pump();
+  };
+  h.on_closed = [this](const ws::Closed& closed) {
+    last_error_ = fmt::format("WebSocket closed with {}{}{} by {}", closed.code, closed.reason.empty() ? "" : ": ",
+                              closed.reason, closed.by_peer ? "the hub" : "us");
+    connection_.reset();  // allowed inside its own callback
+    core_.transport_closed(closed.code, loop_.now());
+    pump();
+    check_stopped();
+  };
+  h.on_failed = [this](const ws::Failure& failure) {
+    on_transport_failed(failure);
+    check_stopped();
+  };
+  connection_ = std::make_unique<ws::Connection>(loop_, random_, std::move(options), std::move(h));
+  hub_display_ = connection_->display_url();
+  connection_->open();
+}
+
+void Client::on_transport_failed(const ws::Failure& failure) {
+  AttemptFailure f{kind_of(failure.kind), failure.http_status, std::nullopt, failure.detail};
+  if (failure.retry_after) f.retry_after = *failure.retry_after;
+  last_error_ = describe(f);
+  connection_.reset();
+  core_.transport_failed(f, loop_.now());
+  pump();
+}
+
+void Client::drop_transport() {
+  if (!connection_) return;
+  connection_->abort();
+  connection_.reset();
+}
+
+void Client::dispatch(Event&& event) {
+  std::visit(
+      [this](auto&& e) {
+        using T = std::decay_t<decltype(e)>;
+        if constexpr (std::is_same_v<T, Connected>) {
+          if (handler_.on_connected) handler_.on_connected(e);
+        } else if constexpr (std::is_same_v<T, Joined>) {
+          if (handler_.on_joined) handler_.on_joined(e);
+        } else if constexpr (std::is_same_v<T, GroupMessage>) {
+          if (handler_.on_group_message) handler_.on_group_message(std::move(e));
+        } else if constexpr (std::is_same_v<T, ServerMessage>) {
+          if (handler_.on_server_message) handler_.on_server_message(std::move(e));
+        } else if constexpr (std::is_same_v<T, Delivered>) {
+          // Counted by the core; nothing to do per message.
+        } else if constexpr (std::is_same_v<T, Dropped>) {
+          if (handler_.on_dropped) handler_.on_dropped(e);
+        } else if constexpr (std::is_same_v<T, StateChanged>) {
+          if (handler_.on_state_changed) handler_.on_state_changed(e);
+        } else if constexpr (std::is_same_v<T, LogLine>) {
+          log_line(e);
+        }
+      },
+      std::move(event));
+}
+
+}  // namespace dbr::pubsub

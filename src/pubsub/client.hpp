@@ -1,0 +1,96 @@
+#pragma once
+// The Web PubSub client on the loop: the thin adapter that drives ClientCore
+// (client_core.hpp) with a real WebSocket (ws::Connection), a client-URL
+// source and one timer. It executes the core's actions in order, forwards
+// transport events with the loop's `now`, logs the core's log lines, and
+// hands application events to its owner. It decides no policy.
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "common/random.hpp"
+#include "config/config.hpp"
+#include "loop/timer.hpp"
+#include "pubsub/client_core.hpp"
+#include "pubsub/url_source.hpp"
+
+namespace dbr::loop {
+class EventLoop;
+}
+namespace dbr::ws {
+class Connection;
+struct Failure;
+}
+
+namespace dbr::pubsub {
+
+class Client {
+ public:
+  struct Handler {
+    std::function<void(const Connected&)> on_connected;   // a new or recovered connection
+    std::function<void(const Joined&)> on_joined;         // the group is joined (after every new connection)
+    std::function<void(GroupMessage&&)> on_group_message;
+    std::function<void(ServerMessage&&)> on_server_message;
+    std::function<void(const Dropped&)> on_dropped;       // an app message will never be sent
+    std::function<void(const StateChanged&)> on_state_changed;
+    std::function<void()> on_check_internet;              // ask the monitor for a check now
+  };
+  struct TransportOptions {
+    Duration connect_timeout = std::chrono::seconds(15);
+    Duration handshake_timeout = std::chrono::seconds(15);
+    // Short: on shutdown the whole close must fit the 2 s the service gets.
+    Duration close_timeout = std::chrono::milliseconds(1000);
+    std::size_t send_queue_max_bytes = 4 << 20;
+  };
+
+  Client(loop::EventLoop& loop, Random& random, const config::Config& config,
+         std::unique_ptr<ClientUrlSource> url_source, Handler handler);
+  Client(loop::EventLoop& loop, Random& random, const config::Config& config,
+         std::unique_ptr<ClientUrlSource> url_source, Handler handler, TransportOptions transport);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  void start();
+  // Clears the intent and closes with 1000; `done` runs once the transport
+  // is gone (at once when none is open).
+  void stop(std::function<void()> done);
+  void internet(bool online);
+  MessageId send_to_group(nlohmann::json data);
+
+  const ClientCore& core() const { return core_; }
+  // scheme://host:port of the last connection attempt (safe to log).
+  const std::string& hub_display() const { return hub_display_; }
+  // The last failure or close, for status (no secrets).
+  const std::string& last_error() const { return last_error_; }
+
+ private:
+  void open_new(const std::string& subprotocol);
+  void open_transport(const std::string& url, const std::string& subprotocol);
+  void drop_transport();
+  void pump();
+  void execute(Action&& action);
+  void dispatch(Event&& event);
+  void on_transport_failed(const ws::Failure& failure);
+  void check_stopped();
+
+  loop::EventLoop& loop_;
+  Random& random_;
+  std::string ca_file_;
+  std::size_t max_message_bytes_;
+  TransportOptions transport_;
+  std::unique_ptr<ClientUrlSource> url_source_;
+  Handler handler_;
+  ClientCore core_;
+  loop::Timer timer_;
+  std::unique_ptr<ws::Connection> connection_;
+  std::string base_url_;  // the last new connection's URL: recoveries extend it
+  std::string hub_display_;
+  std::string last_error_;
+  std::function<void()> stopped_;
+  bool pumping_ = false;
+};
+
+}  // namespace dbr::pubsub

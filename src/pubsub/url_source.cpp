@@ -1,0 +1,91 @@
+#include "pubsub/url_source.hpp"
+
+#include <chrono>
+
+#include "loop/timer.hpp"
+#include "pubsub/access_token.hpp"
+#include "pubsub/auth0_source.hpp"
+
+namespace dbr::pubsub {
+
+namespace {
+
+// Sources that know the URL at once still answer from the loop, later, so
+// the adapter has one asynchronous path.
+class ImmediateSource : public ClientUrlSource {
+ public:
+  explicit ImmediateSource(loop::EventLoop& loop) : timer_(loop, [this] { deliver(); }) {}
+  void fetch(Done done) override {
+    done_ = std::move(done);
+    timer_.arm_in(Duration::zero());
+  }
+  void cancel() override {
+    timer_.cancel();
+    done_ = nullptr;
+  }
+
+ protected:
+  virtual UrlResult make() = 0;
+
+ private:
+  void deliver() {
+    auto done = std::move(done_);
+    done_ = nullptr;
+    if (done) done(make());
+  }
+  loop::Timer timer_;
+  Done done_;
+};
+
+std::string host_of(const std::string& url) {
+  auto start = url.find("://");
+  if (start == std::string::npos) return "?";
+  start += 3;
+  return url.substr(start, url.find_first_of("/?#", start) - start);
+}
+
+class StaticUrlSource final : public ImmediateSource {
+ public:
+  StaticUrlSource(loop::EventLoop& loop, std::string url) : ImmediateSource(loop), url_(std::move(url)) {}
+  std::string describe() const override { return "the configured url (" + host_of(url_) + ")"; }
+
+ private:
+  UrlResult make() override { return {url_, {}}; }
+  std::string url_;
+};
+
+class ConnectionStringSource final : public ImmediateSource {
+ public:
+  ConnectionStringSource(loop::EventLoop& loop, config::ConnectionString cs, TokenRequest request)
+      : ImmediateSource(loop), cs_(std::move(cs)), request_(std::move(request)) {}
+  std::string describe() const override { return "tokens signed for " + host_of(cs_.endpoint); }
+
+ private:
+  UrlResult make() override {
+    // Wall-clock time: the service checks exp and iat against its clock.
+    std::string token = sign_client_token(cs_, request_, std::chrono::system_clock::now());
+    return {client_url(cs_, request_.hub, token), {}};
+  }
+  config::ConnectionString cs_;
+  TokenRequest request_;
+};
+
+}  // namespace
+
+std::unique_ptr<ClientUrlSource> make_url_source(const config::Config& config, loop::EventLoop& loop,
+                                                 net::CurlMulti& multi) {
+  switch (config::url_source(config)) {
+    case config::UrlSource::StaticUrl: return std::make_unique<StaticUrlSource>(loop, config.url);
+    case config::UrlSource::ConnectionString:
+      return std::make_unique<ConnectionStringSource>(
+          loop, *config.connection_string, TokenRequest{config.hub, config.device_id, config.group_name});
+    case config::UrlSource::Auth0:
+      return std::make_unique<Auth0Source>(
+          multi, Auth0Credentials{config.auth_url, config.auth0_client_id, config.auth0_client_secret,
+                                  config.auth0_username, config.auth0_password, config.ca_file});
+    case config::UrlSource::None: return nullptr;
+  }
+  return nullptr;
+}
+
+}  // namespace dbr::pubsub
