@@ -135,6 +135,9 @@ void Client::execute(Action&& action) {
           if (connection_) connection_->close(a.code, a.reason);
         } else if constexpr (std::is_same_v<T, Abort>) {
           log::debug("dropping the WebSocket: {}", a.reason);
+          // The attempt may still be fetching its URL (Auth0): that fetch
+          // must not open a transport the core has given up on.
+          if (url_source_) url_source_->cancel();
           drop_transport();
           check_stopped();
         } else if constexpr (std::is_same_v<T, CheckInternet>) {
@@ -174,48 +177,58 @@ void Client::open_transport(const std::string& url, const std::string& subprotoc
   options.close_timeout = transport_.close_timeout;
   options.max_message_bytes = max_message_bytes_;
   options.send_queue_max_bytes = transport_.send_queue_max_bytes;
+  // Each handler only forwards to a member function and touches nothing of
+  // its closure afterwards: the member may destroy the Connection, and with
+  // it this closure, while the closure is still on the stack.
   ws::Connection::Handler h;
-  h.on_open = [this](const ws::Opened& opened) {
-    core_.transport_opened(opened.subprotocol, loop_.now());
-    pump();
-  };
-  h.on_message = [this](ws::Message&& m) {
-    if (m.text) {
-      core_.transport_text(m.payload, loop_.now());
-    } else {
-      // The JSON subprotocols carry text frames; the service never sends binary.
-      log::debug("ignoring a binary WebSocket message of {} bytes", m.payload.size());
-    }
-    pump();
-  };
-  h.on_activity = [this] {
-    core_.transport_activity(loop_.now());
-    pump();
-  };
-  h.on_closed = [this](const ws::Closed& closed) {
-    last_error_ = fmt::format("WebSocket closed with {}{}{} by {}", closed.code, closed.reason.empty() ? "" : ": ",
-                              closed.reason, closed.by_peer ? "the hub" : "us");
-    connection_.reset();  // allowed inside its own callback
-    core_.transport_closed(closed.code, loop_.now());
-    pump();
-    check_stopped();
-  };
-  h.on_failed = [this](const ws::Failure& failure) {
-    on_transport_failed(failure);
-    check_stopped();
-  };
+  h.on_open = [this](const ws::Opened& opened) { on_transport_opened(opened); };
+  h.on_message = [this](ws::Message&& m) { on_transport_message(std::move(m)); };
+  h.on_activity = [this] { on_transport_activity(); };
+  h.on_closed = [this](const ws::Closed& closed) { on_transport_closed(closed); };
+  h.on_failed = [this](const ws::Failure& failure) { on_transport_failed(failure); };
   connection_ = std::make_unique<ws::Connection>(loop_, random_, std::move(options), std::move(h));
   hub_display_ = connection_->display_url();
   connection_->open();
+}
+
+void Client::on_transport_opened(const ws::Opened& opened) {
+  core_.transport_opened(opened.subprotocol, loop_.now());
+  pump();
+}
+
+void Client::on_transport_message(ws::Message&& m) {
+  if (m.text) {
+    core_.transport_text(m.payload, loop_.now());
+  } else {
+    // The JSON subprotocols carry text frames; the service never sends binary.
+    log::debug("ignoring a binary WebSocket message of {} bytes", m.payload.size());
+  }
+  pump();
+}
+
+void Client::on_transport_activity() {
+  core_.transport_activity(loop_.now());
+  pump();
+}
+
+void Client::on_transport_closed(const ws::Closed& closed) {
+  last_error_ = fmt::format("WebSocket closed with {}{}{} by {}", closed.code, closed.reason.empty() ? "" : ": ",
+                            closed.reason, closed.by_peer ? "the hub" : "us");
+  const std::uint16_t code = closed.code;
+  connection_.reset();  // allowed inside its own callback; `closed` is not used after this
+  core_.transport_closed(code, loop_.now());
+  pump();
+  check_stopped();
 }
 
 void Client::on_transport_failed(const ws::Failure& failure) {
   AttemptFailure f{kind_of(failure.kind), failure.http_status, std::nullopt, failure.detail};
   if (failure.retry_after) f.retry_after = *failure.retry_after;
   last_error_ = describe(f);
-  connection_.reset();
+  connection_.reset();  // allowed inside its own callback; `failure` is not used after this
   core_.transport_failed(f, loop_.now());
   pump();
+  check_stopped();
 }
 
 void Client::drop_transport() {

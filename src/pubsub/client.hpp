@@ -21,7 +21,10 @@ class EventLoop;
 }
 namespace dbr::ws {
 class Connection;
+struct Closed;
 struct Failure;
+struct Message;
+struct Opened;
 }
 
 namespace dbr::pubsub {
@@ -73,6 +76,11 @@ class Client {
   void pump();
   void execute(Action&& action);
   void dispatch(Event&& event);
+  // ws::Connection events; each may destroy the Connection that reports it.
+  void on_transport_opened(const ws::Opened& opened);
+  void on_transport_message(ws::Message&& message);
+  void on_transport_activity();
+  void on_transport_closed(const ws::Closed& closed);
   void on_transport_failed(const ws::Failure& failure);
   void check_stopped();
 

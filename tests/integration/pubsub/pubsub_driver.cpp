@@ -1,0 +1,214 @@
+// Test driver: the real pubsub::Client on a real EventLoop, with the client
+// URL source the agent's config selects (config::load_config, so tests use
+// the real keys), net::CurlMulti for Auth0 and SystemRandom. Everything the
+// application would hear is printed as JSON lines; commands come as JSON
+// lines on stdin.
+//
+//   pubsub_driver --config FILE [--online]
+//
+//   stdout (every line has "t": CLOCK_MONOTONIC in ms, comparable with
+//   Python's time.monotonic() * 1000)
+//     {"event":"started"}
+//     {"event":"state","from":"Connecting","to":"Connected","reason":"..."}
+//     {"event":"connected","connectionId":...,"userId":...,"is_new":true}
+//     {"event":"joined","group":...}
+//     {"event":"message","from":"group"|"server","group":...,"fromUserId":...,"dataType":...,"data":...}
+//     {"event":"sent","id":N}           send_to_group's MessageId
+//     {"event":"dropped","id":N,"reason":...}
+//     {"event":"check_internet"}
+//     {"event":"counters", <every Counters field>, "state":..., "outbox":N, "joined":b, "connectionId":...}
+//     {"event":"stopped"}               Client::stop completed; exit 0 follows
+//   stdin
+//     {"cmd":"internet","online":true|false}
+//     {"cmd":"send","data":<json>}
+//     {"cmd":"counters"}
+//     {"cmd":"stop"}                    Client::stop, then exit 0
+//   SIGTERM/SIGINT and EOF on stdin act as "stop" (Client::stop is the
+//   loop's shutdown step).
+//
+// The agent's log goes to stderr at the config's level.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "common/random.hpp"
+#include "config/load.hpp"
+#include "log/log.hpp"
+#include "loop/event_loop.hpp"
+#include "loop/io_watch.hpp"
+#include "net/curl_multi.hpp"
+#include "pubsub/client.hpp"
+#include "pubsub/state.hpp"
+#include "pubsub/url_source.hpp"
+
+using namespace dbr;
+using nlohmann::json;
+
+namespace {
+
+double now_ms() {
+  return std::chrono::duration<double, std::milli>(Clock::now().time_since_epoch()).count();
+}
+
+// One line per write(2), so a line is never split by buffering.
+void emit(json line) {
+  line["t"] = now_ms();
+  std::string text = line.dump();
+  text.push_back('\n');
+  const char* p = text.data();
+  std::size_t left = text.size();
+  while (left > 0) {
+    ssize_t n = ::write(STDOUT_FILENO, p, left);
+    if (n <= 0) return;  // the test went away; nothing to report to
+    p += n;
+    left -= static_cast<std::size_t>(n);
+  }
+}
+
+json optional_string(const std::optional<std::string>& s) { return s ? json(*s) : json(nullptr); }
+
+json counters_line(const pubsub::Client& client) {
+  const auto& c = client.core().counters();
+  return {{"event", "counters"},
+          {"attempts", c.attempts},
+          {"recovery_attempts", c.recovery_attempts},
+          {"connections", c.connections},
+          {"recoveries", c.recoveries},
+          {"drops", c.drops},
+          {"messages_in", c.messages_in},
+          {"duplicates_in", c.duplicates_in},
+          {"messages_out", c.messages_out},
+          {"resends", c.resends},
+          {"outbox_drops", c.outbox_drops},
+          {"refused", c.refused},
+          {"malformed_frames", c.malformed_frames},
+          {"unknown_frames", c.unknown_frames},
+          {"unexpected_inputs", c.unexpected_inputs},
+          {"state", std::string(pubsub::state_name(client.core().state()))},
+          {"outbox", client.core().outbox_size()},
+          {"joined", client.core().joined()},
+          {"connectionId", client.core().connection_id()}};
+}
+
+[[noreturn]] void usage(const std::string& why) {
+  std::fprintf(stderr, "pubsub_driver: %s\nusage: pubsub_driver --config FILE [--online]\n", why.c_str());
+  std::exit(2);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string config_path;
+  bool online_at_start = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--config" && i + 1 < argc) {
+      config_path = argv[++i];
+    } else if (a == "--online") {
+      online_at_start = true;
+    } else {
+      usage("unknown argument " + a);
+    }
+  }
+  if (config_path.empty()) usage("--config is required");
+
+  config::LoadResult loaded = config::load_config(config_path, config::current_environment());
+  for (const auto& d : loaded.diagnostics) std::fprintf(stderr, "%s\n", d.text().c_str());
+  if (!loaded.ok()) return 2;
+  const config::Config& config = loaded.config;
+  log::setup(config.log_level, log::Format::Console);
+
+  loop::EventLoop ev;
+  net::CurlMulti multi(ev);
+  SystemRandom random;
+  auto source = pubsub::make_url_source(config, ev, multi);
+  if (!source) usage("the config names no client URL source (url, connectionString or AUTH0_*)");
+
+  pubsub::Client::Handler handler;
+  handler.on_connected = [](const pubsub::Connected& c) {
+    emit({{"event", "connected"},
+          {"connectionId", c.connection_id},
+          {"userId", optional_string(c.user_id)},
+          {"is_new", c.is_new}});
+  };
+  handler.on_joined = [](const pubsub::Joined& j) { emit({{"event", "joined"}, {"group", j.group}}); };
+  handler.on_group_message = [](pubsub::GroupMessage&& m) {
+    emit({{"event", "message"},
+          {"from", "group"},
+          {"group", m.group},
+          {"fromUserId", optional_string(m.from_user_id)},
+          {"dataType", m.data_type},
+          {"data", std::move(m.data)}});
+  };
+  handler.on_server_message = [](pubsub::ServerMessage&& m) {
+    emit({{"event", "message"}, {"from", "server"}, {"dataType", m.data_type}, {"data", std::move(m.data)}});
+  };
+  handler.on_dropped = [](const pubsub::Dropped& d) {
+    emit({{"event", "dropped"}, {"id", d.id}, {"reason", d.reason}});
+  };
+  handler.on_state_changed = [](const pubsub::StateChanged& s) {
+    emit({{"event", "state"},
+          {"from", std::string(pubsub::state_name(s.from))},
+          {"to", std::string(pubsub::state_name(s.to))},
+          {"reason", s.reason}});
+  };
+  handler.on_check_internet = [] { emit({{"event", "check_internet"}}); };
+
+  pubsub::Client client(ev, random, config, std::move(source), std::move(handler));
+
+  // SIGTERM, SIGINT, {"cmd":"stop"} and EOF all end here: a graceful stop.
+  ev.add_shutdown_step("pubsub client", [&client](loop::EventLoop::Done done) {
+    client.stop([done = std::move(done)] {
+      emit({{"event", "stopped"}});
+      done();
+    });
+  });
+
+  std::string pending;
+  auto run_command = [&](const std::string& line) {
+    json cmd = json::parse(line, nullptr, false);
+    if (!cmd.is_object() || !cmd.contains("cmd") || !cmd["cmd"].is_string()) {
+      emit({{"event", "error"}, {"error", "not a command line"}});
+      return;
+    }
+    const std::string name = cmd["cmd"].get<std::string>();
+    if (name == "internet") {
+      client.internet(cmd.value("online", false));
+    } else if (name == "send") {
+      auto id = client.send_to_group(cmd.contains("data") ? cmd["data"] : json(nullptr));
+      emit({{"event", "sent"}, {"id", id}});
+    } else if (name == "counters") {
+      emit(counters_line(client));
+    } else if (name == "stop") {
+      ev.request_shutdown("stop command");
+    } else {
+      emit({{"event", "error"}, {"error", "unknown command " + name}});
+    }
+  };
+  loop::IoWatch commands(ev, STDIN_FILENO, loop::IoWatch::kRead, [&](std::uint32_t) {
+    char buffer[4096];
+    ssize_t n = ::read(STDIN_FILENO, buffer, sizeof buffer);
+    if (n <= 0) {
+      commands.set_events(0);
+      ev.request_shutdown("end of commands");
+      return;
+    }
+    pending.append(buffer, static_cast<std::size_t>(n));
+    std::size_t eol;
+    while ((eol = pending.find('\n')) != std::string::npos) {
+      std::string line = pending.substr(0, eol);
+      pending.erase(0, eol + 1);
+      if (!line.empty()) run_command(line);
+    }
+  });
+
+  client.start();
+  if (online_at_start) client.internet(true);
+  emit({{"event", "started"}});
+  return ev.run();
+}
