@@ -7,7 +7,8 @@
 // Wiring (the lead's agent does this; tests/integration/bus/bridge_driver.cpp
 // shows it end to end):
 //   AppService app(loop, config, {.send_to_group = [&](json d) { client.send_to_group(std::move(d)); },
-//                                 .publish_to_bus = [&](auto& s, auto& p) { return bridge.publish(s, p); }});
+//                                 .publish_to_bus = [&](auto& s, auto& p) {
+//                                   return bridge.publish(s, p) == bus::PublishResult::Sent; }});
 //   client "joined"          -> app.on_joined()
 //   client group data        -> app.on_group_message(data)
 //   bridge message           -> app.on_bus_message(subject, payload)

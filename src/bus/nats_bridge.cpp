@@ -335,6 +335,11 @@ void NatsBridge::finish_shutdown() {
 }
 
 NatsLibrary::NatsLibrary() {
+  // nats_Open starts libnats's timer, callback and GC threads. They inherit
+  // this thread's signal mask: block the loop's signals first, or SIGTERM
+  // could land on one of them and kill the process instead of reaching the
+  // loop's signalfd.
+  loop::EventLoop::block_handled_signals();
   natsStatus s = nats_Open(-1);
   if (s != NATS_OK) throw std::runtime_error(std::string("nats_Open: ") + natsStatus_GetText(s));
 }

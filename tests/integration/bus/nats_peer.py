@@ -10,6 +10,7 @@ import os
 import queue
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 
@@ -26,12 +27,17 @@ class NatsServer:
     def __init__(self, port):
         self.port = port
         self.proc = None
+        self.log = None
 
     def start(self, timeout=10.0):
+        self.log = tempfile.TemporaryFile()
         self.proc = subprocess.Popen([NATS_SERVER, "-a", "127.0.0.1", "-p", str(self.port)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                     stdout=subprocess.DEVNULL, stderr=self.log)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                self.log.seek(0)
+                raise RuntimeError("nats-server exited on port %d: %s" % (self.port, self.log.read().decode()[-500:]))
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
                     if s.recv(4).startswith(b"INFO"):
@@ -39,6 +45,19 @@ class NatsServer:
             except OSError:
                 time.sleep(0.05)
         raise RuntimeError("nats-server did not start on port %d" % self.port)
+
+    @classmethod
+    def start_on_free_port(cls, attempts=3):
+        """A free port can be taken by another process before the server
+        binds it (tests run in parallel): try a few."""
+        for attempt in range(attempts):
+            server = cls(free_port())
+            try:
+                return server.start()
+            except RuntimeError:
+                server.stop()
+                if attempt == attempts - 1:
+                    raise
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
@@ -49,6 +68,9 @@ class NatsServer:
                 self.proc.kill()
                 self.proc.wait()
         self.proc = None
+        if self.log:
+            self.log.close()
+            self.log = None
 
     @property
     def url(self):

@@ -9,6 +9,7 @@ import argparse
 import json
 import os
 import queue
+import signal
 import subprocess
 import sys
 import threading
@@ -114,7 +115,7 @@ def front_end(subject, body, connection_id="conn-7"):
 
 class BridgeTest(unittest.TestCase):
     def setUp(self):
-        self.server = NatsServer(free_port()).start()
+        self.server = NatsServer.start_on_free_port()
         self.driver = None
         self.peer = None
 
@@ -308,8 +309,8 @@ class NatsLifecycleTest(unittest.TestCase):
         self.assertEqual(rc, 0, "".join(driver.stderr[-30:]))
 
     def test_nats_restart_reconnects(self):
-        port = free_port()
-        server = NatsServer(port).start()
+        server = NatsServer.start_on_free_port()
+        port = server.port
         driver = Driver(server.url)
         peer = None
         try:
@@ -335,8 +336,30 @@ class NatsLifecycleTest(unittest.TestCase):
             server.stop()
         self.assertEqual(rc, 0, "".join(driver.stderr[-30:]))
 
+    def test_sigterm_is_a_graceful_shutdown(self):
+        # libnats runs threads of its own; SIGTERM must still reach the loop
+        # (signals blocked before those threads exist), not kill the process.
+        server = NatsServer.start_on_free_port()
+        driver = Driver(server.url)
+        try:
+            driver.wait_link("connected")
+            time.sleep(0.3)
+            for _ in range(5):
+                driver.proc.send_signal(signal.SIGTERM)
+                try:
+                    driver.proc.wait(0.5)
+                    break
+                except subprocess.TimeoutExpired:
+                    pass
+            rc = driver.stop()
+        finally:
+            server.stop()
+        self.assertEqual(rc, 0, "".join(driver.stderr[-30:]))
+        self.assertTrue(driver.log_has("shutting down (SIGTERM)"))
+        self.assertTrue(driver.log_has("NATS connection closed"))
+
     def test_shutdown_drains_published_messages(self):
-        server = NatsServer(free_port()).start()
+        server = NatsServer.start_on_free_port()
         driver = Driver(server.url)
         peer = NatsPeer(server.port)
         try:

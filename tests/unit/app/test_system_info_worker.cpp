@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "app/system_info_worker.hpp"
