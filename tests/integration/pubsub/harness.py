@@ -12,7 +12,6 @@ import http.server
 import json
 import logging
 import os
-import queue
 import secrets
 import signal
 import ssl
@@ -333,6 +332,80 @@ class Driver:
     def output(self):
         with self._cond:
             return "\n".join(self.stdout_lines + self.stderr_lines)
+
+
+# ----------------------------------------------------------------- traffic
+
+class Traffic:
+    """Numbered messages both ways, continuously, until stop(): the device
+    sends {"d": n} through the driver; the front-end side sends {"g": n} to
+    the group through the hub's POST /send. verify() checks that each one
+    arrived exactly once and in order: device->group in the hub's message
+    log, group->device in the driver's output."""
+
+    def __init__(self, hub, driver, period=0.01, group=GROUP):
+        self.hub, self.driver, self.period, self.group = hub, driver, period, group
+        self.device_sent = 0
+        self.group_sent = 0
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._device, daemon=True),
+                         threading.Thread(target=self._group, daemon=True)]
+        self._log_start = hub.control.messages(group)["last"]
+        self._driver_start = driver.mark()
+
+    def start(self):
+        for t in self._threads:
+            t.start()
+        return self
+
+    def _device(self):
+        while not self._stop.is_set():
+            self.driver.send({"d": self.device_sent})
+            self.device_sent += 1
+            self._stop.wait(self.period)
+
+    def _group(self):
+        while not self._stop.is_set():
+            self.hub.control.send_to_group(self.group, {"g": self.group_sent}, from_user_id="frontend")
+            self.group_sent += 1
+            self._stop.wait(self.period)
+
+    def stop(self):
+        self._stop.set()
+        for t in self._threads:
+            t.join(10)
+
+    def close(self):
+        self.stop()
+
+    def _device_log(self):
+        return [m for m in self.hub.control.messages(self.group, since=self._log_start)["messages"]
+                if isinstance(m["data"], dict) and "d" in m["data"]]
+
+    def _group_received(self):
+        return [e["data"]["g"] for e in self.driver.of("message", self._driver_start)
+                if isinstance(e["data"], dict) and "g" in e["data"]]
+
+    def verify(self, test, timeout=20):
+        """Waits for everything to arrive, then checks exactly once and in
+        order both ways; returns a dict of figures."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            delivered = [m for m in self._device_log() if m["outcome"] == "delivered"]
+            if len(delivered) >= self.device_sent and len(self._group_received()) >= self.group_sent:
+                break
+            time.sleep(0.1)
+        time.sleep(0.5)  # late duplicates have time to show
+        log = self._device_log()
+        delivered = [m["data"]["d"] for m in log if m["outcome"] == "delivered"]
+        duplicates = [m["data"]["d"] for m in log if m["outcome"] == "duplicate"]
+        received = self._group_received()
+        test.assertEqual(delivered, list(range(self.device_sent)),
+                         "device->group: each message delivered once, in order")
+        test.assertEqual([m["outcome"] for m in log if m["outcome"] not in ("delivered", "duplicate")], [])
+        test.assertEqual(received, list(range(self.group_sent)), "group->device: each message once, in order")
+        return {"device_to_group": self.device_sent, "group_to_device": self.group_sent,
+                "hub_duplicates_absorbed": len(duplicates)}
 
 
 # ---------------------------------------------------------------- fake Auth0
