@@ -5,11 +5,13 @@
 #include <vector>
 
 #include "agent/agent.hpp"
+#include "bus/nats_bridge.hpp"
 #include "cli/options.hpp"
 #include "config/load.hpp"
 #include "log/log.hpp"
 #include "status/status_file.hpp"
 #include "loop/event_loop.hpp"
+#include "net/curl_multi.hpp"
 #include "version.hpp"
 
 namespace {
@@ -44,6 +46,10 @@ int run(const std::string& path) {
   if (!missing.empty()) return kExitConfigError;
 
   dbr::loop::EventLoop::block_handled_signals();
+  // Library state every thread shares, set up before any thread starts and
+  // torn down after the last user (libnats threads live until `nats` goes).
+  dbr::net::ensure_curl_global_init();
+  dbr::bus::NatsLibrary nats;
   dbr::loop::EventLoop loop;
   dbr::agent::Agent agent(loop, std::move(result.config), std::move(env));
   agent.start();

@@ -1,9 +1,29 @@
 #pragma once
-// The agent: owns the parts, wires them to the loop and applies config
-// reloads. Lives on the loop thread.
+// The agent: owns the parts, wires their events together on the loop
+// thread, keeps the status up to date and applies config reloads.
+//
+//   monitor thread --ConnectivityReport--> Mailbox --> client.internet()
+//   client: joined / group message ------------------> app
+//   app: send_to_group --> client (outbox)    app: publish --> bridge
+//   bridge (libnats threads) --BusMessage--> Mailbox --> app
+//   client "check internet" --> monitor.request_check()
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/status_reporter.hpp"
+#include "app/app_service.hpp"
+#include "bus/nats_bridge.hpp"
+#include "common/random.hpp"
 #include "config/config.hpp"
 #include "config/load.hpp"
 #include "loop/event_loop.hpp"
+#include "loop/mailbox.hpp"
+#include "loop/timer.hpp"
+#include "monitor/monitor.hpp"
+#include "net/curl_multi.hpp"
+#include "pubsub/client.hpp"
 
 namespace dbr::agent {
 
@@ -16,16 +36,41 @@ class Agent {
 
   // Starts the parts; the loop then runs until shutdown.
   void start();
-  // SIGHUP: re-read the config file; an invalid file is rejected and the
-  // running config stays.
+  // SIGHUP: re-read the config file. An invalid file is rejected and the
+  // running config stays; otherwise each part whose keys changed is rebuilt
+  // (the WebSocket only when its URL, group, protocol or credentials changed).
   void reload();
 
   const config::Config& config() const { return config_; }
 
  private:
+  void build_monitor();
+  void build_client();
+  void build_app();
+  void build_bridge();
+  void on_connectivity(monitor::ConnectivityReport&& report);
+  void stop_client(std::function<void()> done);
+
   loop::EventLoop& loop_;
   config::Config config_;
   config::Environment env_;
+  SystemRandom random_;
+  net::CurlMulti auth_requests_;  // Auth0 sign-in requests
+
+  loop::Mailbox<monitor::ConnectivityReport> connectivity_;
+  std::optional<bool> internet_online_;  // the monitor's last verdict
+
+  // Declared in wiring order; destroyed in reverse (the app's sinks point at
+  // the client and the bridge, the bridge's handler at the app).
+  std::unique_ptr<pubsub::Client> client_;
+  std::unique_ptr<bus::NatsBridge> bridge_;
+  std::unique_ptr<app::AppService> app_;
+  std::unique_ptr<monitor::Monitor> monitor_;
+  StatusReporter status_;
+  // Clients replaced by a reload, closing; destroyed by reap_.
+  std::vector<std::unique_ptr<pubsub::Client>> retired_clients_;
+  loop::Timer reap_;
+  bool started_ = false;
 };
 
 }  // namespace dbr::agent
