@@ -22,7 +22,8 @@ void log_diagnostics(const config::LoadResult& result) {
 }
 
 // Keys each part reads; a reload rebuilds a part only when one changed.
-bool client_keys_changed(const config::Config& a, const config::Config& b) {
+// Keys that make a different connection (where, who, how): a new one.
+bool connection_keys_changed(const config::Config& a, const config::Config& b) {
   auto cs = [](const config::Config& c) {
     return c.connection_string ? c.connection_string->endpoint + ";" + c.connection_string->access_key : "";
   };
@@ -30,8 +31,12 @@ bool client_keys_changed(const config::Config& a, const config::Config& b) {
          a.group_name != b.group_name || a.protocol != b.protocol || a.auth_url != b.auth_url ||
          a.auth0_client_id != b.auth0_client_id || a.auth0_client_secret != b.auth0_client_secret ||
          a.auth0_username != b.auth0_username || a.auth0_password != b.auth0_password || a.ca_file != b.ca_file ||
-         a.max_message_bytes != b.max_message_bytes || a.device_id != b.device_id ||
-         a.reconnect_initial_delay != b.reconnect_initial_delay || a.reconnect_max_delay != b.reconnect_max_delay ||
+         a.max_message_bytes != b.max_message_bytes || a.device_id != b.device_id;
+}
+
+// Keys the open connection can adopt as it is.
+bool client_timing_changed(const config::Config& a, const config::Config& b) {
+  return a.reconnect_initial_delay != b.reconnect_initial_delay || a.reconnect_max_delay != b.reconnect_max_delay ||
          a.reconnect_jitter != b.reconnect_jitter || a.network_settle != b.network_settle ||
          a.keepalive_interval != b.keepalive_interval || a.keepalive_timeout != b.keepalive_timeout ||
          a.outbox_max_messages != b.outbox_max_messages;
@@ -200,7 +205,7 @@ void Agent::reload() {
     bridge_.reset();
     build_bridge();
   }
-  if (client_keys_changed(previous, config_)) {
+  if (connection_keys_changed(previous, config_)) {
     log::info("reload: Web PubSub settings changed; closing the connection and opening a new one");
     if (client_) {
       std::size_t waiting = client_->core().outbox_size();
@@ -210,6 +215,9 @@ void Agent::reload() {
       retired_clients_.back()->stop([this] { reap_.arm_in(Duration::zero()); });
     }
     build_client();
+  } else if (client_ && client_timing_changed(previous, config_)) {
+    log::info("reload: new reconnect, keepalive and outbox settings apply to the open connection");
+    client_->retune(config_);
   }
   log::info("config reloaded");
 }

@@ -62,6 +62,9 @@ class Client {
   void stop(std::function<void()> done);
   void internet(bool online);
   MessageId send_to_group(nlohmann::json data);
+  // A config reload changed only timings (backoff, settle, keepalive) or the
+  // outbox bound: applied without dropping the connection.
+  void retune(const config::Config& config);
 
   const ClientCore& core() const { return core_; }
   // scheme://host:port of the last connection attempt (safe to log).

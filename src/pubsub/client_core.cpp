@@ -103,6 +103,17 @@ void ClientCore::on_timeout(TimePoint now) {
   session_.on_timeout(now);
 }
 
+void ClientCore::retune(const ClientCoreOptions& options, TimePoint now) {
+  options_.supervisor = options.supervisor;
+  options_.keepalive_interval = options.keepalive_interval;
+  options_.keepalive_timeout = options.keepalive_timeout;
+  options_.session.outbox_max_messages = options.session.outbox_max_messages;
+  supervisor_.retune(options.supervisor);
+  keepalive_.retune(options.keepalive_interval, options.keepalive_timeout);
+  session_.set_outbox_limit(options.session.outbox_max_messages);
+  drain(now);
+}
+
 std::optional<Action> ClientCore::poll_action() {
   if (out_.actions.empty()) return std::nullopt;
   Action next = std::move(out_.actions.front());

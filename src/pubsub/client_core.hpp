@@ -53,6 +53,10 @@ class ClientCore {
   // follows with the returned id.
   MessageId send_to_group(nlohmann::json data, TimePoint now);
   void on_timeout(TimePoint now);  // a spurious call is a no-op
+  // A config reload changed timings (backoff, settle, keepalive) or the
+  // outbox bound, not the connection itself: apply them without dropping
+  // the connection. Protocol and group changes need a new ClientCore.
+  void retune(const ClientCoreOptions& options, TimePoint now);
 
   // ---- outputs -----------------------------------------------------------
   std::optional<Action> poll_action();

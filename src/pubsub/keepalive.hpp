@@ -17,6 +17,12 @@ class Keepalive {
 
   Keepalive(Duration interval, Duration timeout) : interval_(interval), timeout_(timeout) {}
 
+  // New interval and timeout (config reload); deadlines move at once.
+  void retune(Duration interval, Duration timeout) {
+    interval_ = interval;
+    timeout_ = timeout;
+  }
+
   void start(TimePoint now);  // the connection is up: counts as a sign of life
   void stop();                // no deadlines until the next start
   bool running() const { return running_; }

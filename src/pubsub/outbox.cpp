@@ -17,6 +17,16 @@ std::optional<MessageId> Outbox::push(MessageId id, nlohmann::json data) {
   return dropped;
 }
 
+std::vector<MessageId> Outbox::set_capacity(std::size_t capacity) {
+  capacity_ = capacity == 0 ? 1 : capacity;
+  std::vector<MessageId> dropped;
+  while (entries_.size() > capacity_) {
+    dropped.push_back(entries_.front().id);
+    entries_.pop_front();
+  }
+  return dropped;
+}
+
 Outbox::Entry* Outbox::next_waiting() {
   for (auto& entry : entries_)
     if (entry.phase == Phase::Waiting) return &entry;

@@ -68,6 +68,10 @@ class Outbox {
   // Removes everything; returns the ids, oldest first.
   std::vector<MessageId> clear();
 
+  // A new bound (config reload); returns the ids of the oldest entries it
+  // pushed out, oldest first.
+  std::vector<MessageId> set_capacity(std::size_t capacity);
+
   std::size_t size() const { return entries_.size(); }
   std::size_t capacity() const { return capacity_; }
   std::size_t in_flight() const;

@@ -265,6 +265,14 @@ void Session::resend(Outbox::Entry& entry, TimePoint now) {
   send_text(encode_send_to_group(options_.group, *entry.ack_id, entry.data));
 }
 
+void Session::set_outbox_limit(std::size_t outbox_max_messages) {
+  options_.outbox_max_messages = outbox_max_messages;
+  for (MessageId id : outbox_.set_capacity(unbuffered() ? kUnbufferedInFlightLimit : outbox_max_messages)) {
+    ++out_.counters.outbox_drops;
+    drop(id, "outbox bound lowered by a config reload");
+  }
+}
+
 void Session::drop(MessageId id, std::string reason) { out_.events.emplace_back(Dropped{id, std::move(reason)}); }
 
 void Session::drop_all(const std::string& reason) {

@@ -67,6 +67,10 @@ class Session {
   void link_down();                           // the session may still be recovered
   void forget();                              // the session is gone
 
+  // A reload changed outboxMaxMessages: the new bound applies at once; the
+  // oldest messages beyond it are dropped and reported.
+  void set_outbox_limit(std::size_t outbox_max_messages);
+
   // ---- traffic --------------------------------------------------------------
   // Ack, DataFrame, UnknownFrame and PongFrame; others are ClientCore's.
   void on_frame(const ServiceFrame& frame, TimePoint now);

@@ -99,6 +99,9 @@ class Supervisor {
   // Feeds one input. Returns an error naming the state and the input when the
   // pair is unexpected; nothing changes then.
   std::optional<std::string> handle(const SupervisorEvent& event, TimePoint now);
+  // New options (config reload): delays computed from now on use them; a
+  // wait already scheduled keeps its deadline.
+  void retune(const SupervisorOptions& options) { options_ = options; }
   // Fires expired timers; a spurious call is a no-op.
   void on_timeout(TimePoint now);
   std::optional<TimePoint> next_deadline() const;
