@@ -16,7 +16,7 @@ import threading
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "support"))
 from nats_peer import NatsPeer, NatsServer, free_port  # noqa: E402
 
 DRIVER = None

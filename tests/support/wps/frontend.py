@@ -168,6 +168,7 @@ class FrontendSimulator:
 
 def _short(body, limit=160):
     text = body if isinstance(body, str) else json.dumps(body)
+    text = text.replace("\n", "\\n")  # one line per message on the console
     return text if len(text) <= limit else text[:limit] + "..."
 
 
@@ -192,6 +193,13 @@ async def _run(a):
     printer = (lambda line: print(line, flush=True)) if a.print else None
     fe = FrontendSimulator(_url_source(a), a.group, a.heartbeat_timeout, printer)
     await fe.start()
+    if a.wait_online:
+        # Requests sent before the device answers its first heartbeat would
+        # reach nobody (the agent may still be connecting).
+        try:
+            await fe.wait_online(True, a.wait_online)
+        except asyncio.TimeoutError:
+            print("device did not come online within %g s" % a.wait_online, file=sys.stderr, flush=True)
     for item in a.request:
         subject, _, body = item.partition("=")
         await fe.request(subject, body or "null")
@@ -247,6 +255,8 @@ def main(argv=None):
     p.add_argument("--request", action="append", default=[], metavar="SUBJECT[=BODY]",
                    help="send once connected (repeatable), e.g. core.refresh_gpios")
     p.add_argument("--duration", type=float, help="exit after this many seconds")
+    p.add_argument("--wait-online", type=float, default=0, metavar="S",
+                   help="send the --request items once the device is online (waiting up to S seconds)")
     p.add_argument("--interactive", action="store_true", default=None,
                    help="read 'subject [body]' lines from stdin (default: when stdin is a terminal)")
     p.add_argument("--require-online", action="store_true", help="exit 1 if the device never came online")
