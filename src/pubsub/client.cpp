@@ -93,6 +93,11 @@ MessageId Client::send_to_group(nlohmann::json data) {
   return id;
 }
 
+void Client::retune(const config::Config& config) {
+  core_.retune(client_core_options(config), loop_.now());
+  pump();  // a lowered outbox bound reports Dropped; deadlines may have moved
+}
+
 void Client::pump() {
   // Actions may not re-enter the core synchronously (ws::Connection and the
   // URL sources only call back from the loop), but stay safe if one does.
