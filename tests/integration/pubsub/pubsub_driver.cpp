@@ -22,6 +22,7 @@
 //     {"cmd":"internet","online":true|false}
 //     {"cmd":"send","data":<json>}
 //     {"cmd":"counters"}
+//     {"cmd":"reload"}                  re-read the config file, Client::retune
 //     {"cmd":"stop"}                    Client::stop, then exit 0
 //   SIGTERM/SIGINT and EOF on stdin act as "stop" (Client::stop is the
 //   loop's shutdown step).
@@ -184,6 +185,14 @@ int main(int argc, char** argv) {
       emit({{"event", "sent"}, {"id", id}});
     } else if (name == "counters") {
       emit(counters_line(client));
+    } else if (name == "reload") {
+      config::LoadResult again = config::load_config(config_path, config::current_environment());
+      if (!again.ok()) {
+        emit({{"event", "error"}, {"error", "the config file no longer loads"}});
+        return;
+      }
+      client.retune(again.config);
+      emit({{"event", "reloaded"}});
     } else if (name == "stop") {
       ev.request_shutdown("stop command");
     } else {

@@ -109,6 +109,33 @@ class Messaging(PubsubTestCase):
         self._assert_clean_stop(hub, d, cid, seconds)
         self.assertTrue(d.log_lines("shutting down (SIGTERM)"))
 
+    def test_reload_retunes_the_outbox_bound(self):
+        hub = self.hub()
+        hub.control.refuse(503, only="new")  # the device stays away and queues
+        cs = harness.connection_string(hub)
+        d = self.driver(harness.config_text({"connectionString": cs, "outboxMaxMessages": "10"}))
+        d.wait_state("BackingOff", 10)
+        ids = []
+        for n in range(6):
+            mark = d.mark()
+            d.send({"q": n})
+            ids.append(d.wait_event("sent", 5, start=mark)["id"])
+        self.assertEqual(d.counters()["outbox"], 6)
+        with open(d.config_path, "w") as f:
+            f.write(harness.config_text({"connectionString": cs, "outboxMaxMessages": "2"}))
+        mark = d.mark()
+        d.command(cmd="reload")
+        d.wait_event("reloaded", 5, start=mark)
+        dropped = d.of("dropped", mark)
+        self.assertEqual([e["id"] for e in dropped], ids[:4], "the oldest go first")
+        self.assertEqual({e["reason"] for e in dropped}, {"outbox bound lowered by a config reload"})
+        c = d.counters()
+        self.assertEqual((c["outbox"], c["outbox_drops"]), (2, 4))
+        hub.control.clear_faults()
+        d.wait_event("joined", 15)
+        logged = hub.control.wait_for_messages(GROUP, 2, timeout=10)
+        self.assertEqual([m["data"] for m in logged], [{"q": 4}, {"q": 5}])
+
     def test_stop_while_backing_off_exits_at_once(self):
         hub = self.hub()
         hub.control.refuse(500)
