@@ -14,22 +14,22 @@ import logging
 import os
 import secrets
 import signal
-import ssl
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import unittest
+import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SUPPORT = os.path.join(HERE, "..", "..", "support")
 sys.path.insert(0, SUPPORT)
 
-from test_ca import TestCA  # noqa: E402
-from wps.client import WpsClient, AckError, RELIABLE_PROTOCOL  # noqa: E402,F401
+from test_ca import TestCA  # noqa: E402,F401  (re-exported for the tests)
+from wps.client import WpsClient, AckError, RELIABLE_PROTOCOL  # noqa: E402,F401  (AckError re-exported)
 from wps.control_client import ControlClient  # noqa: E402
-from wps.server import DEFAULT_ACCESS_KEY, ServerOptions, WpsServer  # noqa: E402
+from wps.server import ServerOptions, WpsServer  # noqa: E402
 
 GROUP = "crib-1"
 DEVICE = "device-1"
@@ -93,7 +93,6 @@ class Hub:
             return conn
 
         def recording_check(ws, path, headers):
-            import urllib.parse
             query = urllib.parse.parse_qs(urllib.parse.urlsplit(path).query)
             for token in query.get("access_token", []) + query.get("awps_reconnection_token", []):
                 self.access_tokens.append(token)
