@@ -263,7 +263,12 @@ def main(argv=None):
     a = p.parse_args(argv)
     if a.interactive is None:
         a.interactive = sys.stdin.isatty()
-    return asyncio.run(_run(a))
+    try:
+        return asyncio.run(_run(a))
+    except KeyboardInterrupt:
+        # Ctrl-C is how the demo's console front end stops; _run has already
+        # closed the connection on its way out.
+        return 130
 
 
 if __name__ == "__main__":
