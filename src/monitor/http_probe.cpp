@@ -1,13 +1,13 @@
 #include "monitor/http_probe.hpp"
 
 #include <curl/curl.h>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <array>
-#include <mutex>
 #include <stdexcept>
 
-#include <fmt/format.h>
+#include "net/curl_multi.hpp"
 
 namespace dbr::monitor {
 
@@ -23,14 +23,6 @@ template <typename T>
 void set(CURL* easy, CURLoption option, T value) {
   CURLcode r = curl_easy_setopt(easy, option, value);
   if (r != CURLE_OK) throw std::runtime_error(std::string("curl_easy_setopt: ") + curl_easy_strerror(r));
-}
-
-void init_curl_once() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    CURLcode r = curl_global_init(CURL_GLOBAL_DEFAULT);
-    if (r != CURLE_OK) throw std::runtime_error(std::string("curl_global_init: ") + curl_easy_strerror(r));
-  });
 }
 
 }  // namespace
@@ -49,11 +41,12 @@ struct HttpProbe::Curl {
   }
 };
 
-HttpProbe::HttpProbe(Options options) : options_(std::move(options)) {
+HttpProbe::HttpProbe(Options options)
+    : options_(std::move(options)), trust_(net::TrustSources::system_plus(options_.ca_file)) {
   auto target = parse_probe_url(options_.url);
   if (!target) throw std::invalid_argument("probe URL is not an http:// or https:// URL with a host");
   target_ = *target;
-  init_curl_once();
+  net::ensure_curl_global_init();
   curl_ = std::make_unique<Curl>();
   curl_->multi = curl_multi_init();
   curl_->easy = curl_easy_init();
@@ -70,15 +63,9 @@ HttpProbe::HttpProbe(Options options) : options_(std::move(options)) {
   set(e, CURLOPT_WRITEFUNCTION, &HttpProbe::on_body);
   set(e, CURLOPT_WRITEDATA, static_cast<void*>(this));
   set(e, CURLOPT_ACCEPT_ENCODING, "");  // a captive portal's page, compressed
-  set(e, CURLOPT_SSL_VERIFYPEER, 1L);
-  set(e, CURLOPT_SSL_VERIFYHOST, 2L);
-  if (!options_.ca_file.empty()) {
-    // CAINFO replaces the default bundle; the default CA directory stays set,
-    // so the system's CAs are still trusted alongside caFile.
-    set(e, CURLOPT_CAINFO, options_.ca_file.c_str());
-    const auto* info = curl_version_info(CURLVERSION_NOW);
-    set(e, CURLOPT_CAPATH, info && info->capath ? info->capath : "/etc/ssl/certs");
-  }
+  // The agent's one TLS policy: verified, system CAs plus caFile, from the
+  // process's shared certificate store.
+  net::set_tls_verification(e, trust_);
 }
 
 HttpProbe::~HttpProbe() = default;

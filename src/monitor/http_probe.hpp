@@ -23,6 +23,8 @@
 #include "monitor/outcome.hpp"
 #include "monitor/probe_url.hpp"
 
+#include "net/tls.hpp"
+
 namespace dbr::monitor {
 
 class HttpProbe {
@@ -62,6 +64,7 @@ class HttpProbe {
   void finish(HttpOutcome outcome);
 
   Options options_;
+  net::TrustSources trust_;  // read by curl during each TLS handshake
   ProbeTarget target_;
   std::unique_ptr<Curl> curl_;
   TimePoint started_{};

@@ -3,42 +3,23 @@
 #include <curl/curl.h>
 #include <fmt/format.h>
 
+#include "net/curl_error.hpp"
+
 namespace dbr::monitor {
 
 bool is_success_status(long status) { return status >= 200 && status <= 299; }
 
 ProbeFailure failure_from_curl(int curl_code) {
-  switch (static_cast<CURLcode>(curl_code)) {
-    case CURLE_OK:
-      return ProbeFailure::None;
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY:
-      return ProbeFailure::Dns;
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-      return ProbeFailure::Tcp;
-    case CURLE_OPERATION_TIMEDOUT:
-      return ProbeFailure::Timeout;
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CERTPROBLEM:
-    case CURLE_SSL_CIPHER:
-    case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_ISSUER_ERROR:
-    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-    case CURLE_SSL_INVALIDCERTSTATUS:
-    case CURLE_SSL_CRL_BADFILE:
-    case CURLE_SSL_SHUTDOWN_FAILED:
-    case CURLE_SSL_ENGINE_INITFAILED:
-    case CURLE_SSL_ENGINE_NOTFOUND:
-    case CURLE_SSL_ENGINE_SETFAILED:
-    case CURLE_SSL_CLIENTCERT:
-    case CURLE_USE_SSL_FAILED:
-      return ProbeFailure::Tls;
-    default:
-      return ProbeFailure::Other;
+  auto rc = static_cast<CURLcode>(curl_code);
+  if (rc == CURLE_OK) return ProbeFailure::None;
+  switch (net::classify_curl_error(rc)) {
+    case net::CurlErrorClass::Dns: return ProbeFailure::Dns;
+    case net::CurlErrorClass::Tcp: return ProbeFailure::Tcp;
+    case net::CurlErrorClass::Tls: return ProbeFailure::Tls;
+    case net::CurlErrorClass::Timeout: return ProbeFailure::Timeout;
+    case net::CurlErrorClass::Other: return ProbeFailure::Other;
   }
+  return ProbeFailure::Other;
 }
 
 std::string url_host_only(std::string_view url) {

@@ -6,11 +6,15 @@ CurlErrorClass classify_curl_error(CURLcode rc) {
   switch (rc) {
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY: return CurlErrorClass::Dns;
-    case CURLE_COULDNT_CONNECT: return CurlErrorClass::Tcp;
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR: return CurlErrorClass::Tcp;
     case CURLE_OPERATION_TIMEDOUT: return CurlErrorClass::Timeout;
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CLIENTCERT:
+    case CURLE_SSL_SHUTDOWN_FAILED:
     case CURLE_SSL_CIPHER:
     case CURLE_SSL_CACERT_BADFILE:
     case CURLE_SSL_ISSUER_ERROR:
