@@ -17,10 +17,15 @@ namespace dbr::bus {
 // callback either posts before that or sees `attached == false`.
 //
 // Lifetime: libnats gets raw pointers to heap-allocated shared_ptr copies
-// ("tickets"). The connection's ticket is freed by the closed callback,
-// which libnats calls last for a connection; the subscription's by its
-// on-complete callback, called after its message handler has returned for
-// the last time. So the Context outlives every callback.
+// ("tickets"). The subscription's ticket is freed by its on-complete
+// callback, called after its message handler has returned for the last time.
+// The connection's ticket is NOT freed by the closed callback: that is not
+// libnats's last call. When the server goes away during a drain, libnats
+// posts "closed" and then the drain's failed-flush error (an ASan
+// heap-use-after-free in on_async_error; tests/unit/bus/test_callback_lifetime).
+// Only nats_CloseAndWait knows that every callback has run, so the closed
+// callback retires the ticket and ~NatsLibrary frees it after that wait.
+// So the Context outlives every callback.
 struct NatsBridge::Context {
   std::mutex mutex;
   bool attached = true;
@@ -38,6 +43,23 @@ namespace {
 using Ticket = std::shared_ptr<NatsBridge::Context>;
 
 NatsBridge::Context& context_of(void* closure) { return **static_cast<Ticket*>(closure); }
+
+// Connection tickets whose closed callback ran. Bound: one per connection,
+// i.e. one per NatsBridge (a reload that changes [MessageQueue] makes one
+// more); freed by ~NatsLibrary.
+std::mutex retired_mutex;
+std::vector<Ticket*> retired_tickets;
+
+void retire(Ticket* ticket) {
+  std::lock_guard lock(retired_mutex);
+  retired_tickets.push_back(ticket);
+}
+
+void free_retired_tickets() {
+  std::lock_guard lock(retired_mutex);
+  for (Ticket* t : retired_tickets) delete t;
+  retired_tickets.clear();
+}
 
 std::int64_t to_ms(Duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); }
 
@@ -77,7 +99,7 @@ void on_reconnected(natsConnection*, void* closure) {
 
 void on_closed(natsConnection*, void* closure) {
   context_of(closure).post({LinkNote::Kind::Event, LinkEvent::Closed, {}});
-  delete static_cast<Ticket*>(closure);  // libnats's last call for this connection
+  retire(static_cast<Ticket*>(closure));  // a drain error may still follow
 }
 
 void on_async_error(natsConnection*, natsSubscription*, natsStatus err, void* closure) {
@@ -347,7 +369,12 @@ NatsLibrary::NatsLibrary() {
 NatsLibrary::~NatsLibrary() {
   // Waits for libnats's threads (and so its last callbacks) to finish.
   natsStatus s = nats_CloseAndWait(2000);
-  if (s != NATS_OK) log::warn("NATS library did not shut down cleanly: {}", natsStatus_GetText(s));
+  if (s != NATS_OK) {
+    // A callback may still be pending: keep the retired tickets.
+    log::warn("NATS library did not shut down cleanly: {}", natsStatus_GetText(s));
+    return;
+  }
+  free_retired_tickets();
 }
 
 }  // namespace dbr::bus

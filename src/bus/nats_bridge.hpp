@@ -153,7 +153,8 @@ class NatsBridge {
 
 // Owns libnats's global state: nats_Open at construction, and at
 // destruction nats_CloseAndWait, which waits for the library's threads so
-// LeakSanitizer sees its memory released. Create one in main() before any
+// LeakSanitizer sees its memory released; only then it frees the bridges'
+// retired callback tickets (libnats may call back after "closed"). Create one in main() before any
 // NatsBridge and destroy it after the last one. It blocks the loop's
 // signals (EventLoop::block_handled_signals) before libnats starts its
 // threads, so SIGTERM/SIGINT/SIGHUP still reach the loop.
