@@ -7,6 +7,7 @@ returns (end of --duration, or Ctrl-C) no process it started is left.
 
     /usr/bin/python3 tests/integration/app/test_demo.py --agent build/src/dunebugger-remote
 """
+import json
 import os
 import re
 import shutil
@@ -153,7 +154,7 @@ class DemoTest(unittest.TestCase):
         self.assertIsNotNone(m, text)
         hub_port, nats_port, agent_pid = int(m.group(1)), int(m.group(2)), int(m.group(3))
         with open(os.path.join(work, "hub.out")) as f:
-            control_port = e2e.json.loads(f.readline())["controlPort"]
+            control_port = json.loads(f.readline())["controlPort"]
         # The script waited for what it killed; allow a moment for the kernel to tidy up.
         deadline = time.monotonic() + 3
         while True:

@@ -12,7 +12,7 @@ import datetime
 import threading
 import time
 
-from e2e import (DEVICE_ID, GROUP, LOCATION, E2ETestCase, NatsServer, envelope, free_port, main)
+from e2e import DEVICE_ID, GROUP, LOCATION, E2ETestCase, envelope, free_port, main
 
 I_AM_ALIVE = "I am alive"
 IS_ANYONE_THERE = "Is anyone there?"
@@ -252,7 +252,7 @@ class HeartbeatLoopTest(E2ETestCase):
         self.start_nats()
         # heartBeatEverySecs 2, heartBeatLoopDurationSecs 7: alive at 0, 2, 4, 6 s, the question at 7 s.
         self.start_agent(heartBeatEverySecs=2, heartBeatLoopDurationSecs=7, componentHeartbeatSecs=3600)
-        first_join, _ = self.hub.agent_messages()
+        first_join = self.hub.wait_agent_messages(2, 5)
         # §1.4: after the join the agent asks once, then pushes system_info.
         self.assertEqual([m["data"]["subject"] for m in first_join][:2], ["heartbeat", "system_info"])
         self.assertEqual(first_join[0]["data"], envelope("heartbeat", IS_ANYONE_THERE))
@@ -278,11 +278,7 @@ class HeartbeatLoopTest(E2ETestCase):
         _, since = self.hub.agent_messages()
         old = self.hub.agent_session()["connectionId"]
         self.hub.control.restart(delay=0.5)
-        deadline = time.monotonic() + 15
-        after = []
-        while len(after) < 2 and time.monotonic() < deadline:
-            after, _ = self.hub.agent_messages(since)
-            time.sleep(0.1)
+        after = self.hub.wait_agent_messages(2, 15, since)
         self.assertGreaterEqual(len(after), 2, "nothing from the agent after the hub restarted; agent log:\n"
                                 + "\n".join(self.agent.output()[-30:]))
         self.assertEqual(after[0]["data"], envelope("heartbeat", IS_ANYONE_THERE))
@@ -359,7 +355,7 @@ class ComponentLivenessTest(E2ETestCase):
             time.sleep(0.1)
         print("core shown not_responding %.2f s after its last heartbeat (componentTtlSecs %g)" % (shown, ttl))
         self.assertGreater(shown, ttl - 0.3)
-        self.assertLess(shown, ttl + 1.0)
+        self.assertLess(shown, ttl + 1.5)
 
 
 class NatsLifecycleTest(E2ETestCase):
@@ -441,15 +437,8 @@ class CloudOutageTest(E2ETestCase):
         for i in range(5):
             core.pub("dunebugger.remote.playing_time", {"body": 10 * i, "subject": "playing_time", "source": "core"})
         core.flush()
-        deadline = time.monotonic() + 20
-        relayed = []
-        while len(relayed) < 5 and time.monotonic() < deadline:
-            time.sleep(0.2)
-            try:
-                sent, _ = self.hub.agent_messages(since)
-            except OSError:
-                continue  # the control API is part of the hub that is restarting
-            relayed = [m for m in sent if m["data"]["subject"] == "playing_time"]
+        sent = self.hub.wait_agent_messages(5, 20, since, lambda m: m["data"]["subject"] == "playing_time")
+        relayed = [m for m in sent if m["data"]["subject"] == "playing_time"]
         self.assertEqual([m["data"] for m in relayed], [envelope("playing_time", 10 * i) for i in range(5)],
                          "\n".join(self.agent.output()[-20:]))
         self.assertTrue(all(m["time"] >= back_at - 0.2 and m["connectionId"] != old for m in relayed))
