@@ -1,0 +1,298 @@
+"""Network test peers shared by the monitor tests and the fault suite:
+dnsmasq, a switchable HTTP(S) probe server, and a network namespace joined
+to the root one by a veth pair. Run with Debian's /usr/bin/python3; the
+namespace needs root."""
+import os
+import random
+import select
+import socket
+import ssl
+import subprocess
+import tempfile
+import threading
+import time
+
+DNSMASQ = "/usr/sbin/dnsmasq"
+PROBE_HOST = "probe.test"
+
+
+def free_port(host="127.0.0.1", kind=socket.SOCK_STREAM):
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def free_dns_port(host):
+    """A port free for both UDP and TCP on `host` (dnsmasq binds both)."""
+    while True:
+        port = free_port(host, socket.SOCK_DGRAM)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind((host, port))
+                return port
+            except OSError:
+                continue
+
+
+class Dnsmasq:
+    """dnsmasq answering PROBE_HOST with `address`, logging every query.
+    Without `port` it picks a free one, and picks again (3 tries) when
+    another process takes it first (tests run in parallel)."""
+
+    def __init__(self, listen="127.0.0.1", port=None, address="127.0.0.1", netns=None):
+        self.listen, self.address = listen, address
+        self.log_path = tempfile.mktemp(prefix="dbr-dnsmasq-", suffix=".log")
+        self.proc = None
+        for attempt in range(3):
+            self.port = port or free_dns_port(listen)
+            try:
+                self.start()
+                return
+            except RuntimeError as e:
+                if port or attempt == 2 or "Address already in use" not in str(e):
+                    raise
+
+    def start(self):
+        self._log = open(self.log_path, "a")
+        cmd = [DNSMASQ, "--no-daemon", "--conf-file=/dev/null", "--port=%d" % self.port,
+               "--listen-address=" + self.listen, "--bind-interfaces", "--no-resolv", "--no-hosts",
+               "--address=/%s/%s" % (PROBE_HOST, self.address), "--log-queries", "--log-facility=-",
+               "--pid-file=", "--user=root", "--cache-size=0"]
+        self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=self._log)
+        # Ready when it answers.
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                self._log.close()
+                self.proc = None
+                with open(self.log_path) as f:
+                    raise RuntimeError("dnsmasq exited: " + f.read())
+            if self.queries() >= 0 and self._answers():
+                return
+            time.sleep(0.05)
+        raise RuntimeError("dnsmasq did not start")
+
+    def _answers(self):
+        # A minimal A query for PROBE_HOST.
+        q = b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00"
+        for label in PROBE_HOST.split("."):
+            q += bytes([len(label)]) + label.encode()
+        q += b"\x00\x00\x01\x00\x01"
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.settimeout(0.2)
+            try:
+                s.sendto(q, (self.listen, self.port))
+                return len(s.recv(512)) > 12
+            except OSError:
+                return False
+
+    def queries(self, qtype="A"):
+        with open(self.log_path) as f:
+            return sum(1 for line in f if ("query[%s] %s" % (qtype, PROBE_HOST)) in line)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(5)
+        if self.proc:
+            self._log.close()
+        self.proc = None
+
+    def close(self):
+        self.stop()
+        try:
+            os.unlink(self.log_path)
+        except OSError:
+            pass
+
+
+class ProbeServer:
+    """HTTP(S) server whose behaviour the test switches:
+    "200", "500", "302" answer with that status; "hang" accepts connections
+    and never answers (nor completes TLS); "closed" stops listening (refused)."""
+
+    def __init__(self, host="127.0.0.1", ssl_context=None, port=0):
+        self.host, self.ctx = host, ssl_context
+        self.mode = "200"
+        self.lock = threading.Lock()
+        self.connections = 0   # completed (TLS) connections
+        self.resumed = 0       # of which resumed a TLS session
+        self.requests = 0
+        self.user_agents = []
+        self.bytes_in = 0
+        self.hung = []
+        self.listener = None
+        self.port = port
+        self._stop = False
+        self._listen()
+
+    def _listen(self):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((self.host, self.port))
+        s.listen(32)
+        self.port = s.getsockname()[1]
+        self.listener = s
+        self._acceptor = threading.Thread(target=self._accept_loop, args=(s,), daemon=True)
+        self._acceptor.start()
+
+    def _unlisten(self):
+        # shutdown() stops the kernel listening at once (later connects are
+        # refused), even while the accept thread still holds the socket.
+        try:
+            self.listener.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self._acceptor.join(5)
+        self.listener.close()
+        self.listener = None
+
+    def url(self, host=PROBE_HOST):
+        return "%s://%s:%d/" % ("https" if self.ctx else "http", host, self.port)
+
+    def set_mode(self, mode):
+        with self.lock:
+            old, self.mode = self.mode, mode
+        if mode == "closed" and self.listener:
+            self._unlisten()
+            self._drop_hung()
+        elif mode != "closed" and self.listener is None:
+            self._listen()
+        if old == "hang" and mode != "hang":
+            self._drop_hung()
+
+    def _drop_hung(self):
+        with self.lock:
+            hung, self.hung = self.hung, []
+        for c in hung:
+            try:
+                c.close()
+            except OSError:
+                pass
+
+    def _accept_loop(self, listener):
+        while not self._stop:
+            try:
+                r, _, _ = select.select([listener], [], [], 0.2)
+            except (OSError, ValueError):
+                return
+            if not r:
+                continue
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return  # shut down
+            with self.lock:
+                if self.mode == "hang":
+                    self.hung.append(conn)
+                    continue
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn):
+        try:
+            conn.settimeout(30)
+            if self.ctx:
+                conn = self.ctx.wrap_socket(conn, server_side=True)
+            with self.lock:
+                self.connections += 1
+                if self.ctx and conn.session_reused:
+                    self.resumed += 1
+            buffer = b""
+            while not self._stop:
+                while b"\r\n\r\n" not in buffer:
+                    data = conn.recv(4096)
+                    if not data:
+                        return
+                    buffer += data
+                head, buffer = buffer.split(b"\r\n\r\n", 1)
+                with self.lock:
+                    self.requests += 1
+                    self.bytes_in += len(head) + 4
+                    mode = self.mode
+                    for line in head.split(b"\r\n")[1:]:
+                        if line.lower().startswith(b"user-agent:"):
+                            self.user_agents.append(line.split(b":", 1)[1].strip().decode())
+                if mode == "hang":
+                    time.sleep(30)
+                    return
+                status = {"200": "200 OK", "500": "500 Internal Server Error", "302": "302 Found"}[mode]
+                extra = "Location: http://portal.test/login?session=secret-portal-token\r\n" if mode == "302" else ""
+                body = b"ok\n"
+                conn.sendall(("HTTP/1.1 %s\r\n%sContent-Length: %d\r\nContent-Type: text/plain\r\n\r\n"
+                              % (status, extra, len(body))).encode() + body)
+        except (OSError, ssl.SSLError):
+            return
+        finally:
+            try:
+                conn.close()
+            except OSError:
+                pass
+
+    def close(self):
+        self._stop = True
+        if self.listener:
+            self._unlisten()
+        self._drop_hung()
+
+
+def run(*cmd, check=True):
+    return subprocess.run(list(cmd), check=check, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+class NetNs:
+    """A network namespace joined to the root one by a veth pair:
+    root side `outer` = <net>.N.1/30, namespace side `inner` = <net>.N.2/30,
+    with a default route via the root side. Removed by close().
+
+    `prefix` names the namespace (prefix + tag) and the interfaces
+    (outer_prefix/inner_prefix + tag, at most 15 characters)."""
+
+    def __init__(self, prefix="dbrmon", outer_prefix="dbmo", inner_prefix="dbmi", net="10.213"):
+        tag = "%d%03d" % (os.getpid() % 10000, random.randint(0, 999))
+        self.name = prefix + tag
+        self.outer, self.inner = outer_prefix + tag, inner_prefix + tag
+        self.octet = random.randint(1, 250)
+        self.outer_ip = "%s.%d.1" % (net, self.octet)
+        self.inner_ip = "%s.%d.2" % (net, self.octet)
+        self.created = False
+        r = run("ip", "netns", "add", self.name, check=False)
+        if r.returncode != 0:
+            raise OSError("ip netns add failed: " + r.stderr.strip())
+        self.created = True
+        try:
+            run("ip", "link", "add", self.outer, "type", "veth", "peer", "name", self.inner)
+            run("ip", "link", "set", self.inner, "netns", self.name)
+            run("ip", "addr", "add", self.outer_ip + "/30", "dev", self.outer)
+            run("ip", "link", "set", self.outer, "up")
+            self.exec("ip", "link", "set", "lo", "up")
+            self.exec("ip", "addr", "add", self.inner_ip + "/30", "dev", self.inner)
+            self.exec("ip", "link", "set", self.inner, "up")
+            self.exec("ip", "route", "add", "default", "via", self.outer_ip)
+        except Exception:
+            self.close()
+            raise
+    def exec(self, *cmd, check=True):
+        return run("ip", "netns", "exec", self.name, *cmd, check=check)
+
+    def prefix(self):
+        return ["ip", "netns", "exec", self.name]
+
+    def set_inner(self, state):
+        self.exec("ip", "link", "set", self.inner, state)
+
+    def restore_route(self):
+        self.exec("ip", "route", "replace", "default", "via", self.outer_ip, check=False)
+
+    def outer_bytes(self):
+        """(rx, tx) of the root-side veth: every byte the namespace sent/received."""
+        base = "/sys/class/net/%s/statistics/" % self.outer
+        with open(base + "rx_bytes") as rx, open(base + "tx_bytes") as tx:
+            return int(rx.read()), int(tx.read())
+
+    def close(self):
+        if self.created:
+            run("ip", "link", "del", self.outer, check=False)
+            run("ip", "netns", "del", self.name, check=False)
+            self.created = False
+
+
