@@ -49,9 +49,11 @@ class NotifySocket:
 
 
 class AgentProcess:
-    """Runs the agent with a config file; collects stderr lines as they come."""
+    """Runs the agent with a config file; collects stderr lines as they come.
+    `prefix` goes before the binary, e.g. ["ip", "netns", "exec", NS] (it
+    execs the agent, so proc.pid stays the agent's pid)."""
 
-    def __init__(self, binary, config_text, env=None, args=None, notify=False, stderr_file=False):
+    def __init__(self, binary, config_text, env=None, args=None, notify=False, stderr_file=False, prefix=()):
         self.dir = tempfile.mkdtemp(prefix="dbr-agent-")
         self.config_path = os.path.join(self.dir, "dunebugger.conf")
         with open(self.config_path, "w") as f:
@@ -65,7 +67,7 @@ class AgentProcess:
         if self.notify:
             self.env["NOTIFY_SOCKET"] = self.notify.path
         self.lines = []
-        cmd = [binary, "--config", self.config_path] + (args or [])
+        cmd = list(prefix) + [binary, "--config", self.config_path] + (args or [])
         if stderr_file:
             # A regular file as stderr, so JOURNAL_STREAM can name it.
             self.stderr_path = os.path.join(self.dir, "stderr.log")
