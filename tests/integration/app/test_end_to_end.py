@@ -442,9 +442,12 @@ class CloudOutageTest(E2ETestCase):
         self.assertEqual([m["data"] for m in relayed], [envelope("playing_time", 10 * i) for i in range(5)],
                          "\n".join(self.agent.output()[-20:]))
         self.assertTrue(all(m["time"] >= back_at - 0.2 and m["connectionId"] != old for m in relayed))
-        # The new join was announced on the same connection.
-        self.assertIn(envelope("heartbeat", IS_ANYONE_THERE),
-                      [m["data"] for m in sent if m["connectionId"] == relayed[0]["connectionId"]])
+        # The new join is announced on the same connection (after what was
+        # already waiting in the outbox).
+        new = relayed[0]["connectionId"]
+        question = envelope("heartbeat", IS_ANYONE_THERE)
+        sent = self.hub.wait_agent_messages(1, 5, since, lambda m: m["data"] == question and m["connectionId"] == new)
+        self.assertIn(question, [m["data"] for m in sent if m["connectionId"] == new])
 
 
 if __name__ == "__main__":
