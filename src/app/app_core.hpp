@@ -73,7 +73,7 @@ class AppCore {
 
   AppCore(AppConfig config, SystemInfoSource& system_info);
 
-  // Joined the group (new connection or recovered): "Is anyone there?" and
+  // Joined the group (after a new connection): "Is anyone there?" and
   // system_info (§1.4: on every connect and join, and §4.6: system_info on
   // every CONNECTED event).
   void joined(TimePoint now);
