@@ -28,7 +28,8 @@ endfunction()
 
 # One precompiled header for every target of ours: the standard library and
 # the two template-heavy libraries almost every file includes. It cuts the
-# build of the whole tree, which the test command does several times.
+# build of the whole tree, which the test command does several times. Off for
+# the libFuzzer build: clang refuses a PCH built without its fuzzer flags.
 option(DBR_PCH "Precompile the common headers" ON)
 if(DBR_PCH)
   add_library(dbr_pch STATIC ${PROJECT_SOURCE_DIR}/cmake/pch.cpp)
