@@ -3,10 +3,12 @@ real agent: start on free ports, read the listening line, drive it through
 its control API (wps.control_client.ControlClient), stop it."""
 import json
 import os
+import queue
+import signal
 import subprocess
 import sys
 import tempfile
-import time
+import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from wps.control_client import ControlClient  # noqa: E402
@@ -16,49 +18,49 @@ ACCESS_KEY = "wps-local-test-access-key"  # the hub's development key, not a sec
 
 
 class HubProcess:
-    def __init__(self, *args, timeout=10.0):
-        self.log = tempfile.NamedTemporaryFile(prefix="dbr-hub-", suffix=".log", delete=False)
-        self.proc = subprocess.Popen(["/usr/bin/python3", SERVER, "--port", "0", "--control-port", "0", *args],
-                                     stdout=subprocess.PIPE, stderr=self.log, text=True)
-        line = self._read_line(timeout)
-        info = json.loads(line)
+    """`server.py --port 0 --control-port 0 [args]`; its log goes to
+    `directory`/hub.log (a temp file when no directory is given)."""
+
+    def __init__(self, *args, directory=None, timeout=10.0):
+        self._own_log = directory is None
+        self.log_path = (tempfile.mkstemp(prefix="dbr-hub-", suffix=".log")[1] if directory is None
+                         else os.path.join(directory, "hub.log"))
+        self._log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(["/usr/bin/python3", SERVER, "--port", "0", "--control-port", "0",
+                                      "--access-key", ACCESS_KEY, *args],
+                                     stdout=subprocess.PIPE, stderr=self._log, text=True)
+        lines = queue.Queue()
+        threading.Thread(target=lambda: [lines.put(line) for line in self.proc.stdout], daemon=True).start()
+        try:
+            info = json.loads(lines.get(timeout=timeout))
+        except queue.Empty:
+            self.stop()
+            raise RuntimeError("the hub did not start within %s s: %s" % (timeout, self.log_text()[-1000:]))
+        if info.get("event") != "listening":
+            self.stop()
+            raise RuntimeError("unexpected first hub line: %r" % info)
         self.port = info["port"]
         self.control_port = info["controlPort"]
+        host = info.get("host") or "127.0.0.1"
+        self.endpoint = "http://%s:%d" % ("127.0.0.1" if host in ("0.0.0.0", "::") else host, self.port)
         self.control = ControlClient("http://127.0.0.1:%d" % self.control_port)
-
-    def _read_line(self, timeout):
-        deadline = time.monotonic() + timeout
-        import select
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([self.proc.stdout], [], [], 0.1)
-            if ready:
-                line = self.proc.stdout.readline()
-                if line:
-                    return line
-            if self.proc.poll() is not None:
-                break
-        self.stop()
-        raise RuntimeError("the hub did not start: " + self.log_text()[-1000:])
-
-    @property
-    def endpoint(self):
-        return "http://127.0.0.1:%d" % self.port
 
     def connection_string(self):
         return "Endpoint=%s;AccessKey=%s;Version=1.0" % (self.endpoint, ACCESS_KEY)
 
     def log_text(self):
-        with open(self.log.name, errors="replace") as f:
+        with open(self.log_path, errors="replace") as f:
             return f.read()
 
     def stop(self):
         if self.proc.poll() is None:
-            self.proc.terminate()
+            self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(5)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
         self.proc.stdout.close()
-        self.log.close()
-        os.unlink(self.log.name)
+        self._log.close()
+        if self._own_log and os.path.exists(self.log_path):
+            os.unlink(self.log_path)

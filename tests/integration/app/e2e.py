@@ -26,15 +26,12 @@ TOP = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
 SUPPORT = os.path.join(TOP, "tests", "support")
 sys.path.insert(0, SUPPORT)
 
+import hub_process  # noqa: E402
 from agent_process import AgentProcess  # noqa: E402
+from hub_process import ACCESS_KEY  # noqa: E402
 from nats_peer import NatsPeer, NatsServer, free_port  # noqa: E402
 from wps.client import WpsClient  # noqa: E402
-from wps.control_client import ControlClient  # noqa: E402
 from wps.frontend import FrontendSimulator  # noqa: E402
-
-PYTHON = "/usr/bin/python3"
-HUB_SCRIPT = os.path.join(SUPPORT, "wps", "server.py")
-ACCESS_KEY = "wps-local-test-access-key"
 GROUP = "e2e-crib"
 DEVICE_ID = "e2e-device"
 LOCATION = "e2e bench"
@@ -54,40 +51,12 @@ def envelope(subject, body):
     return {"body": body, "subject": subject, "source": "controller", "destination": "broadcast"}
 
 
-class HubProcess:
-    """tests/support/wps/server.py as a process on free ports."""
+class HubProcess(hub_process.HubProcess):
+    """The hub as a process (tests/support/hub_process.py), plus what the
+    end-to-end tests ask it about the agent."""
 
     def __init__(self, directory, timeout=10.0):
-        self.log_path = os.path.join(directory, "hub.log")
-        self._log = open(self.log_path, "w")
-        self.proc = subprocess.Popen([PYTHON, HUB_SCRIPT, "--port", "0", "--control-port", "0",
-                                      "--access-key", ACCESS_KEY],
-                                     stdout=subprocess.PIPE, stderr=self._log, text=True)
-        lines = queue.Queue()
-        threading.Thread(target=lambda: [lines.put(line) for line in self.proc.stdout], daemon=True).start()
-        try:
-            info = json.loads(lines.get(timeout=timeout))
-        except queue.Empty:
-            self.stop()
-            raise RuntimeError("the hub did not print its listening line within %s s" % timeout)
-        if info.get("event") != "listening":
-            self.stop()
-            raise RuntimeError("unexpected first hub line: %r" % info)
-        self.port = info["port"]
-        self.control_port = info["controlPort"]
-        self.endpoint = "http://127.0.0.1:%d" % self.port
-        self.control = ControlClient("http://127.0.0.1:%d" % self.control_port)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc.stdout.close()
-        self._log.close()
+        super().__init__(directory=directory, timeout=timeout)
 
     def agent_session(self, user_id=DEVICE_ID):
         for s in self.control.state()["sessions"]:
@@ -342,4 +311,4 @@ def main():
 
 
 __all__ = ["E2ETestCase", "envelope", "free_port", "NatsServer", "NatsPeer", "GROUP", "DEVICE_ID", "LOCATION",
-           "ROOT", "ACCESS_KEY", "TOP", "PYTHON", "main"]
+           "ROOT", "ACCESS_KEY", "TOP", "main"]
