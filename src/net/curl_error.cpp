@@ -29,6 +29,17 @@ CurlErrorClass classify_curl_error(CURLcode rc) {
   }
 }
 
+FailureKind failure_kind_of(CurlErrorClass c) {
+  switch (c) {
+    case CurlErrorClass::Dns: return FailureKind::Dns;
+    case CurlErrorClass::Tcp: return FailureKind::Tcp;
+    case CurlErrorClass::Tls: return FailureKind::Tls;
+    case CurlErrorClass::Timeout: return FailureKind::Timeout;
+    case CurlErrorClass::Other: return FailureKind::Io;
+  }
+  return FailureKind::Io;
+}
+
 std::string_view curl_error_class_name(CurlErrorClass c) {
   switch (c) {
     case CurlErrorClass::Dns: return "DNS";

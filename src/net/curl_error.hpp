@@ -5,11 +5,15 @@
 
 #include <string_view>
 
+#include "common/failure_kind.hpp"
+
 namespace dbr::net {
 
 enum class CurlErrorClass { Dns, Tcp, Tls, Timeout, Other };
 
 CurlErrorClass classify_curl_error(CURLcode rc);
 std::string_view curl_error_class_name(CurlErrorClass c);
+// The failure kind a transfer error reports (Other: Io).
+FailureKind failure_kind_of(CurlErrorClass c);
 
 }  // namespace dbr::net

@@ -7,25 +7,10 @@
 
 namespace dbr::pubsub {
 
-namespace {
-
-FailureKind kind_of(net::CurlErrorClass c) {
-  switch (c) {
-    case net::CurlErrorClass::Dns: return FailureKind::Dns;
-    case net::CurlErrorClass::Tcp: return FailureKind::Tcp;
-    case net::CurlErrorClass::Tls: return FailureKind::Tls;
-    case net::CurlErrorClass::Timeout: return FailureKind::Timeout;
-    case net::CurlErrorClass::Other: return FailureKind::Io;
-  }
-  return FailureKind::Io;
-}
-
-}  // namespace
-
 AttemptFailure http_failure(const net::HttpResult& result, std::string_view what) {
   AttemptFailure f;
   if (result.transfer_error) {
-    f.kind = kind_of(*result.transfer_error);
+    f.kind = net::failure_kind_of(*result.transfer_error);
   } else {
     f.kind = FailureKind::HttpStatus;
     f.http_status = static_cast<int>(result.status);

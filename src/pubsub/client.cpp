@@ -10,22 +10,6 @@ namespace dbr::pubsub {
 
 namespace {
 
-FailureKind kind_of(ws::FailureKind k) {
-  switch (k) {
-    case ws::FailureKind::InvalidUrl: return FailureKind::InvalidUrl;
-    case ws::FailureKind::Dns: return FailureKind::Dns;
-    case ws::FailureKind::Tcp: return FailureKind::Tcp;
-    case ws::FailureKind::Tls: return FailureKind::Tls;
-    case ws::FailureKind::HttpStatus: return FailureKind::HttpStatus;
-    case ws::FailureKind::Handshake: return FailureKind::Handshake;
-    case ws::FailureKind::Protocol: return FailureKind::Protocol;
-    case ws::FailureKind::Timeout: return FailureKind::Timeout;
-    case ws::FailureKind::SendQueueFull: return FailureKind::SendQueueFull;
-    case ws::FailureKind::Io: return FailureKind::Io;
-  }
-  return FailureKind::Io;
-}
-
 void log_line(const LogLine& line) {
   switch (line.level) {
     case LogLevel::Debug: log::debug("{}", line.text); break;
@@ -227,7 +211,7 @@ void Client::on_transport_closed(const ws::Closed& closed) {
 }
 
 void Client::on_transport_failed(const ws::Failure& failure) {
-  AttemptFailure f{kind_of(failure.kind), failure.http_status, std::nullopt, failure.detail};
+  AttemptFailure f{failure.kind, failure.http_status, std::nullopt, failure.detail};
   if (failure.retry_after) f.retry_after = *failure.retry_after;
   last_error_ = describe(f);
   connection_.reset();  // allowed inside its own callback; `failure` is not used after this

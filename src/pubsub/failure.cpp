@@ -12,22 +12,6 @@ FailureClass classify(const AttemptFailure& failure) {
   return FailureClass::Transient;
 }
 
-std::string_view failure_kind_name(FailureKind kind) {
-  switch (kind) {
-    case FailureKind::InvalidUrl: return "invalid URL";
-    case FailureKind::Dns: return "DNS";
-    case FailureKind::Tcp: return "TCP";
-    case FailureKind::Tls: return "TLS";
-    case FailureKind::HttpStatus: return "HTTP";
-    case FailureKind::Handshake: return "handshake";
-    case FailureKind::Protocol: return "protocol";
-    case FailureKind::Timeout: return "timeout";
-    case FailureKind::SendQueueFull: return "send queue full";
-    case FailureKind::Io: return "I/O";
-  }
-  return "unknown";
-}
-
 std::string describe(const AttemptFailure& failure) {
   std::string text;
   if (failure.kind == FailureKind::HttpStatus) {

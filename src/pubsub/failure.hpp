@@ -9,10 +9,13 @@
 
 #include "common/time.hpp"
 
+#include "common/failure_kind.hpp"
+
 namespace dbr::pubsub {
 
-// The same kinds as ws::FailureKind, so the adapter maps them one to one.
-enum class FailureKind { InvalidUrl, Dns, Tcp, Tls, HttpStatus, Handshake, Protocol, Timeout, SendQueueFull, Io };
+// The agent's one list of failure kinds, shared with the WebSocket.
+using dbr::FailureKind;
+using dbr::failure_kind_name;
 
 struct AttemptFailure {
   FailureKind kind = FailureKind::Io;
@@ -29,7 +32,6 @@ enum class FailureClass {
 };
 
 FailureClass classify(const AttemptFailure& failure);
-std::string_view failure_kind_name(FailureKind kind);
 // "HTTP 503 (retry after 20 s)", "TLS: certificate expired", ...
 std::string describe(const AttemptFailure& failure);
 

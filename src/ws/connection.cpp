@@ -128,13 +128,7 @@ void Connection::abort() {
 
 Failure Connection::classify_connect_error(CURLcode rc) const {
   Failure f;
-  switch (net::classify_curl_error(rc)) {
-    case net::CurlErrorClass::Dns: f.kind = FailureKind::Dns; break;
-    case net::CurlErrorClass::Tcp: f.kind = FailureKind::Tcp; break;
-    case net::CurlErrorClass::Tls: f.kind = FailureKind::Tls; break;
-    case net::CurlErrorClass::Timeout: f.kind = FailureKind::Timeout; break;
-    case net::CurlErrorClass::Other: f.kind = FailureKind::Io; break;
-  }
+  f.kind = net::failure_kind_of(net::classify_curl_error(rc));
   // curl only ever saw scheme://host:port/, so its message holds no token.
   f.detail = display_url_ + ": " + (curl_error_[0] != '\0' ? std::string(curl_error_) : curl_easy_strerror(rc));
   if (f.kind == FailureKind::Timeout) f.detail = "connect (DNS, TCP, TLS) timed out: " + f.detail;

@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/failure_kind.hpp"
+
 namespace dbr::ws {
 
 struct Opened {
@@ -31,19 +33,11 @@ struct Closed {
   bool clean = false;    // both Close frames were exchanged
 };
 
-enum class FailureKind {
-  InvalidUrl,     // not a ws:// or wss:// URL we can use
-  Dns,            // the host name did not resolve
-  Tcp,            // TCP connect refused or unreachable
-  Tls,            // TLS handshake or certificate verification failed
-  HttpStatus,     // the upgrade got a status other than 101 (http_status)
-  Handshake,      // a 101 that breaks RFC 6455 §4.1, or a malformed response
-  Protocol,       // the server broke RFC 6455 after open (close_code sent)
-  Timeout,        // connect, upgrade or flush took too long (detail says which)
-  SendQueueFull,  // the peer stopped reading: queued bytes hit the bound
-  Io,             // any other transport error
-};
-std::string_view failure_kind_name(FailureKind kind);
+// The agent's one list of failure kinds (common/failure_kind.hpp). Here:
+// HttpStatus = the upgrade got a status other than 101 (http_status);
+// Protocol = the server broke RFC 6455 after open (close_code sent).
+using dbr::FailureKind;
+using dbr::failure_kind_name;
 
 struct Failure {
   FailureKind kind = FailureKind::Io;

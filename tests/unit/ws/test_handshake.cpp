@@ -72,7 +72,7 @@ std::string ok_response(const std::string& extra = "") {
 
 // Reads a response fed in chunks; returns status, the parsed fields and
 // the bytes left after the head.
-std::string read(const std::vector<std::string_view>& chunks) {
+std::string read_head(const std::vector<std::string_view>& chunks) {
   ResponseReader reader;
   std::string out;
   std::string leftover;
@@ -99,7 +99,7 @@ HandshakeOutcome check(const std::string& response, std::vector<std::string> off
 
 TEST_CASE("the response head is read the same whole and one byte at a time, leaving frame bytes") {
   std::string input = ok_response("Sec-WebSocket-Protocol: p1\r\nX-Folded: a\r\n b\r\n") + "\x81\x02hi";
-  auto [whole, bytewise] = whole_and_bytewise(input, read);
+  auto [whole, bytewise] = whole_and_bytewise(input, read_head);
   CHECK(whole == bytewise);
   CHECK(whole ==
         "101 'Switching Protocols' [Upgrade=websocket] [Connection=Upgrade] [Sec-WebSocket-Accept=" + kAccept +
@@ -107,16 +107,16 @@ TEST_CASE("the response head is read the same whole and one byte at a time, leav
 }
 
 TEST_CASE("bare LF line ends are accepted") {
-  CHECK(read({"HTTP/1.1 401 Unauthorized\nWWW-Authenticate: Bearer\n\n"}) ==
+  CHECK(read_head({"HTTP/1.1 401 Unauthorized\nWWW-Authenticate: Bearer\n\n"}) ==
         "401 'Unauthorized' [WWW-Authenticate=Bearer] rest=");
 }
 
 TEST_CASE("malformed or oversized response heads are errors") {
-  CHECK(read({"HTTP/2 101\r\n\r\n"}).starts_with("error: malformed status line"));
-  CHECK(read({"SSH-2.0-OpenSSH\r\n\r\n"}).starts_with("error: malformed status line"));
-  CHECK(read({"HTTP/1.1 101 OK\r\nno colon here\r\n\r\n"}) == "error: malformed header line in the upgrade response");
+  CHECK(read_head({"HTTP/2 101\r\n\r\n"}).starts_with("error: malformed status line"));
+  CHECK(read_head({"SSH-2.0-OpenSSH\r\n\r\n"}).starts_with("error: malformed status line"));
+  CHECK(read_head({"HTTP/1.1 101 OK\r\nno colon here\r\n\r\n"}) == "error: malformed header line in the upgrade response");
   std::string huge = "HTTP/1.1 101 OK\r\nX: " + std::string(ResponseReader::kMaxHeadBytes, 'a');
-  CHECK(read({huge}) == "error: upgrade response head over 16 KiB");
+  CHECK(read_head({huge}) == "error: upgrade response head over 16 KiB");
 }
 
 TEST_CASE("a valid 101 is accepted, with the chosen subprotocol") {

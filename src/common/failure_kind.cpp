@@ -1,6 +1,6 @@
-#include "ws/events.hpp"
+#include "common/failure_kind.hpp"
 
-namespace dbr::ws {
+namespace dbr {
 
 std::string_view failure_kind_name(FailureKind kind) {
   switch (kind) {
@@ -18,4 +18,4 @@ std::string_view failure_kind_name(FailureKind kind) {
   return "?";
 }
 
-}  // namespace dbr::ws
+}  // namespace dbr
