@@ -86,6 +86,15 @@ def max_latency(lab, t0, t1):
     return (max(d2g) if d2g else None, max(g2d) if g2d else None, len(d2g), len(g2d))
 
 
+def away_counts(lab):
+    """Messages sent while the agent's state was not Connected, each way
+    (group->device: only those the hub took for the device's session)."""
+    tr = lab.traffic
+    d2g = sum(1 for s in list(tr.d2g_sent.values()) if lab.status.state_at(s) != "Connected")
+    g2d = sum(1 for s, r in list(tr.g2d_sent.values()) if r and lab.status.state_at(s) != "Connected")
+    return d2g, g2d
+
+
 class LinkDown(Case):
     name = "link_down"
     fault = "link down (carrier lost) 30 s, then up"
@@ -192,7 +201,12 @@ class Blackhole(Case):
             lab.blackhole(True)
         return t0
 
+    def during_hold(self, lab, t0):
+        self.syns_at_start = lab.hub_syns()
+
     def clear(self, lab):
+        self.notes.append("SYNs to the hub while it was blackholed (attempts and their retransmissions): %d"
+                          % (lab.hub_syns() - self.syns_at_start))
         t1 = wall()
         lab.blackhole(False)
         return t1
@@ -392,6 +406,7 @@ def run_case(agent_binary, case):
         time.sleep(STEADY_S)
         if lab.traffic.flowing_since(t_start, 5) is None:
             raise Failed("no steady traffic both ways before the fault; tail:\n" + lab.tail())
+        session_before = lab.agent_session()["connectionId"]
         t0 = case.inject(lab)
         t_detect = case.detect(lab, t0)
         case.during_hold(lab, t0)
@@ -412,6 +427,13 @@ def run_case(agent_binary, case):
         case.expect(recover is not None, "did not recover")
         v = lab.traffic.verify()
         result.update(v)
+        session_after = (lab.agent_session() or {}).get("connectionId")
+        case.notes.append("session after the fault: %s" % (
+            "the same one (recovered)" if session_after == session_before else "a new connection"))
+        held_d2g, held_g2d = away_counts(lab)
+        if held_d2g or held_g2d:
+            case.notes.append("sent while the agent was not Connected, all delivered later: %d device->group "
+                              "(outbox), %d group->device (kept by the hub for the session)" % (held_d2g, held_g2d))
         for way in ("d2g", "g2d"):
             case.expect(not v[way + "_lost"], "%s lost: %s" % (way, v[way + "_lost"][:20]))
             case.expect(not v[way + "_dup"], "%s duplicated: %s" % (way, v[way + "_dup"][:20]))
