@@ -86,12 +86,13 @@ def max_latency(lab, t0, t1):
     return (max(d2g) if d2g else None, max(g2d) if g2d else None, len(d2g), len(g2d))
 
 
-def away_counts(lab):
-    """Messages sent while the agent's state was not Connected, each way
-    (group->device: only those the hub took for the device's session)."""
+def away_counts(lab, t0):
+    """Messages sent after t0 while the agent's state (status.json, read
+    every 20 ms) was not Connected, each way; group->device: only those the
+    hub took for the device's session."""
     tr = lab.traffic
-    d2g = sum(1 for s in list(tr.d2g_sent.values()) if lab.status.state_at(s) != "Connected")
-    g2d = sum(1 for s, r in list(tr.g2d_sent.values()) if r and lab.status.state_at(s) != "Connected")
+    d2g = sum(1 for s in list(tr.d2g_sent.values()) if s >= t0 and lab.status.state_at(s) != "Connected")
+    g2d = sum(1 for s, r in list(tr.g2d_sent.values()) if r and s >= t0 and lab.status.state_at(s) != "Connected")
     return d2g, g2d
 
 
@@ -429,8 +430,8 @@ def run_case(agent_binary, case):
         result.update(v)
         session_after = (lab.agent_session() or {}).get("connectionId")
         case.notes.append("session after the fault: %s" % (
-            "the same one (recovered)" if session_after == session_before else "a new connection"))
-        held_d2g, held_g2d = away_counts(lab)
+            "the same connectionId" if session_after == session_before else "a new connection"))
+        held_d2g, held_g2d = away_counts(lab, t0)
         if held_d2g or held_g2d:
             case.notes.append("sent while the agent was not Connected, all delivered later: %d device->group "
                               "(outbox), %d group->device (kept by the hub for the session)" % (held_d2g, held_g2d))

@@ -21,6 +21,7 @@ import json
 import os
 import queue
 import re
+import select
 import shutil
 import signal
 import subprocess
@@ -413,7 +414,7 @@ class Traffic:
 
 
 class Lab:
-    """One case's world. Build with Lab(agent_binary, workdir, **agent_overrides).start(),
+    """One case's world. Build with Lab(agent_binary, **agent_overrides).start(),
     always close() (it is idempotent and runs every step even if one fails)."""
 
     def __init__(self, agent_binary, **agent_overrides):
@@ -692,7 +693,8 @@ table inet %(t)s {
                                                                 "--delay-ms", str(delay_ms)],
                                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             self._track(self.delayer)
-            ready = self.delayer.stdout.readline()
+            readable, _, _ = select.select([self.delayer.stdout], [], [], 10)
+            ready = self.delayer.stdout.readline() if readable else ""
             if '"ready"' not in ready:
                 raise RuntimeError("the NFQUEUE delayer did not start: %s %s" % (ready, self.delayer.stderr.read()))
             for chain, flag in (("OUTPUT", "-o"), ("INPUT", "-i")):
