@@ -52,7 +52,7 @@ STATE_DIR = "/run/dbr-faults"   # one file per live lab, for sweep_stale
 NS_PREFIX = "dbrflt"
 TRAFFIC_PERIOD_S = 0.1     # one numbered message each way every 100 ms
 
-# The agent's timings (docs/reliability-faults.md lists them with the table).
+# The agent's timings (docs/reliability.md, "Fault suite" lists them with the table).
 AGENT_TIMINGS = {
     "connectionIntervalSecs": "60",
     "connectionTimeoutSecs": "2",

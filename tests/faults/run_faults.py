@@ -6,7 +6,7 @@ the time to detect, the time to recover and the message counts.
 
 Needs root (namespaces, veth, nftables, iptables); without it, exit code 77
 (skipped). Exit code 0 when every case passed, 1 otherwise. Cases: link_down, loss_delay, blackhole, dns_gone,
-captive_portal, hub_restart, hub_503, auth_401 (docs/reliability-faults.md)."""
+captive_portal, hub_restart, hub_503, auth_401 (docs/reliability.md, "Fault suite")."""
 import argparse
 import json
 import os
