@@ -20,7 +20,7 @@
 // the internet monitor, Auth0 sign-in, the config file, status reporting.
 //
 //   node agent.js --token-url http://127.0.0.1:M/token --user U --group G \
-//       --nats nats://127.0.0.1:N [--heartbeat-every 60] [--loop-duration 300]
+//       --nats nats://127.0.0.1:N [--heartbeat-every 60] [--loop-duration 300] [--probe-every 30]
 "use strict";
 
 const { WebPubSubClient } = require("@azure/web-pubsub-client");
@@ -36,7 +36,8 @@ function parseArgs(argv) {
   const options = { heartbeatEvery: 60, loopDuration: 300, root: "dunebugger", clientId: "remote",
     probeEvery: 30 };
   const names = { "--token-url": "tokenUrl", "--user": "user", "--group": "group", "--nats": "nats",
-    "--heartbeat-every": "heartbeatEvery", "--loop-duration": "loopDuration", "--root": "root" };
+    "--heartbeat-every": "heartbeatEvery", "--loop-duration": "loopDuration", "--root": "root",
+    "--probe-every": "probeEvery" };
   for (let i = 2; i < argv.length; i += 2) {
     const key = names[argv[i]];
     if (!key || i + 1 >= argv.length) throw new Error(`unknown or incomplete argument ${argv[i]}`);
