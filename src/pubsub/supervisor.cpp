@@ -97,11 +97,18 @@ std::optional<std::string> Supervisor::handle(const SupervisorEvent& ev, TimePoi
       }
       break;
 
+    // Both wait for one deadline before a new attempt; they differ only in
+    // what the attempt starts from.
     case State::Settling:
+    case State::BackingOff:
       switch (ev.input) {
         case Input::AttemptDue:
-          failures_ = 0;  // "then attempt at once with backoff reset"
-          begin_new_attempt(now, "network settled");
+          if (state_ == State::Settling) {
+            failures_ = 0;  // "then attempt at once with backoff reset"
+            begin_new_attempt(now, "network settled");
+          } else {
+            begin_new_attempt(now, "backoff over");
+          }
           return std::nullopt;
         case Input::Offline:
           deadline_.reset();
@@ -242,25 +249,6 @@ std::optional<std::string> Supervisor::handle(const SupervisorEvent& ev, TimePoi
       }
       break;
 
-    case State::BackingOff:
-      switch (ev.input) {
-        case Input::AttemptDue:
-          begin_new_attempt(now, "backoff over");
-          return std::nullopt;
-        case Input::Offline:
-          deadline_.reset();
-          go(State::WaitingForInternet, now, "internet lost");
-          return std::nullopt;
-        case Input::Online:
-        case Input::Start:
-          return std::nullopt;  // absorbed: an attempt is already scheduled
-        case Input::Stop:
-          to_stopped(now);
-          return std::nullopt;
-        default:
-          break;
-      }
-      break;
   }
   online_ = before;
   return "unexpected input " + std::string(input_name(ev.input)) + " in state " + std::string(state_name(state_));
