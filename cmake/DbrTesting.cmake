@@ -1,6 +1,8 @@
 # doctest's main, compiled once for every test executable.
 add_library(dbr_doctest_main STATIC ${PROJECT_SOURCE_DIR}/tests/support/doctest_main.cpp)
 target_link_libraries(dbr_doctest_main PUBLIC doctest::doctest)
+# Test helpers shared across parts live in tests/support/ ("support/...").
+target_include_directories(dbr_doctest_main PUBLIC ${PROJECT_SOURCE_DIR}/tests)
 
 # dbr_unit_test(name SOURCES ... LIBS ...): a doctest executable registered
 # with CTest under the label "unit".

@@ -13,6 +13,7 @@
 #include "common/random.hpp"
 #include "loop/event_loop.hpp"
 #include "net/peer_process.hpp"
+#include "support/run_loop.hpp"
 #include "ws/connection.hpp"
 
 using namespace dbr;
@@ -20,14 +21,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-bool run_until(loop::EventLoop& ev, const std::function<bool()>& done, Duration timeout) {
-  const auto deadline = Clock::now() + timeout;
-  while (!done()) {
-    if (Clock::now() > deadline) return false;
-    (void)sd_event_run(ev.raw(), 20'000);
-  }
-  return true;
-}
+using test::run_until;
 
 void bench(test::PeerProcess& peer, const char* port_name, std::size_t size, int round_trips) {
   loop::EventLoop ev;

@@ -19,12 +19,12 @@ import os
 import socket
 import sys
 import tempfile
-import threading
 import time
 import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "support"))
 from test_ca import TestCA  # noqa: E402
+from loopback_http import announce_and_wait, start  # noqa: E402
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -71,22 +71,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
-class Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 64
-
-    def handle_error(self, request, client_address):
-        pass  # clients that hang up early (cancel, timeout, body cap) are expected
-
-
-def start(ctx=None):
-    server = Server(("127.0.0.1", 0), Handler)
-    if ctx is not None:
-        server.socket = ctx.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
 def closed_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -96,12 +80,10 @@ def closed_port():
 def main():
     with tempfile.TemporaryDirectory(prefix="dbr-http-") as tmp:
         ca = TestCA(os.path.join(tmp, "ca"))
-        https = start(ca.server_context())
-        plain = start()
-        print(json.dumps({"http": plain.server_address[1], "https": https.server_address[1], "ca": ca.cert_path,
-                          "closed": closed_port()}), flush=True)
-        while sys.stdin.read(4096):
-            pass
+        https = start(Handler, ca.server_context())
+        plain = start(Handler)
+        announce_and_wait({"http": plain.server_address[1], "https": https.server_address[1], "ca": ca.cert_path,
+                           "closed": closed_port()})
 
 
 if __name__ == "__main__":

@@ -13,25 +13,20 @@
 #include "net/curl_multi.hpp"
 #include "net/peer_process.hpp"
 #include "net/tls.hpp"
+#include "support/run_loop.hpp"
 
 using namespace dbr;
 using namespace std::chrono_literals;
 
 namespace {
 
+using test::run_until;
+
 test::PeerProcess& peer() {
   static test::PeerProcess p(DBR_PYTHON, HTTPS_SERVER_SCRIPT);
   return p;
 }
 
-bool run_until(loop::EventLoop& ev, const std::function<bool()>& done, Duration timeout = 15s) {
-  const auto deadline = Clock::now() + timeout;
-  while (!done()) {
-    if (Clock::now() > deadline) return false;
-    (void)sd_event_run(ev.raw(), 20'000);
-  }
-  return true;
-}
 
 std::size_t collect(char* data, std::size_t size, std::size_t n, void* userp) {
   static_cast<std::string*>(userp)->append(data, size * n);

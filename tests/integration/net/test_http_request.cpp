@@ -14,6 +14,7 @@
 #include "net/curl_multi.hpp"
 #include "net/http_request.hpp"
 #include "net/peer_process.hpp"
+#include "support/run_loop.hpp"
 
 using namespace dbr;
 using namespace std::chrono_literals;
@@ -21,24 +22,14 @@ using nlohmann::json;
 
 namespace {
 
+using test::run_until;
+using test::run_for;
+
 test::PeerProcess& peer() {
   static test::PeerProcess p(DBR_PYTHON, HTTP_REQUEST_SERVER_SCRIPT);
   return p;
 }
 
-bool run_until(loop::EventLoop& ev, const std::function<bool()>& done, Duration timeout = 15s) {
-  const auto deadline = Clock::now() + timeout;
-  while (!done()) {
-    if (Clock::now() > deadline) return false;
-    (void)sd_event_run(ev.raw(), 20'000);
-  }
-  return true;
-}
-
-void run_for(loop::EventLoop& ev, Duration d) {
-  const auto until = Clock::now() + d;
-  while (Clock::now() < until) (void)sd_event_run(ev.raw(), 20'000);
-}
 
 std::string http(const std::string& path) { return "http://127.0.0.1:" + std::to_string(peer().port("http")) + path; }
 std::string https(const std::string& path) {

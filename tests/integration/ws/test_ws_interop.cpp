@@ -18,11 +18,14 @@
 #include "loop/timer.hpp"
 #include "net/peer_process.hpp"
 #include "ws/connection.hpp"
+#include "support/run_loop.hpp"
 
 using namespace dbr;
 using namespace std::chrono_literals;
 
 namespace {
+
+using test::run_until;
 
 test::PeerProcess& peer() {
   static test::PeerProcess p(DBR_PYTHON, WS_SERVER_SCRIPT);
@@ -98,15 +101,6 @@ struct Recorder {
   }
 };
 
-// Runs the loop until `done` or the timeout; false on timeout.
-bool run_until(loop::EventLoop& ev, const std::function<bool()>& done, Duration timeout = 15s) {
-  const auto deadline = Clock::now() + timeout;
-  while (!done()) {
-    if (Clock::now() > deadline) return false;
-    (void)sd_event_run(ev.raw(), 20'000);
-  }
-  return true;
-}
 
 // Keeps a connection and its recorder together.
 struct Client {

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "app/net_probe.hpp"
+#include "support/loopback_listener.hpp"
 
 using namespace dbr;
 using namespace dbr::app;
@@ -16,23 +17,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// A listening TCP socket on 127.0.0.1 (port chosen by the kernel).
-struct Listener {
-  int fd = -1;
-  std::uint16_t port = 0;
-  Listener() {
-    fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-    REQUIRE(::listen(fd, 4) == 0);
-    socklen_t len = sizeof a;
-    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
-    port = ntohs(a.sin_port);
-  }
-  ~Listener() { ::close(fd); }
-};
+using Listener = test::LoopbackListener;
 
 std::uint16_t closed_port() {
   Listener l;

@@ -12,6 +12,7 @@
 #include "loop/event_loop.hpp"
 #include "loop/timer.hpp"
 #include "unit/app/fake_tree.hpp"
+#include "support/loopback_listener.hpp"
 
 using namespace dbr;
 using namespace dbr::app;
@@ -19,22 +20,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct Listener {
-  int fd = -1;
-  std::uint16_t port = 0;
-  Listener() {
-    fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-    REQUIRE(::listen(fd, 4) == 0);
-    socklen_t len = sizeof a;
-    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
-    port = ntohs(a.sin_port);
-  }
-  ~Listener() { ::close(fd); }
-};
+using Listener = test::LoopbackListener;
 
 }  // namespace
 

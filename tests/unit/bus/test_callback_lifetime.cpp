@@ -22,6 +22,7 @@
 #include "bus/nats_bridge.hpp"
 #include "loop/event_loop.hpp"
 #include "loop/timer.hpp"
+#include "support/loopback_listener.hpp"
 
 namespace {
 
@@ -33,24 +34,13 @@ using dbr::bus::LinkState;
 class DrainDroppingServer {
  public:
   DrainDroppingServer() {
-    listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    REQUIRE(listener_ >= 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    REQUIRE(::listen(listener_, 8) == 0);
-    socklen_t len = sizeof addr;
-    REQUIRE(::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-    port_ = ntohs(addr.sin_port);
     thread_ = std::thread([this] { serve(); });
   }
   ~DrainDroppingServer() {
     stop_ = true;
     thread_.join();
-    ::close(listener_);
   }
-  std::string url() const { return "nats://127.0.0.1:" + std::to_string(port_); }
+  std::string url() const { return "nats://127.0.0.1:" + std::to_string(listener_.port); }
   int dropped() const { return dropped_; }
 
  private:
@@ -66,8 +56,8 @@ class DrainDroppingServer {
   }
 
   void serve() {
-    while (readable(listener_)) {
-      int fd = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
+    while (readable(listener_.fd)) {
+      int fd = ::accept4(listener_.fd, nullptr, nullptr, SOCK_CLOEXEC);
       if (fd < 0) continue;
       serve_one(fd);
       ::close(fd);
@@ -102,8 +92,7 @@ class DrainDroppingServer {
     }
   }
 
-  int listener_ = -1;
-  int port_ = 0;
+  dbr::test::LoopbackListener listener_{8};
   std::atomic<bool> stop_{false};
   std::atomic<int> dropped_{0};
   std::thread thread_;
