@@ -318,7 +318,16 @@ class HubRestart(Case):
         self.expect(joined is not None, "the group was not joined again")
 
 
-class Hub503(Case):
+class HubFault(Case):
+    """A fault the hub injects through its control API; clearing it ends it."""
+
+    def clear(self, lab):
+        t1 = wall()
+        lab.hub.control.clear_faults()
+        return t1
+
+
+class Hub503(HubFault):
     name = "hub_503"
     fault = "abrupt drop, then every upgrade answered 503 + Retry-After: 4, 10 s"
     hold_s = 10.0
@@ -330,11 +339,6 @@ class Hub503(Case):
             t0 = wall()
             lab.hub.control.drop(user_id=DEVICE_ID)
         return t0
-
-    def clear(self, lab):
-        t1 = wall()
-        lab.hub.control.clear_faults()
-        return t1
 
     def check(self, lab, t0, t_detect, t1, t_recover):
         hub = lab.hub_log()
@@ -350,7 +354,7 @@ class Hub503(Case):
         self.expect(after, "no accepted attempt after the clear")
 
 
-class Auth401(Case):
+class Auth401(HubFault):
     name = "auth_401"
     fault = "session closed (1008), then every new connection answered 401, 15 s"
     hold_s = 15.0
@@ -363,11 +367,6 @@ class Auth401(Case):
             t0 = wall()
             lab.hub.control.close(session, code=1008, reason="fault suite: credentials revoked")
         return t0
-
-    def clear(self, lab):
-        t1 = wall()
-        lab.hub.control.clear_faults()
-        return t1
 
     def check(self, lab, t0, t_detect, t1, t_recover):
         hub = lab.hub_log()

@@ -31,6 +31,16 @@ def bounded(seconds):
     return wrap
 
 
+async def stop_clients(clients):
+    """Stops every client, 5 s each at most; a client that fails to stop
+    does not keep the others (or the hub) from being torn down."""
+    for c in clients:
+        try:
+            await asyncio.wait_for(c.stop(), 5)
+        except Exception:
+            pass
+
+
 class HubTestCase(unittest.IsolatedAsyncioTestCase):
     server_options = {}
 
@@ -43,11 +53,7 @@ class HubTestCase(unittest.IsolatedAsyncioTestCase):
         self.raw = []
 
     async def asyncTearDown(self):
-        for c in self.clients:
-            try:
-                await asyncio.wait_for(c.stop(), 5)
-            except Exception:
-                pass
+        await stop_clients(self.clients)
         for ws in self.raw:
             ws.transport.abort()
         await asyncio.wait_for(self.hub.stop(), 10)

@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 import unittest
 
-from hubtest import SUPPORT, bounded
+from hubtest import SUPPORT, bounded, stop_clients
 
 from test_ca import TestCA
 from wps.client import WpsClient
@@ -32,11 +32,7 @@ class HubProcess(unittest.IsolatedAsyncioTestCase):
         self.clients = []
 
     async def asyncTearDown(self):
-        for c in self.clients:
-            try:
-                await asyncio.wait_for(c.stop(), 5)
-            except Exception:
-                pass
+        await stop_clients(self.clients)
         for p in self.procs:
             if p.returncode is None:
                 p.kill()
