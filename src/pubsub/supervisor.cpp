@@ -248,7 +248,6 @@ std::optional<std::string> Supervisor::handle(const SupervisorEvent& ev, TimePoi
           break;
       }
       break;
-
   }
   online_ = before;
   return "unexpected input " + std::string(input_name(ev.input)) + " in state " + std::string(state_name(state_));
