@@ -153,13 +153,18 @@ class NatsPeer:
         self.pongs.get(timeout=timeout)
 
     def next(self, timeout=5, subject=None):
-        """The next message (optionally on `subject`), as (time, subject, json)."""
+        """The next message (optionally on `subject`), as (time, subject, json);
+        TimeoutError when none comes within `timeout` seconds."""
         deadline = time.monotonic() + timeout
+        missing = "no NATS message%s within %.1f s" % (" on " + subject if subject else "", timeout)
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise TimeoutError("no NATS message%s" % (" on " + subject if subject else ""))
-            t, s, payload = self.messages.get(timeout=left)
+                raise TimeoutError(missing)
+            try:
+                t, s, payload = self.messages.get(timeout=left)
+            except queue.Empty:
+                raise TimeoutError(missing) from None
             if subject is None or s == subject:
                 return t, s, json.loads(payload)
 
