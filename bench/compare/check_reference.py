@@ -60,8 +60,10 @@ async def run(node_binary, script):
             return (await compare.control(hub, "token", "frontend"))["url"]
         fe = FrontendSimulator(url, GROUP)
         await fe.start()
+        # start() sent controller.heartbeat "I am here"; any heartbeat marks the
+        # device online, so wait for the answer itself.
         try:
-            await fe.wait_online(True, 5)
+            await fe.wait_for("heartbeat", 5, lambda d: d.get("body") == "I am alive")
             check("answers controller.heartbeat with 'I am alive'", True)
         except asyncio.TimeoutError:
             check("answers controller.heartbeat with 'I am alive'", False)
