@@ -51,9 +51,18 @@ def wait(predicate, timeout, what):
 
 class Base(unittest.TestCase):
     def setUp(self):
+        # Cleanups run after tearDown even when its assertions fail (the
+        # last added first): the agent is closed, then the hub stopped.
         self.hub = HubProcess()
+        self.addCleanup(self.hub.stop)
         self.run_dir = tempfile.mkdtemp(prefix="dbr-run-")
+        self.addCleanup(subprocess.run, ["rm", "-rf", self.run_dir])
         self.agent = None
+        self.addCleanup(self._close_agent)
+
+    def _close_agent(self):
+        if self.agent:
+            self.agent.close()
 
     def tearDown(self):
         if self.agent:
@@ -64,9 +73,6 @@ class Base(unittest.TestCase):
                 code, took = self.agent.stop()
                 self.assertEqual(code, 0)
                 self.assertLess(took, 2.0)
-            self.agent.close()
-        self.hub.stop()
-        subprocess.run(["rm", "-rf", self.run_dir])
 
     def start_agent(self, text, notify=False):
         self.agent = AgentProcess(AGENT, text, env={"RUNTIME_DIRECTORY": self.run_dir}, notify=notify)
