@@ -46,8 +46,8 @@ std::optional<ConnectionString> parse_connection_string(std::string_view text, s
     return std::nullopt;
   }
   std::string_view authority = std::string_view(result.endpoint).substr(scheme_end + 3);
-  if (authority.empty() || authority.find('/') != std::string_view::npos) {
-    error = "Endpoint must be scheme://host[:port] with no path";
+  if (authority.empty() || authority.find_first_of("/@") != std::string_view::npos) {
+    error = "Endpoint must be scheme://host[:port] with no path and no user:password@";
     return std::nullopt;
   }
   if (!port.empty()) {

@@ -97,7 +97,7 @@ bool is_group_name(std::string_view v) { return !trim(v).empty() && v.size() <= 
 
 bool is_nats_server_list(std::string_view v) {
   for (auto url : split(v, ','))
-    if (!is_url_with_scheme(trim(url), {"nats", "tls"})) return false;
+    if (!is_url_with_scheme(trim(url), {"nats", "tls"}, UserInfo::Allowed)) return false;
   return true;
 }
 
@@ -125,7 +125,7 @@ std::vector<KeySpec> build_table() {
   t.push_back(unused(W, "cyclePlayingResolutionSecs"));
   t.push_back(text(W, "groupName", &Config::group_name, "", "a group name (1 to 1024 characters, not only spaces)",
                    is_group_name));
-  t.push_back(text(W, "url", &Config::url, "", "a ws:// or wss:// client URL",
+  t.push_back(text(W, "url", &Config::url, "", "a ws:// or wss:// client URL (no user:password@)",
                    [](std::string_view v) { return is_url_with_scheme(v, {"ws", "wss"}); }, true, true));
   t.push_back({W, "connectionString", "", "Endpoint=https://<host>;AccessKey=<key>;[Port=<n>;]Version=1.0", true,
                [](Config& c, std::string_view v, std::string& detail) {
@@ -152,7 +152,7 @@ std::vector<KeySpec> build_table() {
                  return Applied::Ok;
                }});
   t.push_back(text(W, "caFile", &Config::ca_file, "", "the path of a PEM CA bundle"));
-  t.push_back(text(W, "probeUrl", &Config::probe_url, "", "an https:// or http:// URL (default https://<testDomain>/)",
+  t.push_back(text(W, "probeUrl", &Config::probe_url, "", "an https:// or http:// URL without user:password@ (default https://<testDomain>/)",
                    [](std::string_view v) { return is_url_with_scheme(v, {"https", "http"}); }));
   t.push_back({W, "dnsServers", "", "a comma-separated list of IP addresses with optional :port, e.g. 1.1.1.1, [2606:4700::1111]:53",
                false, [](Config& c, std::string_view v, std::string&) {

@@ -114,7 +114,7 @@ bool is_ip_with_port(std::string_view text) {
   return is_ipv4(host) || is_ipv6(host);
 }
 
-bool is_url_with_scheme(std::string_view text, std::initializer_list<std::string_view> schemes) {
+bool is_url_with_scheme(std::string_view text, std::initializer_list<std::string_view> schemes, UserInfo userinfo) {
   auto sep = text.find("://");
   if (sep == std::string_view::npos) return false;
   std::string scheme = to_lower(text.substr(0, sep));
@@ -123,7 +123,10 @@ bool is_url_with_scheme(std::string_view text, std::initializer_list<std::string
   if (!known) return false;
   std::string_view rest = text.substr(sep + 3);
   std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
-  if (authority.find('@') != std::string_view::npos) authority = authority.substr(authority.rfind('@') + 1);
+  if (auto at = authority.rfind('@'); at != std::string_view::npos) {
+    if (userinfo == UserInfo::Rejected) return false;
+    authority = authority.substr(at + 1);
+  }
   for (char c : text)
     if (std::isspace(static_cast<unsigned char>(c))) return false;
   return is_host_port(authority);

@@ -21,6 +21,10 @@ bool is_hostname(std::string_view text);
 // An IP address with an optional port: 192.0.2.1, 192.0.2.1:53, ::1, [::1]:53.
 bool is_ip_with_port(std::string_view text);
 // scheme://host[:port][/path][?query]; scheme compared case-insensitively.
-bool is_url_with_scheme(std::string_view text, std::initializer_list<std::string_view> schemes);
+// Userinfo ("user:password@") only where the consumer uses it (NATS); a
+// WebSocket or probe URL carrying one would fail at every attempt.
+enum class UserInfo { Rejected, Allowed };
+bool is_url_with_scheme(std::string_view text, std::initializer_list<std::string_view> schemes,
+                        UserInfo userinfo = UserInfo::Rejected);
 
 }  // namespace dbr::config

@@ -51,6 +51,31 @@ std::size_t secret_name_at(std::string_view text, std::size_t pos) {
   return 0;
 }
 
+// End of a URL's authority ("scheme://authority/path?query#fragment"), or
+// of the URL itself in running text.
+bool ends_authority(char c) { return c == '/' || c == '?' || c == '#' || ends_bare_value(c); }
+
+// "scheme://user:password@host" or "scheme://token@host" at `pos` (the
+// "://"): appends the URL up to and including '@' with the password (or a
+// lone token, as NATS takes one) masked, and returns the index after '@';
+// returns `pos` when there is no userinfo.
+std::size_t mask_userinfo(std::string_view text, std::size_t pos, std::string& out) {
+  const std::size_t start = pos + 3;
+  std::size_t end = start;
+  while (end < text.size() && !ends_authority(text[end])) ++end;
+  const std::size_t at = text.substr(start, end - start).rfind('@');
+  if (at == std::string_view::npos) return pos;
+  const std::string_view userinfo = text.substr(start, at);
+  const std::size_t colon = userinfo.find(':');
+  out.append("://");
+  if (colon != std::string_view::npos) {
+    out.append(userinfo.substr(0, colon + 1));
+  }
+  out.append(kMask);
+  out.push_back('@');
+  return start + at + 1;
+}
+
 }  // namespace
 
 std::string redact(std::string_view text) {
@@ -58,6 +83,15 @@ std::string redact(std::string_view text) {
   out.reserve(text.size());
   std::size_t i = 0;
   while (i < text.size()) {
+    // Credentials in a URL (RFC 3986 §3.2.1 userinfo; nats:// and
+    // proxy URLs carry them).
+    if (text.compare(i, 3, "://") == 0) {
+      std::size_t next = mask_userinfo(text, i, out);
+      if (next != i) {
+        i = next;
+        continue;
+      }
+    }
     // "Bearer <token>" wherever it appears (headers, error messages).
     if (iequals_at(text, i, "bearer ") && (i == 0 || !is_name_char(text[i - 1]))) {
       std::size_t v = skip_spaces(text, i + 7);

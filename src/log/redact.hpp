@@ -7,7 +7,8 @@
 // Covered: URL/form values of access_token, awps_reconnection_token,
 // reconnectionToken, client_secret, password, id_token, refresh_token;
 // AccessKey= in connection strings; JSON string values of the same names;
-// Authorization header values and "Bearer <token>".
+// Authorization header values and "Bearer <token>"; the password (or the
+// lone token) of a URL's userinfo, "nats://user:***@host".
 #include <string>
 #include <string_view>
 

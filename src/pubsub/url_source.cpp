@@ -41,7 +41,10 @@ std::string host_of(const std::string& url) {
   auto start = url.find("://");
   if (start == std::string::npos) return "?";
   start += 3;
-  return url.substr(start, url.find_first_of("/?#", start) - start);
+  std::string authority = url.substr(start, url.find_first_of("/?#", start) - start);
+  // Only the host names the source; userinfo may hold a password.
+  if (auto at = authority.rfind('@'); at != std::string::npos) authority.erase(0, at + 1);
+  return authority;
 }
 
 class StaticUrlSource final : public ImmediateSource {

@@ -26,5 +26,7 @@ TEST_CASE("connection string: missing parts are named, the key never quoted") {
   CHECK(error.find("topsecret") == std::string::npos);
   CHECK_FALSE(parse_connection_string("Endpoint=ftp://a;AccessKey=k", error));
   CHECK_FALSE(parse_connection_string("Endpoint=https://a/path;AccessKey=k", error));
+  CHECK_FALSE(parse_connection_string("Endpoint=https://u:pw@a;AccessKey=k", error));
+  CHECK(error.find("pw") == std::string::npos);
   CHECK_FALSE(parse_connection_string("Endpoint=https://a;AccessKey=k;Port=x", error));
 }

@@ -51,4 +51,7 @@ TEST_CASE("host and address forms") {
   CHECK_FALSE(is_url_with_scheme("https://x/", {"ws", "wss"}));
   CHECK_FALSE(is_url_with_scheme("wss://", {"ws", "wss"}));
   CHECK_FALSE(is_url_with_scheme("wss://a b/", {"ws", "wss"}));
+  CHECK_FALSE(is_url_with_scheme("wss://user:pw@h.example/client", {"ws", "wss"}));
+  CHECK(is_url_with_scheme("nats://remote:pw@nats-server:4222", {"nats"}, UserInfo::Allowed));
+  CHECK(is_url_with_scheme("nats://nats-server:4222", {"nats"}, UserInfo::Allowed));
 }

@@ -33,6 +33,18 @@ TEST_CASE("redact: JSON secrets (Auth0 request and response bodies, connected me
         R"({"type":"system","event":"connected","reconnectionToken":"***"})");
 }
 
+TEST_CASE("redact: URL userinfo (nats:// servers, proxies)") {
+  CHECK(redact("NATS connected to nats://remote:pa55w0rd@nats-server:4222") ==
+        "NATS connected to nats://remote:***@nats-server:4222");
+  CHECK(redact("nats://s3cr3t-token@127.0.0.1:4222") == "nats://***@127.0.0.1:4222");
+  CHECK(redact("servers nats://a:p1@h1:4222,nats://b:p2@h2:4222 down") ==
+        "servers nats://a:***@h1:4222,nats://b:***@h2:4222 down");
+  CHECK(redact("wss://u:p%40ss@hub.example/client?x=1") == "wss://u:***@hub.example/client?x=1");
+  // No userinfo: an '@' after the authority is not one.
+  CHECK(redact("https://h.example/path@x?mail=a@b") == "https://h.example/path@x?mail=a@b");
+  CHECK(redact("nats://nats-server:4222") == "nats://nats-server:4222");
+}
+
 TEST_CASE("redact: ordinary text is untouched") {
   for (const char* plain : {"connected to wss://h/client/hubs/d as c1", "password grant refused (401)",
                             "access_token missing from the response", "tokens: 3", "my_password_file=/etc/x"}) {
