@@ -1,5 +1,6 @@
 #include "agent/agent.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "log/log.hpp"
@@ -69,7 +70,7 @@ Agent::Agent(loop::EventLoop& loop, config::Config config, config::Environment e
       connectivity_(loop, kConnectivityMailbox,
                     [this](monitor::ConnectivityReport&& r) { on_connectivity(std::move(r)); }),
       status_(loop, status_file_path(std::getenv("RUNTIME_DIRECTORY"))),
-      reap_(loop, [this] { retired_clients_.clear(); }) {
+      reap_(loop, [this] { reap_stopped_clients(); }) {
   loop_.on_reload([this] { reload(); });
   loop_.add_shutdown_step("websocket", [this](loop::EventLoop::Done done) { stop_client(std::move(done)); });
   loop_.add_shutdown_step("monitor", [this](loop::EventLoop::Done done) {
@@ -115,7 +116,16 @@ void Agent::build_app() {
   app_->start();
 }
 
+void Agent::reap_stopped_clients() {
+  std::erase_if(retired_clients_, [this](const std::unique_ptr<pubsub::Client>& c) {
+    return std::find(stopped_clients_.begin(), stopped_clients_.end(), c.get()) != stopped_clients_.end();
+  });
+  stopped_clients_.clear();
+}
+
 void Agent::build_bridge() {
+  // A new bridge reports only changes, starting from Connecting.
+  status_.set_nats(false);
   bridge_ = std::make_unique<bus::NatsBridge>(
       loop_, bus::options_from_config(config_),
       bus::NatsBridge::Handlers{
@@ -191,6 +201,11 @@ void Agent::reload() {
     log::info("log level now {}", log::level_name(config_.log_level));
   }
   if (!started_) return;
+  if (previous.ca_file != config_.ca_file) {
+    // As at start: the CA bundle is parsed here once, not by the first TLS
+    // handshake on the loop.
+    (void)net::preload_trust_store(net::TrustSources::system_plus(config_.ca_file));
+  }
   if (monitor_keys_changed(previous, config_)) {
     log::info("reload: restarting the internet monitor with the new probe settings");
     monitor_->stop();
@@ -210,9 +225,14 @@ void Agent::reload() {
     if (client_) {
       std::size_t waiting = client_->core().outbox_size();
       if (waiting > 0) log::warn("reload: {} messages waiting for the old connection are dropped", waiting);
+      // Its stop may finish inside its own callbacks: destroy it afterwards,
+      // and only it (another retired client may still be closing).
+      pubsub::Client* closing = client_.get();
       retired_clients_.push_back(std::move(client_));
-      // Its stop may finish inside its own callbacks: destroy it afterwards.
-      retired_clients_.back()->stop([this] { reap_.arm_in(Duration::zero()); });
+      closing->stop([this, closing] {
+        stopped_clients_.push_back(closing);
+        reap_.arm_in(Duration::zero());
+      });
     }
     build_client();
   } else if (client_ && client_timing_changed(previous, config_)) {

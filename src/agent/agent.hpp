@@ -48,6 +48,7 @@ class Agent {
   void build_client();
   void build_app();
   void build_bridge();
+  void reap_stopped_clients();
   void on_connectivity(monitor::ConnectivityReport&& report);
   void stop_client(std::function<void()> done);
 
@@ -69,6 +70,7 @@ class Agent {
   StatusReporter status_;
   // Clients replaced by a reload, closing; destroyed by reap_.
   std::vector<std::unique_ptr<pubsub::Client>> retired_clients_;
+  std::vector<pubsub::Client*> stopped_clients_;  // retired and done closing
   loop::Timer reap_;
   bool started_ = false;
 };
