@@ -539,7 +539,6 @@ class Lab:
         finally:
             os.umask(umask)
         self._track(self.agent.proc)
-        self._cleanups.append(lambda: shutil.rmtree(self.agent.dir, True))
         self._cleanups.append(self._stop_agent)
         self.status = StatusWatch(os.path.join(run_dir, "status.json"))
         self._cleanups.append(self.status.close)

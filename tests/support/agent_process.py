@@ -2,6 +2,7 @@
 
 Used by the integration tests (run with Debian's /usr/bin/python3)."""
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -136,3 +137,5 @@ class AgentProcess:
             self._stderr.close()
         if self.notify:
             self.notify.close()
+        # The directory holds the config, with the access key.
+        shutil.rmtree(self.dir, ignore_errors=True)

@@ -201,7 +201,6 @@ class E2ETestCase(unittest.TestCase):
             self.agent = AgentProcess(AGENT, text, env={"RUNTIME_DIRECTORY": run_dir})
         finally:
             os.umask(umask)
-        self.addCleanup(shutil.rmtree, self.agent.dir, True)
         self.addCleanup(self.agent.close)
         self.addCleanup(self.stop_agent_and_check)
         if wait_joined:
