@@ -1,6 +1,7 @@
 // The heartbeat loop in virtual time (dunebugger-protocol.md §1.4).
 #include <doctest/doctest.h>
 
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -41,10 +42,13 @@ struct Harness {
   }
   // Fires every deadline up to start + t, jumping time to each one.
   void run_until(Duration t) {
+    int stuck = 0;
     for (;;) {
       auto deadline = hb.next_deadline();
       if (!deadline || *deadline > start + t) break;
       REQUIRE(*deadline >= now);
+      if (*deadline == now && ++stuck > 100000) throw std::runtime_error("virtual time does not advance");
+      if (*deadline > now) stuck = 0;
       now = *deadline;
       hb.on_timeout(now);
       drain();
