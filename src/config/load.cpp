@@ -8,6 +8,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <map>
+#include <nlohmann/json.hpp>
 
 #include "config/ini_file.hpp"
 #include "config/key_table.hpp"
@@ -19,6 +20,15 @@ extern char** environ;
 namespace dbr::config {
 
 namespace {
+
+bool is_json_text(const std::string& value) {
+  try {
+    (void)nlohmann::json(value).dump();
+    return true;
+  } catch (const nlohmann::json::type_error&) {
+    return false;
+  }
+}
 
 constexpr std::string_view kSections[] = {"General", "Auth", "Websocket", "MessageQueue", "Log"};
 
@@ -187,6 +197,10 @@ LoadResult parse_config(std::string_view text, const std::string& path, const En
   result.config.auth0_client_secret = env_value("AUTH0_CLIENT_SECRET");
   result.config.auth0_username = env_value("AUTH0_USERNAME");
   result.config.auth0_password = env_value("AUTH0_PASSWORD");
+  // The Auth0 sign-in sends them in a JSON body, and JSON text is UTF-8.
+  for (const char* name : {"AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET", "AUTH0_USERNAME", "AUTH0_PASSWORD"})
+    if (!is_json_text(env_value(name)))
+      out.error(fmt::format("environment {}", name), "not valid UTF-8 (the Auth0 sign-in sends it as JSON)");
 
   // Defaults derived from other keys.
   if (result.config.device_id.empty()) result.config.device_id = host_name();

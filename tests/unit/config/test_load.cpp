@@ -231,6 +231,20 @@ TEST_CASE("a bad environment value is an error naming the variable") {
   CHECK(r.diagnostics[0].text().find("zzz") == std::string::npos);
 }
 
+TEST_CASE("an Auth0 variable that is not UTF-8 is an error naming it, never quoting it") {
+  auto r = parse_config("", "e.conf", {{"AUTH0_PASSWORD", "caf\xe9-s3cret"}, {"AUTH0_USERNAME", "user"}});
+  CHECK_FALSE(r.ok());
+  int errors = 0;
+  for (const auto& d : r.diagnostics) {
+    CHECK(d.text().find("s3cret") == std::string::npos);
+    if (d.severity != Diagnostic::Severity::Error) continue;
+    ++errors;
+    CHECK(d.text().find("environment AUTH0_PASSWORD: error: not valid UTF-8") == 0);
+  }
+  CHECK(errors == 1);
+  CHECK(parse_config("", "e.conf", {{"AUTH0_PASSWORD", "caf\xc3\xa9"}}).ok());
+}
+
 TEST_CASE("what start needs: a group and a way to get a URL") {
   auto bare = parse_config("", "s.conf", {});
   CHECK(missing_for_start(bare.config).size() == 2);
