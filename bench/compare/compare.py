@@ -52,7 +52,8 @@ sys.path.insert(0, SUPPORT)
 
 from agent_process import AgentProcess  # noqa: E402
 from hub_process import HubProcess  # noqa: E402
-from nats_peer import NatsPeer, free_port  # noqa: E402
+from nats_peer import NatsPeer  # noqa: E402
+from netlab import free_port  # noqa: E402
 from wps.frontend import FrontendSimulator  # noqa: E402
 
 REFERENCE_AGENT = os.path.join(HERE, "reference", "agent.js")

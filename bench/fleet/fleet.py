@@ -47,16 +47,11 @@ TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(TOP, "tests", "support"))
 
 from hub_process import HubProcess  # noqa: E402
+from netlab import free_port  # noqa: E402
 
 NATS_SERVER = "/usr/sbin/nats-server"
 STABILITY_WINDOW = 30.0  # s, the supervisor's (docs/pubsub.md)
 LOG_RE = re.compile(r"^(\d\d):(\d\d):(\d\d)\.(\d{3}) \S+ \S+ (.*)$")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def rss_kib(pid):

@@ -33,7 +33,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -44,18 +43,13 @@ TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(TOP, "tests", "support"))
 
 from hub_process import HubProcess  # noqa: E402
+from netlab import free_port  # noqa: E402
 
 DEVICE_ID = "soak-device"
 GROUP = "soak-crib"
 RECOVERY_PACING = 1.05  # s; the agent's 1 s recovery pacing plus a margin
 RECOVERY_KINDS = ("drop", "expire", "close")
 CYCLE_TIMEOUT = 20.0  # s per cycle; a restart cycle includes the probe saying offline/online
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def agent_config(hub, nats_port):

@@ -14,13 +14,9 @@ import tempfile
 import threading
 import time
 
+from netlab import free_port
+
 NATS_SERVER = "/usr/sbin/nats-server"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class NatsServer:

@@ -29,7 +29,8 @@ sys.path.insert(0, SUPPORT)
 import hub_process  # noqa: E402
 from agent_process import AgentProcess  # noqa: E402
 from hub_process import ACCESS_KEY  # noqa: E402
-from nats_peer import NatsPeer, NatsServer, free_port  # noqa: E402
+from nats_peer import NatsPeer, NatsServer  # noqa: E402
+from netlab import free_port  # noqa: E402
 from wps.client import WpsClient  # noqa: E402
 from wps.frontend import FrontendSimulator  # noqa: E402
 GROUP = "e2e-crib"

@@ -17,7 +17,8 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "support"))
-from nats_peer import NatsPeer, NatsServer, free_port  # noqa: E402
+from nats_peer import NatsPeer, NatsServer  # noqa: E402
+from netlab import free_port  # noqa: E402
 
 DRIVER = None
 

@@ -3,7 +3,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import ssl
 import subprocess
 import tempfile
@@ -11,6 +10,7 @@ import unittest
 
 from hubtest import SUPPORT, bounded, stop_clients
 
+from netlab import free_port
 from test_ca import TestCA
 from wps.client import WpsClient
 from wps.control_client import ControlClient
@@ -18,12 +18,6 @@ from wps.control_client import ControlClient
 PYTHON = "/usr/bin/python3"
 WPS = os.path.join(SUPPORT, "wps")
 ROLES = ["webpubsub.sendToGroup", "webpubsub.joinLeaveGroup"]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class HubProcess(unittest.IsolatedAsyncioTestCase):
