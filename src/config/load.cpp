@@ -67,6 +67,12 @@ std::string quoted_value(const KeySpec& spec, std::string_view value) {
 
 void apply_value(const KeySpec& spec, Config& config, std::string_view value, const std::string& where,
                  Collector& out) {
+  // Values end up in JSON (messages, the status file), which is UTF-8, as
+  // Python's configparser reads the file.
+  if (!is_json_text(std::string(value))) {
+    out.error(where, fmt::format("[{}] {} = (value not shown): not valid UTF-8", spec.section, spec.key));
+    return;
+  }
   std::string detail;
   switch (spec.apply(config, value, detail)) {
     case Applied::Ok: return;

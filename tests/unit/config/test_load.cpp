@@ -126,6 +126,7 @@ TEST_CASE("a wrong value is an error naming file, line, key and the expected for
       {"[Websocket]\nreconnectJitter = 1.5\n", 2, "reconnectJitter", "fraction from 0 to 1"},
       {"[Auth]\nauthURL = https://dunebugger.eu.auth0.com\n", 2, "authURL", "no scheme"},
       {"[Websocket]\nurl = https://host/client\n", 2, "url", "ws:// or wss://"},
+      {"[General]\nlocationDescription = Presepe caf\xe9\n", 2, "locationDescription", "not valid UTF-8"},
       {"[Websocket]\nurl = wss://device:pw@host/client\n", 2, "url", "no user:password@"},
       {"[Websocket]\ndnsServers = 1.1.1.1, dns.google\n", 2, "dnsServers", "IP addresses"},
       {"[Websocket]\nmaxMessageBytes = 10\n", 2, "maxMessageBytes", "from 1024"},
