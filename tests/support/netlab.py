@@ -67,10 +67,15 @@ class Dnsmasq:
                 self.proc = None
                 with open(self.log_path) as f:
                     raise RuntimeError("dnsmasq exited: " + f.read())
-            if self.queries() >= 0 and self._answers():
+            if self._answers():
                 return
             time.sleep(0.05)
-        raise RuntimeError("dnsmasq did not start")
+        self.proc.kill()
+        self.proc.wait()
+        self.proc = None
+        self._log.close()
+        with open(self.log_path) as f:
+            raise RuntimeError("dnsmasq did not answer within 5 s: " + f.read()[-500:])
 
     def _answers(self):
         # A minimal A query for PROBE_HOST.
@@ -279,9 +284,6 @@ class NetNs:
 
     def set_inner(self, state):
         self.exec("ip", "link", "set", self.inner, state)
-
-    def restore_route(self):
-        self.exec("ip", "route", "replace", "default", "via", self.outer_ip, check=False)
 
     def outer_bytes(self):
         """(rx, tx) of the root-side veth: every byte the namespace sent/received."""
