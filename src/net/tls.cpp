@@ -9,6 +9,8 @@
 #include <mutex>
 #include <tuple>
 
+#include "net/curl_multi.hpp"
+
 namespace dbr::net {
 
 namespace {
@@ -73,6 +75,7 @@ TrustSources TrustSources::system_plus(std::string ca_file) {
   // (CURLINFO_CAINFO/CAPATH, libcurl >= 7.84).
   static const std::pair<std::string, std::string> defaults = [] {
     std::pair<std::string, std::string> d;
+    ensure_curl_global_init();  // curl_easy_init would do it implicitly, not thread-safely
     CURL* easy = curl_easy_init();
     if (easy == nullptr) return d;
     char* file = nullptr;
