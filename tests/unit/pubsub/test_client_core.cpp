@@ -271,10 +271,25 @@ TEST_CASE("client: ack errors: Forbidden/BadRequest drop, transient errors resen
 
   // An ack for an id nobody sent is ignored.
   std::size_t events = p.events.size();
+  std::uint64_t messages_out = p.core.counters().messages_out;
   p.inject(R"({"type":"ack","ackId":18446744073709551615,"success":true})");
   p.run_for(1s);
   CHECK(p.events_of<Delivered>().size() == 1);
-  CHECK(p.events.size() >= events);
+  CHECK(p.events_of<Dropped>().size() == 2);
+  CHECK(p.core.counters().messages_out == messages_out);
+  CHECK(p.core.counters().refused == 2);
+  // The ack was read (a debug line says it was ignored) and produced nothing else.
+  std::size_t other = 0;
+  bool ignored = false;
+  for (std::size_t i = events; i < p.events.size(); ++i) {
+    if (const auto* line = std::get_if<LogLine>(&p.events[i].event)) {
+      ignored |= line->text.find("unknown ackId") != std::string::npos;
+    } else {
+      ++other;
+    }
+  }
+  CHECK(ignored);
+  CHECK(other == 0);
 }
 
 TEST_CASE("client: a lost ack is resent after 30 s with the same ackId; Duplicate counts as delivered") {
