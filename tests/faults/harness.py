@@ -695,7 +695,12 @@ table inet %(t)s {
             readable, _, _ = select.select([self.delayer.stdout], [], [], 10)
             ready = self.delayer.stdout.readline() if readable else ""
             if '"ready"' not in ready:
-                raise RuntimeError("the NFQUEUE delayer did not start: %s %s" % (ready, self.delayer.stderr.read()))
+                # A live delayer holds its stderr open: end it first, or the read blocks.
+                if self.delayer.poll() is None:
+                    self.delayer.kill()
+                _, err = self.delayer.communicate()
+                self.delayer = None
+                raise RuntimeError("the NFQUEUE delayer did not start: %s %s" % (ready, err))
             for chain, flag in (("OUTPUT", "-o"), ("INPUT", "-i")):
                 self.ns.exec("iptables", "-A", chain, flag, inner, "-j", "NFQUEUE", "--queue-num", str(NFQUEUE_NUM),
                              "--queue-bypass")
