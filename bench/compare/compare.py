@@ -575,6 +575,9 @@ def summarize(directory):
 # ------------------------------------------------------------ main
 
 def main(argv=None):
+    # SIGTERM ends the run through the cleanups (run_once's finally): no agent,
+    # nats-server or hub is left behind.
+    signal.signal(signal.SIGTERM, lambda signo, frame: sys.exit(128 + signo))
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--agent", help="the dunebugger-remote binary")
     p.add_argument("--node", default="node")
