@@ -46,6 +46,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(TOP, "tests", "support"))
 
+from agent_process import clean_env  # noqa: E402
 from hub_process import HubProcess  # noqa: E402
 from netlab import free_port  # noqa: E402
 
@@ -161,10 +162,7 @@ class Fleet:
     def start(self, batch=25, batch_pause=0.25):
         self.hub = HubProcess("--log-level", "info")
         self.nats = Nats(self.dir)
-        base_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
-        for key in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
-            if key in os.environ:
-                base_env[key] = os.environ[key]
+        base_env = clean_env()
         for i in range(self.count):
             d = os.path.join(self.dir, "a%03d" % i)
             os.mkdir(d)

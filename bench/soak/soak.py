@@ -42,6 +42,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(TOP, "tests", "support"))
 
+from agent_process import clean_env  # noqa: E402
 from hub_process import HubProcess  # noqa: E402
 from netlab import free_port  # noqa: E402
 
@@ -141,11 +142,7 @@ class Soak:
         self.hub = HubProcess("--log-level", "warning")
         with open(os.path.join(self.dir, "agent.conf"), "w") as f:
             f.write(agent_config(self.hub, free_port()))
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "RUNTIME_DIRECTORY": self.dir}
-        for key in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
-            if key in os.environ:
-                env[key] = os.environ[key]
-        env.update(self.agent_env)
+        env = clean_env({"RUNTIME_DIRECTORY": self.dir, **self.agent_env})
         self._stderr = open(self.stderr_path, "w")
         self.agent = subprocess.Popen([self.agent_binary, "--config", os.path.join(self.dir, "agent.conf")],
                                       env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,

@@ -10,6 +10,19 @@ import tempfile
 import threading
 import time
 
+SANITIZER_OPTIONS = ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS")
+
+
+def clean_env(extra=None):
+    """The environment for a process under test: PATH and the sanitizers'
+    options from ours (no proxy variables, no credentials), then `extra`."""
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+    for key in SANITIZER_OPTIONS:
+        if key in os.environ:
+            env[key] = os.environ[key]
+    env.update(extra or {})
+    return env
+
 
 class NotifySocket:
     """A real sd_notify receiver: a datagram socket the agent writes to."""
@@ -59,11 +72,7 @@ class AgentProcess:
         self.config_path = os.path.join(self.dir, "dunebugger.conf")
         with open(self.config_path, "w") as f:
             f.write(config_text)
-        self.env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
-        for key in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
-            if key in os.environ:
-                self.env[key] = os.environ[key]
-        self.env.update(env or {})
+        self.env = clean_env(env)
         self.notify = NotifySocket(self.dir) if notify else None
         if self.notify:
             self.env["NOTIFY_SOCKET"] = self.notify.path

@@ -17,6 +17,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "support"))
+from agent_process import clean_env  # noqa: E402
 from nats_peer import NatsPeer, NatsServer  # noqa: E402
 from netlab import free_port  # noqa: E402
 
@@ -28,13 +29,9 @@ class Driver:
         args = [DRIVER, "--servers", server_url]
         for k, v in options.items():
             args += ["--" + k.replace("_", "-"), str(v)]
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
-        for key in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
-            if key in os.environ:
-                env[key] = os.environ[key]
         self.started = time.monotonic()
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     env=env)
+                                     env=clean_env())
         self.events = queue.Queue()
         self.stderr = []
         threading.Thread(target=self._read_stdout, daemon=True).start()

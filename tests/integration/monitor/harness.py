@@ -13,6 +13,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
+from agent_process import clean_env  # noqa: E402
 from test_ca import TestCA  # noqa: E402,F401
 # Shared with the fault suite; re-exported for the tests and the benchmark.
 from netlab import Dnsmasq, NetNs, ProbeServer, PROBE_HOST, free_port, run  # noqa: E402,F401
@@ -44,12 +45,8 @@ class Driver:
         if not netlink:
             cmd += ["--no-netlink"]
         self.stderr = tempfile.TemporaryFile(mode="w+")
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
-        for key in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
-            if key in os.environ:
-                env[key] = os.environ[key]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr,
-                                     text=True, env=env)
+                                     text=True, env=clean_env())
         self.events = queue.Queue()
         self.history = []
         self._reader = threading.Thread(target=self._read, daemon=True)

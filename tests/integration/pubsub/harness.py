@@ -26,6 +26,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SUPPORT = os.path.join(HERE, "..", "..", "support")
 sys.path.insert(0, SUPPORT)
 
+from agent_process import clean_env  # noqa: E402
 from test_ca import TestCA  # noqa: E402,F401  (re-exported for the tests)
 from wps.client import WpsClient, AckError, RELIABLE_PROTOCOL  # noqa: E402,F401  (AckError re-exported)
 from wps.control_client import ControlClient  # noqa: E402
@@ -196,11 +197,7 @@ class Driver:
             f.write(config)
         os.chmod(self.config_path, 0o600)
         # A clean environment: no proxy variables, no credentials but the test's.
-        environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
-        for key in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
-            if key in os.environ:
-                environment[key] = os.environ[key]
-        environment.update(env or {})
+        environment = clean_env(env)
         cmd = [DRIVER, "--config", self.config_path] + (["--online"] if online else [])
         self.started_at = time.monotonic()
         self.proc = subprocess.Popen(cmd, env=environment, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
