@@ -20,6 +20,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
+using test::run_for;
 using test::run_until;
 
 test::PeerProcess& peer() {
@@ -181,11 +182,11 @@ TEST_CASE("remove() before completion: no callback, and the other transfers carr
   Get other(https("https", "/delay/300"), trust);
   slow.start(multi);
   other.start(multi);
-  (void)run_until(ev, [] { return false; }, 100ms);
+  run_for(ev, 100ms);
   multi.remove(slow.easy);
   multi.remove(slow.easy);  // idempotent
   REQUIRE(run_until(ev, [&] { return other.result.has_value(); }));
-  (void)run_until(ev, [] { return false; }, 400ms);
+  run_for(ev, 400ms);
   CHECK(other.result == CURLE_OK);
   CHECK(slow.callbacks == 0);
 }
@@ -220,7 +221,7 @@ TEST_CASE("inside on_done the owner may destroy itself, or the CurlMulti") {
     multi->add(a.easy, on_done);
     multi->add(b.easy, on_done);
     REQUIRE(run_until(ev, [&] { return calls > 0; }));
-    (void)run_until(ev, [] { return false; }, 300ms);
+    run_for(ev, 300ms);
     CHECK(calls == 1);
   }
 }
@@ -273,7 +274,7 @@ TEST_CASE("libcurl: another transfer on the same multi prunes an idle CONNECT_ON
   multi.add(connect_only, [&](CURLcode rc) { connected = rc; });
   REQUIRE(run_until(ev, [&] { return connected.has_value(); }));
   REQUIRE(*connected == CURLE_OK);
-  (void)run_until(ev, [] { return false; }, 2100ms);
+  run_for(ev, 2100ms);
   Get later(u + "size/1", net::TrustSources{});
   (void)curl_easy_setopt(later.easy, CURLOPT_MAXAGE_CONN, 1L);
   later.start(multi);
