@@ -29,6 +29,13 @@ test::PeerProcess& peer() {
 }
 
 
+// Bytes of request curl has sent on this handle (CURLINFO_REQUEST_SIZE).
+long request_size(CURL* easy) {
+  long n = 0;
+  REQUIRE(curl_easy_getinfo(easy, CURLINFO_REQUEST_SIZE, &n) == CURLE_OK);
+  return n;
+}
+
 std::size_t collect(char* data, std::size_t size, std::size_t n, void* userp) {
   static_cast<std::string*>(userp)->append(data, size * n);
   return size * n;
@@ -182,7 +189,10 @@ TEST_CASE("remove() before completion: no callback, and the other transfers carr
   Get other(https("https", "/delay/300"), trust);
   slow.start(multi);
   other.start(multi);
-  run_for(ev, 100ms);
+  // Mid-transfer: the request is sent (curl counts its bytes) and the server
+  // is still delaying the answer.
+  REQUIRE(run_until(ev, [&] { return request_size(slow.easy) > 0; }));
+  CHECK_FALSE(slow.result);
   multi.remove(slow.easy);
   multi.remove(slow.easy);  // idempotent
   REQUIRE(run_until(ev, [&] { return other.result.has_value(); }));
