@@ -33,7 +33,6 @@ class StatusReporter {
   void set_nats(bool connected);
   // Something changed: render and write soon (once per loop iteration).
   void changed();
-  const std::string& path() const { return path_; }
 
  private:
   void write_now();

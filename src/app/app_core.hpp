@@ -87,9 +87,6 @@ class AppCore {
   std::optional<TimePoint> next_deadline() const;
   std::optional<AppOutput> poll();
 
-  const Router& router() const { return router_; }
-  const Components& components() const { return components_; }
-  const Heartbeat& heartbeat() const { return heartbeat_; }
   // Group sends suppressed by broadcastInitialState = False.
   std::uint64_t suppressed_group_sends() const { return suppressed_; }
   std::uint64_t outputs_dropped() const { return outputs_dropped_; }

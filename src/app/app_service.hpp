@@ -56,7 +56,6 @@ class AppService final : private SystemInfoSource {
   void on_group_message(const nlohmann::json& data);
   void on_bus_message(std::string_view subject, std::string_view payload);
 
-  const AppCore& core() const { return core_; }
 
  private:
   nlohmann::json system_info(const nlohmann::json& components) override;

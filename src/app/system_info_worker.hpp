@@ -56,7 +56,6 @@ class SystemInfoWorker {
 
   void start();            // idempotent
   void request_refresh();  // any thread
-  std::uint64_t reports_dropped() const { return mailbox_.dropped(); }
 
  private:
   void run();

@@ -113,8 +113,6 @@ class NatsBridge {
   PublishResult publish(const std::string& subject, std::string_view payload);
 
   LinkState state() const { return state_; }
-  std::uint64_t inbox_dropped() const;
-  std::uint64_t probes_sent() const { return probes_sent_; }
 
   struct Context;  // shared with libnats callbacks (defined in the .cpp)
 
@@ -142,7 +140,6 @@ class NatsBridge {
   bool shutting_down_ = false;
   std::function<void()> shutdown_done_;
   std::uint64_t inbox_dropped_reported_ = 0;
-  std::uint64_t probes_sent_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 
   mutable std::mutex handles_mutex_;  // the connector thread sets these once

@@ -58,7 +58,6 @@ class CurlMulti {
   std::size_t attached_count() const { return transfers_.size(); }
   // Sockets curl currently asks us to watch (tests).
   std::size_t watched_sockets() const { return watches_.size(); }
-  CURLM* raw() const { return multi_; }
 
  private:
   struct Transfer {

@@ -2,7 +2,6 @@
 // A line for the adapter to log. Cores never log above DEBUG themselves
 // (errors are logged once, at the edge); they return these instead.
 #include <string>
-#include <string_view>
 
 namespace dbr::pubsub {
 
@@ -12,7 +11,5 @@ struct LogLine {
   LogLevel level = LogLevel::Debug;
   std::string text;
 };
-
-std::string_view log_level_name(LogLevel level);
 
 }  // namespace dbr::pubsub

@@ -151,14 +151,4 @@ ServiceFrame decode_service_frame(std::string_view text) {
   return UnknownFrame{"type '" + name + "'", std::nullopt};
 }
 
-std::string_view decode_error_name(DecodeErrorKind kind) {
-  switch (kind) {
-    case DecodeErrorKind::NotJson: return "not JSON";
-    case DecodeErrorKind::NotObject: return "not an object";
-    case DecodeErrorKind::MissingType: return "no type";
-    case DecodeErrorKind::BadField: return "bad field";
-  }
-  return "?";
-}
-
 }  // namespace dbr::pubsub

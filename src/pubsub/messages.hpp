@@ -70,6 +70,5 @@ using ServiceFrame =
 
 ServiceFrame decode_service_frame(std::string_view text);
 
-std::string_view decode_error_name(DecodeErrorKind kind);
 
 }  // namespace dbr::pubsub

@@ -34,7 +34,6 @@ class OutageLog {
   std::optional<LogLine> connected(TimePoint now, bool recovered);
 
   bool in_outage() const { return in_outage_; }
-  unsigned attempts() const { return attempts_; }
 
  private:
   Duration flap_window_;

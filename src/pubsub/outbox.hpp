@@ -73,7 +73,6 @@ class Outbox {
   std::vector<MessageId> set_capacity(std::size_t capacity);
 
   std::size_t size() const { return entries_.size(); }
-  std::size_t capacity() const { return capacity_; }
   std::size_t in_flight() const;
   bool empty() const { return entries_.empty(); }
 

@@ -86,10 +86,8 @@ class Session {
 
   const std::string& connection_id() const { return connection_id_; }
   const std::optional<std::string>& user_id() const { return user_id_; }
-  bool link_up() const { return link_up_; }
   bool joined() const { return join_ == Join::Joined; }
   std::size_t outbox_size() const { return outbox_.size(); }
-  std::uint64_t largest_sequence_id() const { return sequence_.largest(); }
 
  private:
   enum class Join { NotJoined, Joining, RetryWait, Joined };

@@ -84,7 +84,6 @@ class Codec {
   // The transport could not take pending_output() now; it will retry with
   // the same bytes (see SendQueue::pin_front).
   void pin_output() { out_.pin_front(); }
-  bool has_events() const { return !events_.empty(); }
   std::optional<TimePoint> next_deadline() const { return deadline_; }
   Phase phase() const { return phase_; }
   bool finished() const { return phase_ == Phase::Finished; }

@@ -99,7 +99,6 @@ class Connection {
   void abort();
 
   bool is_open() const { return codec_.phase() == Codec::Phase::Open; }
-  Codec::Phase phase() const { return codec_.phase(); }
   std::size_t queued_bytes() const { return codec_.queued_bytes(); }
   // "ws(s)://host:port": safe to log.
   const std::string& display_url() const { return display_url_; }

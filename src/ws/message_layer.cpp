@@ -37,7 +37,6 @@ void MessageLayer::receive(std::span<const std::uint8_t> bytes) {
         ok = on_payload(step.payload);
         break;
       case FrameDecoder::StepKind::FrameEnd:
-        ++frames_received_;
         ok = on_frame_end();
         break;
     }
@@ -200,13 +199,6 @@ MessageLayer::SendResult MessageLayer::send_text(std::string_view text) {
 
 MessageLayer::SendResult MessageLayer::send_binary(std::span<const std::uint8_t> bytes) {
   return send_data(Opcode::Binary, bytes);
-}
-
-MessageLayer::SendResult MessageLayer::send_ping(std::string_view payload) {
-  if (state_ != State::Open) return SendResult::NotOpen;
-  std::string frame;
-  encode_frame(frame, Opcode::Ping, true, as_bytes(payload.substr(0, kMaxControlPayload)), random_);
-  return out_.push_data(std::move(frame)) ? SendResult::Queued : SendResult::QueueFull;
 }
 
 void MessageLayer::close(std::uint16_t code, std::string_view reason) {

@@ -68,13 +68,11 @@ class MessageLayer {
 
   SendResult send_text(std::string_view text);
   SendResult send_binary(std::span<const std::uint8_t> bytes);
-  SendResult send_ping(std::string_view payload);
   // Starts the close handshake (Open only; otherwise ignored). The Close
   // frame waits behind queued data. Codes that may not be sent become 1000.
   void close(std::uint16_t code, std::string_view reason);
 
   State state() const { return state_; }
-  std::uint64_t frames_received() const { return frames_received_; }
 
  private:
   bool on_header(const FrameHeader& header);
@@ -90,7 +88,6 @@ class MessageLayer {
   State state_ = State::Open;
   FrameDecoder decoder_;
   std::deque<Event> events_;
-  std::uint64_t frames_received_ = 0;
 
   // The frame being read.
   FrameHeader frame_{};
