@@ -1,12 +1,11 @@
 // ws::Connection on a real event loop against an independent server:
 // Debian's python3-websockets, started by this test on loopback (ws_server.py).
 #include <doctest/doctest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <systemd/sd-event.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -18,6 +17,7 @@
 #include "loop/timer.hpp"
 #include "net/peer_process.hpp"
 #include "ws/connection.hpp"
+#include "support/loopback_listener.hpp"
 #include "support/run_loop.hpp"
 
 using namespace dbr;
@@ -295,16 +295,11 @@ TEST_CASE("a server that accepts TCP and never answers the upgrade hits the hand
 }
 
 TEST_CASE("refused TCP and unresolvable names are classified") {
-  // A port that was free a moment ago.
-  int s = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  socklen_t len = sizeof addr;
-  REQUIRE(getsockname(s, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-  const int free_port = ntohs(addr.sin_port);
-  close(s);
+  // A port that was listening a moment ago: closed now.
+  const std::uint16_t free_port = [] {
+    test::LoopbackListener l;
+    return l.port;
+  }();
 
   loop::EventLoop ev;
   SystemRandom random;
