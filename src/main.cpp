@@ -34,12 +34,7 @@ int run(const std::string& path) {
   auto env = dbr::config::current_environment();
   auto result = dbr::config::load_config(path, env);
   dbr::log::setup(result.config.log_level);
-  for (const auto& d : result.diagnostics) {
-    if (d.severity == dbr::config::Diagnostic::Severity::Error)
-      dbr::log::error("{}", d.text());
-    else
-      dbr::log::warn("{}", d.text());
-  }
+  dbr::config::log_diagnostics(result);
   if (!result.ok()) return kExitConfigError;
   auto missing = dbr::config::missing_for_start(result.config);
   for (const auto& m : missing) dbr::log::error("{}: error: {}", path, m);

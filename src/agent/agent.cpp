@@ -13,15 +13,6 @@ namespace {
 // Connectivity reports are state: only the newest matters, so a small bound.
 constexpr std::size_t kConnectivityMailbox = 16;
 
-void log_diagnostics(const config::LoadResult& result) {
-  for (const auto& d : result.diagnostics) {
-    if (d.severity == config::Diagnostic::Severity::Error)
-      log::error("{}", d.text());
-    else
-      log::warn("{}", d.text());
-  }
-}
-
 // Keys each part reads; a reload rebuilds a part only when one changed.
 // Keys that make a different connection (where, who, how): a new one.
 bool connection_keys_changed(const config::Config& a, const config::Config& b) {
@@ -187,7 +178,7 @@ void Agent::stop_client(std::function<void()> done) {
 void Agent::reload() {
   log::info("SIGHUP: reloading {}", config_.source_path);
   config::LoadResult result = config::load_config(config_.source_path, env_);
-  log_diagnostics(result);
+  config::log_diagnostics(result);
   auto missing = config::missing_for_start(result.config);
   for (const auto& m : missing) log::error("{}: error: {}", config_.source_path, m);
   if (!result.ok() || !missing.empty()) {

@@ -7,6 +7,7 @@
 #include "app/envelope.hpp"
 #include "app/router.hpp"
 #include "config/config.hpp"
+#include "config/text.hpp"
 #include "log/log.hpp"
 #include "loop/event_loop.hpp"
 
@@ -111,16 +112,8 @@ void on_async_error(natsConnection*, natsSubscription*, natsStatus err, void* cl
 NatsOptions options_from_config(const config::Config& config) {
   NatsOptions o;
   o.servers.clear();
-  std::string_view list = config.mqueue_servers;
-  while (!list.empty()) {
-    auto comma = list.find(',');
-    std::string_view item = list.substr(0, comma);
-    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
-    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
-    if (!item.empty()) o.servers.emplace_back(item);
-    if (comma == std::string_view::npos) break;
-    list.remove_prefix(comma + 1);
-  }
+  for (auto item : config::split(config.mqueue_servers, ','))
+    if (auto server = config::trim(item); !server.empty()) o.servers.emplace_back(server);
   o.name = config.mqueue_client_id;
   app::Router router(config.mqueue_subject_root, config.mqueue_client_id);
   o.subscription = router.subscription();

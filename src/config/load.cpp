@@ -13,6 +13,7 @@
 #include "config/ini_file.hpp"
 #include "config/key_table.hpp"
 #include "config/text.hpp"
+#include "log/log.hpp"
 #include "log/redact.hpp"
 
 extern char** environ;
@@ -263,6 +264,15 @@ LoadResult load_config(const std::filesystem::path& path, const Environment& env
          "this file holds a connectionString and is readable by other users; chmod o-r it, or move the string to "
          "WEBPUBSUB_CONNECTION_STRING in /etc/dunebugger/remote.env (mode 0600)"});
   return result;
+}
+
+void log_diagnostics(const LoadResult& result) {
+  for (const auto& d : result.diagnostics) {
+    if (d.severity == Diagnostic::Severity::Error)
+      log::error("{}", d.text());
+    else
+      log::warn("{}", d.text());
+  }
 }
 
 std::vector<std::string> missing_for_start(const Config& c) {

@@ -39,4 +39,7 @@ LoadResult parse_config(std::string_view text, const std::string& path, const En
 // file, so --check-config reports them as warnings and start as errors.
 std::vector<std::string> missing_for_start(const Config& config);
 
+// Logs each diagnostic once, at its severity (start and reload).
+void log_diagnostics(const LoadResult& result);
+
 }  // namespace dbr::config

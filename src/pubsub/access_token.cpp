@@ -10,17 +10,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "config/text.hpp"
 #include "pubsub/base64url.hpp"
 
 namespace dbr::pubsub {
 
 namespace {
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // HMAC-SHA256 with OpenSSL 3's EVP_MAC interface.
 std::array<std::uint8_t, 32> hmac_sha256(std::string_view key, std::string_view message) {
@@ -65,7 +60,7 @@ std::string sign_client_token(const config::ConnectionString& connection, const 
 std::string client_url(const config::ConnectionString& connection, std::string_view hub, std::string_view token) {
   // The parser guarantees scheme://authority with an http or https scheme.
   const auto scheme_end = connection.endpoint.find("://");
-  const std::string scheme = lower(std::string_view(connection.endpoint).substr(0, scheme_end));
+  const std::string scheme = config::to_lower(std::string_view(connection.endpoint).substr(0, scheme_end));
   const std::string ws_scheme = scheme == "http" ? "ws" : "wss";
   return ws_scheme + connection.endpoint.substr(scheme_end) + "/client/hubs/" + std::string(hub) +
          "?access_token=" + std::string(token);
