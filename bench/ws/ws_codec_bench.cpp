@@ -2,11 +2,13 @@
 // frames and encodes (masks) client frames, for several payload sizes.
 // Prints MB/s of payload; not a pass/fail test.
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <string>
 #include <vector>
 
 #include "common/random.hpp"
+#include "unit/ws/ws_test_support.hpp"  // server_frame
 #include "ws/frame_encoder.hpp"
 #include "ws/message_layer.hpp"
 #include "ws/send_queue.hpp"
@@ -16,24 +18,6 @@ using namespace dbr::ws;
 using BenchClock = std::chrono::steady_clock;
 
 namespace {
-
-// A server frame (unmasked) carrying `payload`.
-std::string server_frame(Opcode op, const std::string& payload) {
-  std::string f;
-  f.push_back(static_cast<char>(0x80 | static_cast<int>(op)));
-  const std::size_t n = payload.size();
-  if (n < 126) {
-    f.push_back(static_cast<char>(n));
-  } else if (n <= 0xFFFF) {
-    f.push_back(static_cast<char>(126));
-    f.push_back(static_cast<char>(n >> 8));
-    f.push_back(static_cast<char>(n & 0xFF));
-  } else {
-    f.push_back(static_cast<char>(127));
-    for (int s = 56; s >= 0; s -= 8) f.push_back(static_cast<char>((n >> s) & 0xFF));
-  }
-  return f + payload;
-}
 
 std::string payload_of(std::size_t n, bool text) {
   std::string p(n, 'a');
@@ -46,7 +30,8 @@ constexpr std::size_t kBytesPerRun = 256u << 20;
 
 double decode_mb_per_s(std::size_t size, bool text) {
   const std::string payload = payload_of(size, text);
-  const std::string frame = server_frame(text ? Opcode::Text : Opcode::Binary, payload);
+  const std::string frame = test::server_frame(true, 0, static_cast<std::uint8_t>(text ? Opcode::Text : Opcode::Binary),
+                                                payload);
   // A 4 MiB stream of back-to-back frames, fed in 64 KiB reads.
   std::string stream;
   while (stream.size() < (4u << 20)) stream += frame;
