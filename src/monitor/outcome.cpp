@@ -41,9 +41,8 @@ HttpOutcome classify_http(const HttpExchange& ex) {
   out.status = static_cast<int>(ex.status);
   if (ex.curl_code != CURLE_OK) {
     out.failure = failure_from_curl(ex.curl_code);
-    std::string_view detail = ex.curl_detail;
-    if (detail.empty()) detail = curl_easy_strerror(static_cast<CURLcode>(ex.curl_code));
-    out.error = fmt::format("{}: {}", failure_name(out.failure), detail);
+    out.error = fmt::format("{}: {}", failure_name(out.failure),
+                            net::curl_error_text(static_cast<CURLcode>(ex.curl_code), ex.curl_detail.c_str()));
     return out;
   }
   if (is_success_status(ex.status)) {

@@ -40,6 +40,10 @@ FailureKind failure_kind_of(CurlErrorClass c) {
   return FailureKind::Io;
 }
 
+std::string curl_error_text(CURLcode rc, const char* error_buffer) {
+  return error_buffer != nullptr && error_buffer[0] != '\0' ? std::string(error_buffer) : curl_easy_strerror(rc);
+}
+
 std::string_view curl_error_class_name(CurlErrorClass c) {
   switch (c) {
     case CurlErrorClass::Dns: return "DNS";

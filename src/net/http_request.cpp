@@ -123,7 +123,7 @@ void HttpRequest::finish(CURLcode rc) {
   if (rc != CURLE_OK) {
     result_.transfer_error = too_large_ ? CurlErrorClass::Other : classify_curl_error(rc);
     std::string why = too_large_ ? fmt::format("response over {} bytes", options_.max_response_bytes)
-                                 : std::string(error_buffer_[0] ? error_buffer_ : curl_easy_strerror(rc));
+                                 : curl_error_text(rc, error_buffer_);
     result_.error = fmt::format("{} {}: {}: {}", options_.method, display_,
                                 curl_error_class_name(*result_.transfer_error), why);
   } else {

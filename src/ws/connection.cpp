@@ -130,7 +130,7 @@ Failure Connection::classify_connect_error(CURLcode rc) const {
   Failure f;
   f.kind = net::failure_kind_of(net::classify_curl_error(rc));
   // curl only ever saw scheme://host:port/, so its message holds no token.
-  f.detail = display_url_ + ": " + (curl_error_[0] != '\0' ? std::string(curl_error_) : curl_easy_strerror(rc));
+  f.detail = display_url_ + ": " + net::curl_error_text(rc, curl_error_);
   if (f.kind == FailureKind::Timeout) f.detail = "connect (DNS, TCP, TLS) timed out: " + f.detail;
   return f;
 }
