@@ -14,7 +14,7 @@ AttemptFailure http_failure(const net::HttpResult& result, std::string_view what
   } else {
     f.kind = FailureKind::HttpStatus;
     f.http_status = static_cast<int>(result.status);
-    if (result.retry_after) f.retry_after = *result.retry_after;
+    f.retry_after = result.retry_after;
   }
   f.detail = fmt::format("{}: {}", what, result.error);
   return f;

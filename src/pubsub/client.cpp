@@ -211,8 +211,7 @@ void Client::on_transport_closed(const ws::Closed& closed) {
 }
 
 void Client::on_transport_failed(const ws::Failure& failure) {
-  AttemptFailure f{failure.kind, failure.http_status, std::nullopt, failure.detail};
-  if (failure.retry_after) f.retry_after = *failure.retry_after;
+  AttemptFailure f{failure.kind, failure.http_status, failure.retry_after, failure.detail};
   last_error_ = describe(f);
   connection_.reset();  // allowed inside its own callback; `failure` is not used after this
   core_.transport_failed(f, loop_.now());

@@ -387,7 +387,7 @@ void Supervisor::attempt_failed(TimePoint now, const AttemptFailure& failure, st
            seconds_text(delay);
   } else {
     delay = backoff_delay(options_.backoff, failures_ - 1, random_);
-    if (cls == FailureClass::RetryAfter) delay = std::max(delay, std::min(*failure.retry_after, options_.retry_after_cap));
+    if (cls == FailureClass::RetryAfter) delay = at_least_retry_after(delay, failure);
     text = what + "; retrying in " + seconds_text(delay);
   }
   log(outage_.failure(now, text, refused));
@@ -422,9 +422,13 @@ void Supervisor::recovery_attempt_failed(TimePoint now, const AttemptFailure& fa
   log(outage_.failure(now, "recovering the session failed: " + describe(failure), false));
   // "keep dialing the recovery URL, sleeping 1 s after each failure"
   Duration pause = options_.recovery_retry_interval;
-  if (classify(failure) == FailureClass::RetryAfter)
-    pause = std::max(pause, std::min(*failure.retry_after, options_.retry_after_cap));
+  if (classify(failure) == FailureClass::RetryAfter) pause = at_least_retry_after(pause, failure);
   schedule_recovery_attempt(now, now + pause);
+}
+
+Duration Supervisor::at_least_retry_after(Duration delay, const AttemptFailure& failure) const {
+  // The service's Retry-After, capped so a bad header cannot park the device.
+  return std::max(delay, std::min(failure.retry_after.value_or(Duration::zero()), options_.retry_after_cap));
 }
 
 void Supervisor::to_stopped(TimePoint now) {

@@ -133,6 +133,7 @@ class Supervisor {
   void attempt_failed(TimePoint now, const AttemptFailure& failure, std::string_view context);
   void connection_lost(TimePoint now, std::string what, bool recoverable, bool check_internet);
   void recovery_attempt_failed(TimePoint now, const AttemptFailure& failure);
+  Duration at_least_retry_after(Duration delay, const AttemptFailure& failure) const;
   void to_stopped(TimePoint now);
 
   SupervisorOptions options_;
