@@ -61,24 +61,6 @@ class Fd {
   int fd_;
 };
 
-enum class Wait { Ready, TimedOut, Cancelled, Failed };
-
-// Waits for `events` on fd until `deadline`, or for cancel_fd.
-Wait wait_for(int fd, short events, TimePoint deadline, int cancel_fd) {
-  for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-    if (left <= 0) return Wait::TimedOut;
-    pollfd fds[2] = {{fd, events, 0}, {cancel_fd, POLLIN, 0}};
-    int r = ::poll(fds, cancel_fd >= 0 ? 2 : 1, static_cast<int>(std::min<long long>(left, 60'000)));
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      return Wait::Failed;
-    }
-    if (cancel_fd >= 0 && (fds[1].revents & POLLIN)) return Wait::Cancelled;
-    if (r > 0 && fds[0].revents) return Wait::Ready;
-  }
-}
-
 double round_tenth(double v) { return std::round(v * 10.0) / 10.0; }
 
 std::optional<double> icmp_echo_ms(const Address& target, Duration timeout, int cancel_fd, bool& unavailable) {
@@ -115,6 +97,21 @@ std::optional<double> icmp_echo_ms(const Address& target, Duration timeout, int 
 }
 
 }  // namespace
+
+Wait wait_for(int fd, short events, TimePoint deadline, int cancel_fd) {
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) return Wait::TimedOut;
+    pollfd fds[2] = {{fd, events, 0}, {cancel_fd, POLLIN, 0}};
+    int r = ::poll(fds, cancel_fd >= 0 ? 2 : 1, static_cast<int>(std::min<long long>(left, 60'000)));
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return Wait::Failed;
+    }
+    if (cancel_fd >= 0 && (fds[1].revents & POLLIN)) return Wait::Cancelled;
+    if (r > 0 && fds[0].revents) return Wait::Ready;
+  }
+}
 
 TcpProbe tcp_probe(const std::string& ip, std::uint16_t port, Duration timeout, int cancel_fd,
                    const std::string& interface) {

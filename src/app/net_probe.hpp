@@ -11,6 +11,11 @@
 
 namespace dbr::app {
 
+// Waits for poll `events` on fd until `deadline`, or until cancel_fd is
+// readable (-1: no cancel). Every blocking wait of the worker goes here.
+enum class Wait { Ready, TimedOut, Cancelled, Failed };
+Wait wait_for(int fd, short events, TimePoint deadline, int cancel_fd);
+
 enum class TcpOutcome { Connected, Refused, TimedOut, Cancelled, Failed };
 struct TcpProbe {
   TcpOutcome outcome = TcpOutcome::Failed;

@@ -3,12 +3,14 @@
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
 #include <linux/nl80211.h>
+#include <poll.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+
+#include "app/net_probe.hpp"
 
 namespace dbr::app::nl80211 {
 
@@ -119,15 +121,10 @@ std::optional<std::string> ssid(const Reply& reply) {
   return std::string(v->begin(), v->end());
 }
 
-Client::Client(Duration timeout) {
-  fd_ = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
-  if (fd_ < 0) return;
-  auto usec = std::chrono::duration_cast<std::chrono::microseconds>(timeout).count();
-  timeval tv{};
-  tv.tv_sec = static_cast<time_t>(usec / 1000000);
-  tv.tv_usec = static_cast<suseconds_t>(usec % 1000000);
-  (void)::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-}
+Client::Client(Duration timeout, int cancel_fd)
+    : fd_(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_GENERIC)),
+      timeout_(timeout),
+      cancel_fd_(cancel_fd) {}
 
 Client::~Client() {
   if (fd_ >= 0) ::close(fd_);
@@ -141,11 +138,13 @@ std::optional<Reply> Client::exchange(const std::vector<std::uint8_t>& request, 
                           sizeof kernel);
   if (sent != static_cast<ssize_t>(request.size())) return std::nullopt;
   std::vector<std::uint8_t> buffer(32 * 1024);
+  const TimePoint deadline = Clock::now() + timeout_;
   // Replies to earlier, timed-out queries may still be queued: skip them.
   for (int attempts = 0; attempts < 8; ++attempts) {
+    if (wait_for(fd_, POLLIN, deadline, cancel_fd_) != Wait::Ready) return std::nullopt;
     ssize_t n = ::recv(fd_, buffer.data(), buffer.size(), 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return std::nullopt;  // timeout (EAGAIN) or error
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (n <= 0) return std::nullopt;
     auto reply = parse_reply(std::span(buffer.data(), static_cast<std::size_t>(n)), seq);
     if (reply.found) return reply;
   }

@@ -36,11 +36,12 @@ std::optional<std::uint16_t> family_id(const Reply& reply);  // CTRL_ATTR_FAMILY
 std::optional<std::string> ssid(const Reply& reply);         // NL80211_ATTR_SSID, raw bytes
 
 // A generic netlink socket for a series of queries. Each query waits at most
-// `timeout` for its reply. Every failure (no nl80211 in the kernel, an
-// interface that is not associated, a timeout) gives nullopt.
+// `timeout` for its reply, and no longer once `cancel_fd` (-1: none) is
+// readable. Every failure (no nl80211 in the kernel, an interface that is
+// not associated, a timeout, a cancel) gives nullopt.
 class Client {
  public:
-  explicit Client(Duration timeout);
+  explicit Client(Duration timeout, int cancel_fd = -1);
   ~Client();
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
@@ -50,6 +51,8 @@ class Client {
  private:
   std::optional<Reply> exchange(const std::vector<std::uint8_t>& request, std::uint32_t seq);
   int fd_ = -1;
+  Duration timeout_;
+  int cancel_fd_;
   std::uint32_t seq_ = 1;
   std::optional<std::uint16_t> family_;
   bool family_missing_ = false;

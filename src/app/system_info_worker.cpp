@@ -19,7 +19,7 @@ SlowFacts collect_slow_facts(const SystemInfoWorkerOptions& options, int cancel_
   SlowFacts facts;
   auto wifi = read_wifi_interfaces(options.root);
   if (!wifi.empty()) {
-    nl80211::Client client(options.probe_timeout);
+    nl80211::Client client(options.probe_timeout, cancel_fd);
     for (const auto& w : wifi) {
       auto ssid = client.ssid_of(w.index);
       facts.wifi_ssid[w.name] = ssid ? std::optional<std::string>(valid_utf8(*ssid)) : std::nullopt;
