@@ -43,6 +43,14 @@ struct Driver {
     drain();
     return error;
   }
+  // The supervisor's next deadline, which the test requires there to be.
+  TimePoint deadline() const {
+    auto due = sup.next_deadline();
+    REQUIRE(due.has_value());
+    return *due;
+  }
+  Duration until_deadline() const { return deadline() - now; }
+
   void advance(Duration d) {
     TimePoint until = now + d;
     int stuck = 0;
@@ -136,7 +144,7 @@ TEST_CASE("supervisor: internet restored resets the backoff") {
   d.feed(Input::Start);
   for (int i = 0; i < 6; ++i) {  // six failures: the next delay would be about 60 s
     d.feed(Input::TransportFailed, 0, kTcp);
-    d.advance(*d.sup.next_deadline() - d.now);
+    d.advance(d.until_deadline());
   }
   CHECK(d.sup.consecutive_failures() == 6);
   d.feed(Input::TransportFailed, 0, kTcp);
@@ -149,7 +157,7 @@ TEST_CASE("supervisor: internet restored resets the backoff") {
   CHECK(d.sup.consecutive_failures() == 0);
   d.feed(Input::TransportFailed, 0, kTcp);
   // The first delay again: 2 s +-30 %.
-  Duration wait = *d.sup.next_deadline() - d.now;
+  Duration wait = d.until_deadline();
   CHECK(wait >= 1400ms);
   CHECK(wait < 2600ms);
 }
@@ -160,7 +168,7 @@ TEST_CASE("supervisor: a storm of triggers while an attempt is pending makes no 
   d.feed(Input::Start);
   d.feed(Input::TransportFailed, 0, kTcp);
   REQUIRE(d.sup.state() == State::BackingOff);
-  TimePoint due = *d.sup.next_deadline();
+  TimePoint due = d.deadline();
   for (int i = 0; i < 200; ++i) {
     CHECK_FALSE(d.feed(Input::Online));
     CHECK_FALSE(d.feed(Input::Start));
@@ -194,14 +202,14 @@ TEST_CASE("supervisor: 401/403 gets one immediate retry, then the max delay and 
   d.feed(Input::CredentialsFailed, 0, http(403));  // the URL source refuses too
   CHECK(d.count(CommandKind::OpenNew) == 2);
   CHECK(d.sup.state() == State::BackingOff);
-  CHECK(*d.sup.next_deadline() - d.now == 60s);
+  CHECK(d.until_deadline() == 60s);
   REQUIRE_FALSE(d.logs.empty());
   CHECK(d.logs.back().level == LogLevel::Error);
   CHECK(d.logs.back().text.find("credentials refused (HTTP 403)") == 0);
   CHECK(d.count(CommandKind::CheckInternet) == 0);  // an HTTP answer proves the internet
   for (int i = 0; i < 5; ++i) {
     TimePoint failed_at = d.now;
-    d.advance(*d.sup.next_deadline() - d.now);
+    d.advance(d.until_deadline());
     CHECK(d.now - failed_at == 60s);
     d.feed(Input::TransportFailed, 0, http(401));
   }
@@ -210,7 +218,7 @@ TEST_CASE("supervisor: 401/403 gets one immediate retry, then the max delay and 
   d.connect();
   d.feed(Input::TransportClosed, 1008, {}, false);
   REQUIRE(d.sup.state() == State::BackingOff);
-  d.advance(*d.sup.next_deadline() - d.now);
+  d.advance(d.until_deadline());
   std::size_t before = d.count(CommandKind::OpenNew);
   d.feed(Input::TransportFailed, 0, http(401));
   CHECK(d.count(CommandKind::OpenNew) == before + 1);
@@ -221,20 +229,20 @@ TEST_CASE("supervisor: 429/503 with Retry-After wait at least that long; without
   d.feed(Input::Online);
   d.feed(Input::Start);
   d.feed(Input::TransportFailed, 0, http(503, 100s));
-  CHECK(*d.sup.next_deadline() - d.now == 100s);
+  CHECK(d.until_deadline() == 100s);
   d.advance(100s);
   d.feed(Input::TransportFailed, 0, http(429, 1s));  // shorter than the backoff: backoff wins
-  Duration wait = *d.sup.next_deadline() - d.now;
+  Duration wait = d.until_deadline();
   CHECK(wait >= 2800ms);  // 4 s -30 %
   CHECK(wait < 5200ms);
   d.advance(wait);
   d.feed(Input::TransportFailed, 0, http(429));  // no Retry-After: plain backoff
-  wait = *d.sup.next_deadline() - d.now;
+  wait = d.until_deadline();
   CHECK(wait >= 5600ms);
   CHECK(wait < 10400ms);
   d.advance(wait);
   d.feed(Input::TransportFailed, 0, http(503, 24h));  // not believed beyond the cap
-  CHECK(*d.sup.next_deadline() - d.now == 1h);
+  CHECK(d.until_deadline() == 1h);
 }
 
 TEST_CASE("supervisor: transport failures while online ask the monitor for a check") {
@@ -243,7 +251,7 @@ TEST_CASE("supervisor: transport failures while online ask the monitor for a che
   d.feed(Input::Start);
   d.feed(Input::TransportFailed, 0, kTcp);
   CHECK(d.count(CommandKind::CheckInternet) == 1);
-  d.advance(*d.sup.next_deadline() - d.now);
+  d.advance(d.until_deadline());
   d.connect();
   d.feed(Input::TransportClosed, 1006, {}, false);
   CHECK(d.count(CommandKind::CheckInternet) == 2);
@@ -353,7 +361,7 @@ TEST_CASE("supervisor: the backoff resets only after 30 s connected") {
     d.advance(5s);
     d.feed(Input::TransportClosed, 1006, {}, false);
     REQUIRE(d.sup.state() == State::BackingOff);
-    Duration wait = *d.sup.next_deadline() - d.now;
+    Duration wait = d.until_deadline();
     waits.push_back(wait);
     d.advance(wait);
   }
