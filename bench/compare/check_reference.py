@@ -20,7 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import compare  # noqa: E402  (also puts tests/support on sys.path)
 from hub_process import HubProcess  # noqa: E402
-from nats_peer import NatsPeer  # noqa: E402
+from nats_peer import NatsPeer, NatsServer  # noqa: E402
 from wps.frontend import FrontendSimulator  # noqa: E402
 
 USER, GROUP = "reference-check", "reference-check"
@@ -29,7 +29,11 @@ USER, GROUP = "reference-check", "reference-check"
 async def run(node_binary, script):
     work = tempfile.mkdtemp(prefix="dbr-reference-check-")
     hub = HubProcess()
-    nats = compare.NatsServerWithMonitor(os.path.join(work, "nats.log"))
+    try:
+        nats = NatsServer.start_on_free_port(log_path=os.path.join(work, "nats.log"))
+    except RuntimeError:
+        hub.stop()
+        raise
     log_path = os.path.join(work, "agent.log")
     with open(log_path, "w") as log:
         env = dict(os.environ, NODE_PATH=os.path.join(HERE, "reference", "node_modules"))

@@ -38,7 +38,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -52,8 +51,7 @@ sys.path.insert(0, SUPPORT)
 
 from agent_process import AgentProcess  # noqa: E402
 from hub_process import HubProcess  # noqa: E402
-from nats_peer import NatsPeer  # noqa: E402
-from netlab import free_port  # noqa: E402
+from nats_peer import NatsPeer, NatsServer  # noqa: E402
 from wps.frontend import FrontendSimulator  # noqa: E402
 
 REFERENCE_AGENT = os.path.join(HERE, "reference", "agent.js")
@@ -106,42 +104,6 @@ def percentile(values, p):
 
 # ------------------------------------------------------------ the pieces
 
-class NatsServerWithMonitor:
-    """nats-server on loopback; its HTTP monitoring port serves /healthz,
-    which the C++ agent probes as its 'internet' (a target independent of
-    the hub, as smart.dunebugger.it is in the field)."""
-
-    def __init__(self, log_path, monitor=False, timeout=10.0):
-        self.port = free_port()
-        self.monitor_port = free_port() if monitor else None
-        args = [NATS_SERVER, "-a", "127.0.0.1", "-p", str(self.port)]
-        if monitor:
-            args += ["-m", str(self.monitor_port)]
-        self._log = open(log_path, "w")
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=self._log)
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError("nats-server exited: see %s" % log_path)
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
-                    if s.recv(4).startswith(b"INFO"):
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("nats-server did not start on %d" % self.port)
-            time.sleep(0.05)
-
-    @property
-    def url(self):
-        return "nats://127.0.0.1:%d" % self.port
-
-    def stop(self):
-        stop_process(self.proc)
-        self._log.close()
-
-
 def stop_process(proc, timeout=5.0):
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
@@ -164,7 +126,7 @@ def cpp_config(hub, nats, user, group):
     ws = parser["Websocket"]
     ws["groupName"] = group
     ws["connectionString"] = hub.connection_string()
-    ws["probeUrl"] = "http://127.0.0.1:%d/healthz" % nats.monitor_port
+    ws["probeUrl"] = nats.healthz_url
     parser["MessageQueue"]["mQueueServers"] = nats.url
     text = io.StringIO()
     parser.write(text)
@@ -282,7 +244,10 @@ async def run_once(a, work):
     tasks = []
     try:
         for side in sides.values():
-            side.nats = NatsServerWithMonitor(os.path.join(work, "nats-%s.log" % side.name), monitor=True)
+            # Its monitoring port's /healthz is the C++ agent's 'internet' probe
+            # (a target independent of the hub, as smart.dunebugger.it is in the field).
+            side.nats = NatsServer.start_on_free_port(monitor=True,
+                                                      log_path=os.path.join(work, "nats-%s.log" % side.name))
         config_text, shipped = cpp_config(hub, sides[CPP].nats, sides[CPP].user, sides[CPP].group)
         result["cpp_config"] = shipped
         runtime = os.path.join(work, "run")

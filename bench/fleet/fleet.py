@@ -35,7 +35,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -48,9 +47,8 @@ sys.path.insert(0, os.path.join(TOP, "tests", "support"))
 
 from agent_process import clean_env  # noqa: E402
 from hub_process import HubProcess  # noqa: E402
-from netlab import free_port  # noqa: E402
+from nats_peer import NatsServer  # noqa: E402
 
-NATS_SERVER = "/usr/sbin/nats-server"
 STABILITY_WINDOW = 30.0  # s, the supervisor's (docs/pubsub.md)
 LOG_RE = re.compile(r"^(\d\d):(\d\d):(\d\d)\.(\d{3}) \S+ \S+ (.*)$")
 
@@ -84,45 +82,6 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-class Nats:
-    """nats-server with its monitoring port (GET /healthz answers 200)."""
-
-    def __init__(self, directory):
-        self.port = free_port()
-        self.monitor_port = free_port()
-        self.log = open(os.path.join(directory, "nats.log"), "w")
-        self.proc = subprocess.Popen([NATS_SERVER, "-a", "127.0.0.1", "-p", str(self.port),
-                                      "-m", str(self.monitor_port)],
-                                     stdout=subprocess.DEVNULL, stderr=self.log)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", self.monitor_port), timeout=0.5):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or self.proc.poll() is not None:
-                    raise RuntimeError("nats-server did not start")
-                time.sleep(0.05)
-
-    @property
-    def url(self):
-        return "nats://127.0.0.1:%d" % self.port
-
-    @property
-    def probe_url(self):
-        return "http://127.0.0.1:%d/healthz" % self.monitor_port
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
-
-
 def agent_config(i, hub, nats, jitter, initial, maximum):
     return "\n".join([
         "[General]",
@@ -132,7 +91,7 @@ def agent_config(i, hub, nats, jitter, initial, maximum):
         "groupName = fleet-%d" % i,
         "hub = dunebugger",
         "connectionString = %s" % hub.connection_string(),
-        "probeUrl = %s" % nats.probe_url,
+        "probeUrl = %s" % nats.healthz_url,
         "reconnectInitialDelaySecs = %s" % initial,
         "reconnectMaxDelaySecs = %s" % maximum,
         "reconnectJitter = %s" % jitter,
@@ -161,7 +120,8 @@ class Fleet:
 
     def start(self, batch=25, batch_pause=0.25):
         self.hub = HubProcess("--log-level", "info")
-        self.nats = Nats(self.dir)
+        # Its monitoring port's /healthz is every agent's internet probe.
+        self.nats = NatsServer.start_on_free_port(monitor=True, log_path=os.path.join(self.dir, "nats.log"))
         base_env = clean_env()
         for i in range(self.count):
             d = os.path.join(self.dir, "a%03d" % i)

@@ -20,15 +20,23 @@ NATS_SERVER = "/usr/sbin/nats-server"
 
 
 class NatsServer:
-    def __init__(self, port):
+    """`monitor=True` also opens nats-server's HTTP monitoring port (GET
+    /healthz answers 200, an "internet" probe target for the agent);
+    `log_path` keeps the server's log in that file (else a temp file)."""
+
+    def __init__(self, port, monitor=False, log_path=None):
         self.port = port
+        self.monitor_port = free_port() if monitor else None
+        self.log_path = log_path
         self.proc = None
         self.log = None
 
     def start(self, timeout=10.0):
-        self.log = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen([NATS_SERVER, "-a", "127.0.0.1", "-p", str(self.port)],
-                                     stdout=subprocess.DEVNULL, stderr=self.log)
+        self.log = open(self.log_path, "w+b") if self.log_path else tempfile.TemporaryFile()
+        args = [NATS_SERVER, "-a", "127.0.0.1", "-p", str(self.port)]
+        if self.monitor_port:
+            args += ["-m", str(self.monitor_port)]
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=self.log)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -37,17 +45,20 @@ class NatsServer:
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
                     if s.recv(4).startswith(b"INFO"):
+                        if self.monitor_port:
+                            socket.create_connection(("127.0.0.1", self.monitor_port), timeout=0.5).close()
                         return self
             except OSError:
                 time.sleep(0.05)
         raise RuntimeError("nats-server did not start on port %d" % self.port)
 
     @classmethod
-    def start_on_free_port(cls, attempts=3):
+    def start_on_free_port(cls, attempts=3, **kwargs):
         """A free port can be taken by another process before the server
-        binds it (tests run in parallel): try a few."""
+        binds it (tests run in parallel): try a few. `kwargs` go to the
+        constructor (monitor, log_path)."""
         for attempt in range(attempts):
-            server = cls(free_port())
+            server = cls(free_port(), **kwargs)
             try:
                 return server.start()
             except RuntimeError:
@@ -71,6 +82,10 @@ class NatsServer:
     @property
     def url(self):
         return "nats://127.0.0.1:%d" % self.port
+
+    @property
+    def healthz_url(self):
+        return "http://127.0.0.1:%d/healthz" % self.monitor_port
 
 
 class NatsPeer:
