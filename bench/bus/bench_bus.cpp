@@ -109,6 +109,7 @@ int main() {
                            }});
     loop::Timer guard(loop, [&] { loop.request_shutdown("timeout"); });
     guard.arm_in(std::chrono::seconds(30));
+    loop.add_shutdown_step("nats", [&bridge](loop::EventLoop::Done done) { bridge->begin_shutdown(std::move(done)); });
     bridge->start();
     (void)loop.run();
     bridge.reset();

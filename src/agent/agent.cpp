@@ -68,6 +68,13 @@ Agent::Agent(loop::EventLoop& loop, config::Config config, config::Environment e
     if (monitor_) monitor_->stop();
     done();
   });
+  // One step for whichever bridge is current (a reload replaces it).
+  loop_.add_shutdown_step("nats", [this](loop::EventLoop::Done done) {
+    if (bridge_)
+      bridge_->begin_shutdown(std::move(done));
+    else
+      done();
+  });
 }
 
 Agent::~Agent() {

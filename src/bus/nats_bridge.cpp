@@ -160,7 +160,6 @@ NatsBridge::NatsBridge(loop::EventLoop& loop, NatsOptions options, Handlers hand
 }
 
 NatsBridge::~NatsBridge() {
-  alive_.reset();
   if (connector_.joinable()) connector_.join();
   {
     std::lock_guard lock(context_->mutex);
@@ -178,14 +177,6 @@ void NatsBridge::start() {
   // §2: "Liveness probes go out every 30 s, the first one 30 s after start".
   next_probe_ = loop_.now() + options_.probe_every;
   probe_timer_.arm_at(next_probe_);
-  std::weak_ptr<bool> alive = alive_;
-  loop_.add_shutdown_step("nats", [this, alive](loop::EventLoop::Done done) {
-    if (alive.expired()) {
-      done();
-      return;
-    }
-    begin_shutdown(std::move(done));
-  });
 }
 
 // Connector thread: natsConnection_Connect's first pass (DNS, TCP connect)

@@ -109,6 +109,11 @@ class NatsBridge {
   // the shutdown step. Never fails for a missing server. Idempotent.
   void start();
 
+  // Loop thread: drains (bounded by drain_timeout) or closes the
+  // connection, then calls `done`. The owner runs it as its "nats" shutdown
+  // step, once, for the bridge alive at shutdown.
+  void begin_shutdown(std::function<void()> done);
+
   // Loop thread. NotConnected while the link is not up (nothing is queued).
   PublishResult publish(const std::string& subject, std::string_view payload);
 
@@ -121,7 +126,6 @@ class NatsBridge {
   void on_link_note(LinkNote&& note);
   void on_inbound(BusMessage&& message);
   void on_probe_timer();
-  void begin_shutdown(std::function<void()> done);
   void finish_shutdown();
   __natsConnection* connection() const;
 
@@ -140,7 +144,6 @@ class NatsBridge {
   bool shutting_down_ = false;
   std::function<void()> shutdown_done_;
   std::uint64_t inbox_dropped_reported_ = 0;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 
   mutable std::mutex handles_mutex_;  // the connector thread sets these once
   __natsConnection* connection_ = nullptr;

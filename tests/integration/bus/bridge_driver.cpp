@@ -124,6 +124,7 @@ int main(int argc, char** argv) {
     }
   });
 
+  loop.add_shutdown_step("nats", [&bridge](loop::EventLoop::Done done) { bridge.begin_shutdown(std::move(done)); });
   bridge.start();
   app->start();
   emit({{"event", "ready"}});

@@ -126,6 +126,9 @@ TEST_CASE("callbacks that libnats delivers after the closed callback find the br
       loop.request_shutdown("test: guard");
     });
     guard.arm_in(std::chrono::seconds(5));
+    loop.add_shutdown_step("nats", [&bridge](dbr::loop::EventLoop::Done done) {
+      bridge.begin_shutdown(std::move(done));
+    });
     bridge.start();
     CHECK(loop.run() == 0);
     CHECK_FALSE(timed_out);
