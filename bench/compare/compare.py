@@ -52,48 +52,18 @@ sys.path.insert(0, SUPPORT)
 from agent_process import AgentProcess  # noqa: E402
 from hub_process import HubProcess  # noqa: E402
 from nats_peer import NatsPeer, NatsServer  # noqa: E402
+from proc_stats import cpu_seconds, memory_kib, thread_count  # noqa: E402
 from wps.frontend import FrontendSimulator  # noqa: E402
 
 REFERENCE_AGENT = os.path.join(HERE, "reference", "agent.js")
 SHIPPED_CONFIG = os.path.join(TOP, "config", "dunebugger.conf")
-NATS_SERVER = "/usr/sbin/nats-server"
 ROOT = "dunebugger"
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
 
 CPP, NODE = "cpp", "node"
 AGENTS = (CPP, NODE)
 
 
-# ------------------------------------------------------------ /proc figures
-
-def cpu_seconds(pid):
-    """utime + stime of the whole process (all threads), in seconds."""
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    # After the ")" the fields start at field 3 (state): utime is field 14, stime 15.
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
-def memory_kib(pid):
-    """{"rss": VmRSS, "hwm": VmHWM, "pss": Pss} in KiB."""
-    out = {}
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                out["rss"] = int(line.split()[1])
-            elif line.startswith("VmHWM:"):
-                out["hwm"] = int(line.split()[1])
-    with open("/proc/%d/smaps_rollup" % pid) as f:
-        for line in f:
-            if line.startswith("Pss:"):
-                out["pss"] = int(line.split()[1])
-    return out
-
-
-def thread_count(pid):
-    return len(os.listdir("/proc/%d/task" % pid))
-
+# ------------------------------------------------------------ figures
 
 def percentile(values, p):
     """Nearest-rank percentile (p in 0..100) of a non-empty list."""

@@ -48,38 +48,10 @@ sys.path.insert(0, os.path.join(TOP, "tests", "support"))
 from agent_process import clean_env  # noqa: E402
 from hub_process import HubProcess  # noqa: E402
 from nats_peer import NatsServer  # noqa: E402
+from proc_stats import cpu_seconds, pss_kib, rss_kib  # noqa: E402
 
 STABILITY_WINDOW = 30.0  # s, the supervisor's (docs/pubsub.md)
 LOG_RE = re.compile(r"^(\d\d):(\d\d):(\d\d)\.(\d{3}) \S+ \S+ (.*)$")
-
-
-def rss_kib(pid):
-    try:
-        with open("/proc/%d/status" % pid) as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def pss_kib(pid):
-    """Proportional set size: shared library pages split among their users."""
-    try:
-        with open("/proc/%d/smaps_rollup" % pid) as f:
-            for line in f:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def cpu_seconds(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def agent_config(i, hub, nats, jitter, initial, maximum):

@@ -5,42 +5,30 @@ group with one peer, exchanging acked messages. Not a test; prints figures.
 """
 import argparse
 import asyncio
-import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 
 SUPPORT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "support"))
 sys.path.insert(0, SUPPORT)
 
+from hub_process import HubProcess  # noqa: E402
+from proc_stats import cpu_seconds, rss_kib  # noqa: E402
 from wps.client import WpsClient  # noqa: E402
-from wps.control_client import ControlClient  # noqa: E402
 
 
 def rss_mib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024.0
-    return float("nan")
-
-
-def cpu_seconds(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return rss_kib(pid) / 1024.0
 
 
 async def main(a):
-    hub = subprocess.Popen(["/usr/bin/python3", os.path.join(SUPPORT, "wps", "server.py"), "--port", "0",
-                            "--control-port", "0", "--log-level", "warning"], stdout=subprocess.PIPE)
+    hub = HubProcess("--log-level", "warning")
     try:
-        ready = json.loads(hub.stdout.readline())
-        control = ControlClient("http://127.0.0.1:%d" % ready["controlPort"])
+        control = hub.control
+        pid = hub.proc.pid
         url = control.token("bench")["url"]
-        cpu0 = cpu_seconds(hub.pid)
+        cpu0 = cpu_seconds(pid)
         t0 = time.monotonic()
         devices = []
         peers = []
@@ -52,7 +40,7 @@ async def main(a):
                 bucket.append(c)
         connect_s = time.monotonic() - t0
         print("connected+joined %d clients in %.2f s; hub RSS %.1f MiB, hub CPU %.2f s"
-              % (2 * a.devices, connect_s, rss_mib(hub.pid), cpu_seconds(hub.pid) - cpu0))
+              % (2 * a.devices, connect_s, rss_mib(pid), cpu_seconds(pid) - cpu0))
 
         latencies = []
 
@@ -65,7 +53,7 @@ async def main(a):
                 assert msg["data"]["r"] == r
                 latencies.append(time.monotonic() - start)
 
-        cpu1 = cpu_seconds(hub.pid)
+        cpu1 = cpu_seconds(pid)
         t1 = time.monotonic()
         await asyncio.gather(*(one(i) for i in range(a.devices)))
         elapsed = time.monotonic() - t1
@@ -73,12 +61,15 @@ async def main(a):
         latencies.sort()
         print("%d acked round trips in %.2f s (%.0f/s); latency median %.1f ms, p99 %.1f ms; hub CPU %.2f s"
               % (n, elapsed, n / elapsed, 1000 * statistics.median(latencies), 1000 * latencies[int(n * 0.99) - 1],
-                 cpu_seconds(hub.pid) - cpu1))
-        print("hub RSS after traffic %.1f MiB" % rss_mib(hub.pid))
+                 cpu_seconds(pid) - cpu1))
+        print("hub RSS after traffic %.1f MiB" % rss_mib(pid))
         await asyncio.gather(*(c.stop() for c in devices + peers))
     finally:
-        hub.terminate()
-        hub.wait(10)
+        # The hub's warnings and errors go to its log file, which stop() deletes.
+        log = hub.log_text()
+        hub.stop()  # SIGTERM, then SIGKILL after 5 s
+        if log.strip():
+            sys.stderr.write(log)
 
 
 if __name__ == "__main__":
