@@ -33,7 +33,6 @@ import json
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -42,7 +41,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(TOP, "tests", "support"))
 
-from agent_process import clean_env  # noqa: E402
+from agent_process import AgentProcess  # noqa: E402
 from hub_process import HubProcess  # noqa: E402
 from netlab import free_port  # noqa: E402
 
@@ -126,8 +125,7 @@ class Soak:
         self.progress = progress or (lambda text: None)
         self.dir = tempfile.mkdtemp(prefix="dbr-soak-")
         self.hub = None
-        self.agent = None
-        self.stderr_path = os.path.join(self.dir, "agent.stderr")
+        self.agent = None  # an AgentProcess
         self.status_path = os.path.join(self.dir, "status.json")
         self.samples = []  # (cycle, VmRSS KiB, RssAnon KiB, fds, threads, seconds since start)
         self.kind_counts = {}
@@ -140,37 +138,26 @@ class Soak:
 
     def start(self):
         self.hub = HubProcess("--log-level", "warning")
-        with open(os.path.join(self.dir, "agent.conf"), "w") as f:
-            f.write(agent_config(self.hub, free_port()))
-        env = clean_env({"RUNTIME_DIRECTORY": self.dir, **self.agent_env})
-        self._stderr = open(self.stderr_path, "w")
-        self.agent = subprocess.Popen([self.agent_binary, "--config", os.path.join(self.dir, "agent.conf")],
-                                      env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                      stderr=self._stderr)
+        # stderr to a file; the agent's pid is agent.proc.pid (sampled in /proc).
+        self.agent = AgentProcess(self.agent_binary, agent_config(self.hub, free_port()),
+                                  env={"RUNTIME_DIRECTORY": self.dir, **self.agent_env}, stderr_file=True)
 
     def stop_agent(self, timeout=10.0):
         """SIGTERM; returns the exit code (the agent exits 0; LSan reports at exit)."""
-        if self.agent.poll() is None:
-            self.agent.send_signal(signal.SIGTERM)
         try:
-            return self.agent.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.agent.kill()
-            self.agent.wait()
-            raise SoakError("the agent did not exit within %.0f s of SIGTERM" % timeout)
+            return self.agent.stop(timeout)[0]
+        except AssertionError as e:  # killed after the timeout
+            raise SoakError(str(e)) from None
 
     def close(self):
-        if self.agent is not None and self.agent.poll() is None:
-            self.agent.kill()
-            self.agent.wait()
+        if self.agent is not None:
+            self.agent.close()  # kills it if still running
         if self.hub is not None:
             self.hub.stop()
-        if getattr(self, "_stderr", None):
-            self._stderr.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def stderr_text(self):
-        with open(self.stderr_path, errors="replace") as f:
+        with open(self.agent.stderr_path, errors="replace") as f:
             return f.read()
 
     # ------------------------------------------------------------ checks
@@ -195,8 +182,8 @@ class Soak:
         self.reconnects. Returns the hub counters then."""
         deadline = time.monotonic() + timeout
         while True:
-            if self.agent.poll() is not None:
-                raise SoakError("the agent exited with %s" % self.agent.returncode)
+            if self.agent.proc.poll() is not None:
+                raise SoakError("the agent exited with %s" % self.agent.proc.returncode)
             try:
                 state = self.hub.control.state()
             except OSError:
@@ -226,8 +213,8 @@ class Soak:
                 self.connection_id = session["connectionId"]
                 self.reconnects = status["counters"]["reconnects"]
                 return state["counters"]
-            if self.agent.poll() is not None:
-                raise SoakError("the agent exited with %s" % self.agent.returncode)
+            if self.agent.proc.poll() is not None:
+                raise SoakError("the agent exited with %s" % self.agent.proc.returncode)
             time.sleep(0.02)
         raise SoakError("the agent did not connect within %.0f s" % timeout)
 
@@ -253,7 +240,7 @@ class Soak:
         return "connections_accepted"
 
     def sample(self, cycle, t0):
-        self.samples.append((cycle, *proc_sample(self.agent.pid), time.monotonic() - t0))
+        self.samples.append((cycle, *proc_sample(self.agent.proc.pid), time.monotonic() - t0))
 
     def run(self):
         self.start()
