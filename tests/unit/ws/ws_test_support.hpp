@@ -94,7 +94,8 @@ struct ClientFrame {
   std::uint8_t rsv = 0;
   std::uint8_t opcode = 0;
   bool masked = false;
-  std::string payload;
+  MaskKey key{};        // as on the wire (all zero when not masked)
+  std::string payload;  // unmasked
   std::uint16_t close_code() const {
     return payload.size() >= 2 ? static_cast<std::uint16_t>((static_cast<std::uint8_t>(payload[0]) << 8) |
                                                             static_cast<std::uint8_t>(payload[1]))
@@ -129,10 +130,12 @@ inline std::vector<ClientFrame> parse_client_frames(std::string_view bytes, std:
     const std::size_t key_at = pos + head;
     if (f.masked) head += 4;
     if (bytes.size() - pos < head + len) break;
+    if (f.masked)
+      for (std::size_t i = 0; i < 4; ++i) f.key[i] = static_cast<std::uint8_t>(bytes[key_at + i]);
     f.payload = std::string(bytes.substr(pos + head, static_cast<std::size_t>(len)));
     if (f.masked)
       for (std::size_t i = 0; i < f.payload.size(); ++i)
-        f.payload[i] = static_cast<char>(f.payload[i] ^ bytes[key_at + i % 4]);
+        f.payload[i] = static_cast<char>(f.payload[i] ^ static_cast<char>(f.key[i % 4]));
     out.push_back(std::move(f));
     pos += head + static_cast<std::size_t>(len);
   }
