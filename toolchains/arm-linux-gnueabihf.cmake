@@ -5,7 +5,3 @@ set(CMAKE_SYSTEM_NAME Linux)
 set(CMAKE_SYSTEM_PROCESSOR arm)
 set(DBR_CROSS_TRIPLET arm-linux-gnueabihf)
 include(${CMAKE_CURRENT_LIST_DIR}/debian-multiarch.cmake)
-# GCC notes every std::map<std::string, …> iterator passed by value that
-# "parameter passing … changed in GCC 7.1": an ABI note for code mixing
-# objects from GCC < 7, which a Debian bookworm build never does.
-string(APPEND CMAKE_CXX_FLAGS_INIT " -Wno-psabi")

@@ -147,7 +147,7 @@ TEST_CASE("random byte corruption never throws") {
     std::string mutated = base;
     auto flips = 1 + random.next_u64() % 4;
     for (std::uint64_t f = 0; f < flips; ++f)
-      mutated[random.next_u64() % mutated.size()] = static_cast<char>(random.next_u64() & 0xff);
+      mutated[static_cast<std::size_t>(random.next_u64() % mutated.size())] = static_cast<char>(random.next_u64() & 0xff);
     CHECK_NOTHROW((void)decode_service_frame(mutated));
   }
 }
