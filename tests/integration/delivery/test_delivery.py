@@ -1,12 +1,14 @@
-"""Device delivery: the systemd unit, the Debian package, deploy --dry-run.
+"""Device delivery: the systemd unit and scripts/deploy.
 
-Checks run on this machine's build of the agent (the release tree in the
-test command; the sanitizer tree skips them: see scripts/test)."""
+The unit's checks run on this machine's build of the agent (the release
+tree in the test command; the sanitizer tree skips them: see scripts/test).
+The packages themselves are checked by tests/packages/, scripts/migrate-docker
+by test_migrate_docker.py."""
 import argparse
+import json
 import os
 import re
 import shutil
-import stat
 import subprocess
 import sys
 import tempfile
@@ -20,6 +22,41 @@ BUILD_DIR = None
 
 def run(cmd, **kw):
     return subprocess.run(cmd, capture_output=True, text=True, **kw)
+
+
+def write_exec(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, 0o755)
+
+
+def build_deb(out_dir, version, arch):
+    """A real, empty .deb: what deploy reads of one (Version, Architecture)."""
+    tree = tempfile.mkdtemp(prefix="dbr-deb-")
+    try:
+        os.makedirs(os.path.join(tree, "DEBIAN"))
+        with open(os.path.join(tree, "DEBIAN", "control"), "w") as f:
+            f.write("Package: dunebugger-remote\nVersion: %s\nArchitecture: %s\n"
+                    "Maintainer: test <test@example.invalid>\nDescription: empty stand-in package\n" % (version, arch))
+        deb = os.path.join(out_dir, "dunebugger-remote_%s_%s.deb" % (version, arch))
+        subprocess.run(["dpkg-deb", "--root-owner-group", "--build", tree, deb], check=True, capture_output=True)
+        return deb
+    finally:
+        shutil.rmtree(tree)
+
+
+# Stand-in for ssh and scp: records argv; ssh runs deploy's question to the
+# board (the last argument, when it reads /etc/os-release) against a scratch
+# os-release, with stand-in dpkg and uname first on its PATH.
+FAKE_SSH = """#!/usr/bin/python3
+import json, os, subprocess, sys
+with open(os.environ["DBR_FAKE_LOG"], "a") as log:
+    log.write(json.dumps([os.path.basename(sys.argv[0])] + sys.argv[1:]) + "\\n")
+if os.path.basename(sys.argv[0]) == "ssh" and "/etc/os-release" in sys.argv[-1]:
+    command = sys.argv[-1].replace("/etc/os-release", "%(os_release)s")
+    env = dict(os.environ, PATH="%(board)s:" + os.environ["PATH"])
+    sys.exit(subprocess.run(["sh", "-c", command], env=env).returncode)
+"""
 
 
 class SystemdUnit(unittest.TestCase):
@@ -64,134 +101,171 @@ class SystemdUnit(unittest.TestCase):
         self.assertLessEqual(exposure, 2.0)
 
 
-class Package(unittest.TestCase):
+class Deploy(unittest.TestCase):
+    """scripts/deploy against stand-ins for ssh and scp that record their calls. The
+    stand-in ssh runs deploy's question to the board (its os-release and dpkg
+    architecture) with a scratch os-release, dpkg and uname; anything else it only
+    records."""
+
     @classmethod
     def setUpClass(cls):
-        cls.out = tempfile.mkdtemp(prefix="dbr-pkg-")
-        r = run([os.path.join(TOP, "scripts", "package"), BUILD_DIR, run(["dpkg", "--print-architecture"]).stdout.strip(),
-                 cls.out])
-        if r.returncode != 0:
-            raise AssertionError("scripts/package failed: " + r.stderr)
-        cls.deb = r.stdout.strip().splitlines()[-1]
+        cls.debs = tempfile.mkdtemp(prefix="dbr-debs-")
+        with open(os.path.join(TOP, "debian", "changelog")) as f:
+            cls.version = re.match(r"\S+ \(([^)]+)\)", f.readline()).group(1)
+        cls.deb = {}
+        for suite, suffix in (("bookworm", "~deb12u1"), ("trixie", "~deb13u1")):
+            for arch in ("arm64", "armhf"):
+                cls.deb[suite, arch] = build_deb(cls.debs, cls.version + suffix, arch)
 
     @classmethod
     def tearDownClass(cls):
-        shutil.rmtree(cls.out)
+        shutil.rmtree(cls.debs)
 
-    def field(self, name):
-        return run(["dpkg-deb", "-f", self.deb, name]).stdout.strip()
+    def setUp(self):
+        self.fake = tempfile.mkdtemp(prefix="dbr-fakebin-")
+        self.log = os.path.join(self.fake, "calls.jsonl")
+        board = os.path.join(self.fake, "board")
+        os.makedirs(board)
+        self.os_release = os.path.join(self.fake, "os-release")
+        self.board("trixie", "arm64", "aarch64")
+        for tool in ("ssh", "scp"):
+            write_exec(os.path.join(self.fake, tool), FAKE_SSH % {"board": board, "os_release": self.os_release})
+        write_exec(os.path.join(board, "dpkg"), '#!/bin/sh\n[ "$1" = --print-architecture ] && echo "$DBR_BOARD_ARCH"\n')
+        write_exec(os.path.join(board, "uname"), '#!/bin/sh\necho "$DBR_BOARD_MACHINE"\n')
 
-    def test_control_fields_and_depends(self):
-        self.assertEqual(self.field("Package"), "dunebugger-remote")
-        depends = self.field("Depends")
-        # From the libraries the binary links (dpkg-shlibdeps), not a hand list.
-        for lib in ["libc6", "libcurl4", "libc-ares2", "libnats3.4", "libssl3", "libsystemd0", "libinih1"]:
-            self.assertIn(lib, depends)
+    def tearDown(self):
+        shutil.rmtree(self.fake)
 
-    def test_contents_modes_and_conffiles(self):
-        listing = run(["dpkg-deb", "-c", self.deb]).stdout
-        entries = {}
-        for line in listing.splitlines():
-            parts = line.split()
-            entries[parts[5].lstrip(".")] = parts[0]
-        self.assertEqual(entries.get("/usr/bin/dunebugger-remote"), "-rwxr-xr-x")
-        self.assertEqual(entries.get("/etc/dunebugger/dunebugger.conf"), "-rw-r--r--")
-        self.assertEqual(entries.get("/etc/dunebugger/remote.env"), "-rw-------")
-        self.assertEqual(entries.get("/lib/systemd/system/dunebugger-remote.service"), "-rw-r--r--")
-        d = tempfile.mkdtemp()
-        try:
-            subprocess.run(["dpkg-deb", "-e", self.deb, d], check=True)
-            with open(os.path.join(d, "conffiles")) as f:
-                self.assertEqual(f.read().split(), ["/etc/dunebugger/dunebugger.conf", "/etc/dunebugger/remote.env"])
-        finally:
-            shutil.rmtree(d)
-        file_out = run(["sh", "-c", "dpkg-deb --fsys-tarfile %s | tar -xO ./usr/bin/dunebugger-remote | file -" % self.deb])
-        self.assertIn("stripped", file_out.stdout)
-        self.assertNotIn("not stripped", file_out.stdout)
+    def board(self, codename, arch, machine):
+        number = {"bookworm": "12", "trixie": "13", "bullseye": "11"}[codename]
+        with open(self.os_release, "w") as f:
+            f.write('PRETTY_NAME="Debian GNU/Linux %s (%s)"\nNAME="Debian GNU/Linux"\nVERSION_ID="%s"\n'
+                    'VERSION="%s (%s)"\nVERSION_CODENAME=%s\nID=debian\n' % (number, codename, number, number,
+                                                                            codename, codename))
+        self.board_arch, self.board_machine = arch, machine
 
-    def test_lintian_reports_no_errors(self):
-        r = run(["lintian", "--no-cfg", self.deb])
-        errors = [l for l in r.stdout.splitlines() if l.startswith("E:")]
-        print(r.stdout.strip() or "lintian: no tags")
-        self.assertEqual(errors, [])
+    def deploy(self, *args):
+        env = dict(os.environ, PATH=self.fake + ":" + os.environ["PATH"], DBR_FAKE_LOG=self.log,
+                   DBR_BOARD_ARCH=self.board_arch, DBR_BOARD_MACHINE=self.board_machine)
+        return run([os.path.join(TOP, "scripts", "deploy")] + list(args), env=env)
 
-    def dpkg(self, root, *args):
-        env = dict(os.environ)
-        # --force-script-chrootless runs the maintainer scripts here with
-        # DPKG_ROOT set; --force-depends: the scratch root has no libraries.
-        return run(["dpkg", "--root=" + root, "--force-script-chrootless", "--force-depends", "--log=/dev/null",
-                    *args], env=env)
+    def calls(self):
+        if not os.path.exists(self.log):
+            return []
+        with open(self.log) as f:
+            return [json.loads(line) for line in f]
 
-    def test_installs_into_a_scratch_root_keeps_conffiles_and_purges(self):
-        root = tempfile.mkdtemp(prefix="dbr-root-")
-        try:
-            for d in ("var/lib/dpkg/info", "var/lib/dpkg/updates"):
-                os.makedirs(os.path.join(root, d))
-            for f in ("var/lib/dpkg/status", "var/lib/dpkg/available"):
-                open(os.path.join(root, f), "w").close()
-            r = self.dpkg(root, "-i", self.deb)
-            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-            p = lambda rel: os.path.join(root, rel.lstrip("/"))  # noqa: E731
-            self.assertTrue(os.access(p("/usr/bin/dunebugger-remote"), os.X_OK))
-            self.assertTrue(os.path.isfile(p("/lib/systemd/system/dunebugger-remote.service")))
-            self.assertEqual(stat.S_IMODE(os.stat(p("/etc/dunebugger/remote.env")).st_mode), 0o600)
-            # postinst enabled the unit (in the scratch root only).
-            wants = p("/etc/systemd/system/multi-user.target.wants/dunebugger-remote.service")
-            self.assertEqual(os.readlink(wants), "/lib/systemd/system/dunebugger-remote.service")
-            # The shipped config passes the installed binary's own check.
-            r = run([p("/usr/bin/dunebugger-remote"), "--check-config", "--config", p("/etc/dunebugger/dunebugger.conf")])
-            self.assertEqual(r.returncode, 0, r.stderr)
-            # An edited conffile survives a reinstall (upgrade).
-            with open(p("/etc/dunebugger/dunebugger.conf"), "a") as f:
-                f.write("; edited on the board\n")
-            r = self.dpkg(root, "--force-confold", "-i", self.deb)
-            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-            with open(p("/etc/dunebugger/dunebugger.conf")) as f:
-                self.assertIn("; edited on the board", f.read())
-            # Removal keeps the conffiles; purge removes them and the enablement.
-            self.assertEqual(self.dpkg(root, "-r", "dunebugger-remote").returncode, 0)
-            self.assertFalse(os.path.exists(p("/usr/bin/dunebugger-remote")))
-            self.assertTrue(os.path.exists(p("/etc/dunebugger/dunebugger.conf")))
-            self.assertEqual(self.dpkg(root, "-P", "dunebugger-remote").returncode, 0)
-            self.assertFalse(os.path.exists(p("/etc/dunebugger/dunebugger.conf")))
-            self.assertFalse(os.path.lexists(wants))
-        finally:
-            shutil.rmtree(root)
+    @staticmethod
+    def steps(r):
+        return [l for l in r.stdout.splitlines() if l.startswith("deploy: ")]
 
-
-class Deploy(unittest.TestCase):
     def test_dry_run_prints_the_steps_and_runs_nothing(self):
-        fake_bin = tempfile.mkdtemp(prefix="dbr-fakebin-")
-        marker = os.path.join(fake_bin, "ran")
-        try:
-            for tool in ("ssh", "scp"):
-                path = os.path.join(fake_bin, tool)
-                with open(path, "w") as f:
-                    f.write("#!/bin/sh\ntouch %s\nexit 1\n" % marker)
-                os.chmod(path, 0o755)
-            env = dict(os.environ, PATH=fake_bin + ":" + os.environ["PATH"])
-            r = run([os.path.join(TOP, "scripts", "deploy"), "--dry-run", "--deb", "/tmp/x_arm64.deb", "--user", "pi",
-                     "crib.local"], env=env)
-            self.assertEqual(r.returncode, 0, r.stderr)
-            steps = [l for l in r.stdout.splitlines() if l.startswith("deploy: ")]
-            self.assertEqual(len(steps), 4, r.stdout)
-            self.assertIn("scp", steps[0])
-            self.assertIn("/tmp/x_arm64.deb pi@crib.local:/tmp/x_arm64.deb", steps[0])
-            self.assertIn("sudo apt-get install -y --reinstall /tmp/x_arm64.deb", steps[1])
-            self.assertIn("sudo systemctl restart dunebugger-remote.service", steps[2])
-            self.assertIn("systemctl status", steps[3])
-            self.assertFalse(os.path.exists(marker), "dry run executed ssh or scp")
-            # Without --deb it plans the cross build first.
-            r = run([os.path.join(TOP, "scripts", "deploy"), "--dry-run", "--arch", "armhf", "board"], env=env)
-            self.assertEqual(r.returncode, 0, r.stderr)
-            self.assertIn("scripts/cross-build armhf", r.stdout.splitlines()[0])
-            self.assertFalse(os.path.exists(marker))
-        finally:
-            shutil.rmtree(fake_bin)
+        deb = "/tmp/dunebugger-remote_%s~deb12u1_arm64.deb" % self.version
+        r = self.deploy("--dry-run", "--suite", "bookworm", "--arch", "arm64", "--deb", deb, "--user", "pi",
+                        "crib.local")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        steps = self.steps(r)
+        self.assertEqual(len(steps), 3, r.stdout)
+        self.assertIn("scp", steps[0])
+        self.assertIn("%s pi@crib.local:%s" % (deb, deb), steps[0])
+        self.assertIn("ssh", steps[1])
+        self.assertIn("sudo apt-get install -y --reinstall", steps[1])
+        self.assertTrue(steps[1].endswith(" " + deb), steps[1])
+        self.assertIn("systemctl status", steps[2])
+        self.assertEqual(self.calls(), [], "the dry run ran ssh or scp")
+
+    def test_dry_run_without_deb_plans_the_matching_package(self):
+        r = self.deploy("--dry-run", "--suite", "trixie", "--arch", "armhf", "board")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        steps = self.steps(r)
+        self.assertIn("scripts/package --suite trixie --arch armhf", steps[0])
+        self.assertIn("build/packages/dunebugger-remote_%s~deb13u1_armhf.deb board:/tmp/" % self.version, steps[1])
+        r = self.deploy("--dry-run", "--suite", "bookworm", "--arch", "arm64", "board")
+        self.assertIn("build/packages/dunebugger-remote_%s~deb12u1_arm64.deb" % self.version, self.steps(r)[1])
+        self.assertEqual(self.calls(), [])
+
+    def test_dry_run_does_not_ask_the_board(self):
+        r = self.deploy("--dry-run", "board")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        steps = self.steps(r)
+        # The question it would ask, and the plan with what it would learn left open.
+        self.assertIn("/etc/os-release", steps[0])
+        self.assertIn("dpkg --print-architecture", steps[0])
+        self.assertIn("--suite SUITE --arch ARCH", r.stdout)
+        # A package's name says what it is for.
+        r = self.deploy("--dry-run", "--deb", "/tmp/dunebugger-remote_%s~deb12u1_armhf.deb" % self.version, "board")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("planning for suite bookworm, architecture armhf", r.stdout)
+        self.assertEqual(self.calls(), [], "the dry run ran ssh or scp")
+
+    def test_asks_the_board_and_installs_the_matching_package(self):
+        deb = self.deb["trixie", "arm64"]
+        r = self.deploy("--deb", deb, "--user", "pi", "crib.local")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("crib.local runs trixie on arm64", r.stdout)
+        calls = self.calls()
+        self.assertEqual([c[0] for c in calls], ["ssh", "scp", "ssh", "ssh"], calls)
+        self.assertIn("/etc/os-release", calls[0][-1])
+        remote = "/tmp/" + os.path.basename(deb)
+        self.assertEqual(calls[1][-2:], [deb, "pi@crib.local:" + remote])
+        self.assertEqual(calls[2][-1], remote)
+        self.assertIn("apt-get", calls[2])
+        self.assertIn("status", calls[3])
+
+    def test_refuses_a_package_that_does_not_match_the_board(self):
+        r = self.deploy("--deb", self.deb["bookworm", "arm64"], "crib.local")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("is for bookworm but crib.local runs trixie", r.stderr)
+        self.assertIn("scripts/package --suite trixie --arch arm64", r.stderr)
+        r = self.deploy("--deb", self.deb["trixie", "armhf"], "crib.local")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("is for armhf but crib.local is arm64", r.stderr)
+        self.board("bookworm", "armhf", "armv7l")
+        self.assertEqual(self.deploy("--deb", self.deb["bookworm", "armhf"], "crib.local").returncode, 0)
+        self.assertEqual([c[0] for c in self.calls() if c[0] == "scp"], ["scp"], "copied a wrong package")
+
+    def test_refuses_a_board_it_has_no_package_for(self):
+        self.board("bullseye", "arm64", "aarch64")
+        r = self.deploy("--deb", self.deb["trixie", "arm64"], "old-board")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("runs Debian 'bullseye'", r.stderr)
+        self.assertIn("bookworm and trixie", r.stderr)
+        self.board("bookworm", "armhf", "armv6l")
+        r = self.deploy("--deb", self.deb["bookworm", "armhf"], "zero")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("ARMv6", r.stderr)
+        self.assertEqual([c[0] for c in self.calls()], ["ssh", "ssh"], "went past the question")
+
+    def test_migrate_docker_dry_run(self):
+        deb = "/tmp/dunebugger-remote_%s~deb13u1_arm64.deb" % self.version
+        r = self.deploy("--dry-run", "--migrate-docker", "--suite", "trixie", "--arch", "arm64", "--deb", deb,
+                        "--user", "pi", "--compose", "/home/pi/docker-compose.yaml", "crib.local")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        steps = self.steps(r)
+        self.assertEqual(len(steps), 3, r.stdout)
+        self.assertIn("scripts/migrate-docker pi@crib.local:/tmp/dunebugger-migrate-docker", steps[0])
+        self.assertIn("%s pi@crib.local:%s" % (deb, deb), steps[1])
+        self.assertIn("pi@crib.local sudo bash /tmp/dunebugger-migrate-docker --deb %s "
+                      "--compose /home/pi/docker-compose.yaml" % deb, steps[2])
+        self.assertEqual(self.calls(), [], "the dry run ran ssh or scp")
+
+    def test_migrate_docker_runs_the_script_on_the_board(self):
+        deb = self.deb["trixie", "arm64"]
+        r = self.deploy("--migrate-docker", "--deb", deb, "crib.local")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        calls = self.calls()
+        self.assertEqual([c[0] for c in calls], ["ssh", "scp", "scp", "ssh"], calls)
+        self.assertEqual(calls[1][-2:], [os.path.join(TOP, "scripts", "migrate-docker"),
+                                         "crib.local:/tmp/dunebugger-migrate-docker"])
+        self.assertEqual(calls[3][-1], "sudo bash /tmp/dunebugger-migrate-docker --deb /tmp/" + os.path.basename(deb))
 
     def test_bad_arguments_exit_2(self):
-        self.assertEqual(run([os.path.join(TOP, "scripts", "deploy")]).returncode, 2)
-        self.assertEqual(run([os.path.join(TOP, "scripts", "deploy"), "--arch", "mips", "h"]).returncode, 2)
+        deploy = os.path.join(TOP, "scripts", "deploy")
+        self.assertEqual(run([deploy]).returncode, 2)
+        self.assertEqual(run([deploy, "--arch", "mips", "h"]).returncode, 2)
+        self.assertEqual(run([deploy, "--suite", "sid", "h"]).returncode, 2)
+        self.assertEqual(run([deploy, "--compose", "/x.yaml", "h"]).returncode, 2)
+        self.assertEqual(run([deploy, "--suite"]).returncode, 2)
 
 
 if __name__ == "__main__":
