@@ -68,7 +68,9 @@ dbr_chroot_recipe() {
   declare -f dbr_chroot_tarball
   dbr_sources "$suite"
   case "$kind" in
-    build) cat "$dbr_top/debian/control" ;;
+    # The source paragraph (Build-Depends): the binary package's fields do
+    # not change what the chroot needs.
+    build) sed '/^$/q' "$dbr_top/debian/control" ;;
     test) cat "$dbr_top/scripts/install-deps" ;;
   esac
 }

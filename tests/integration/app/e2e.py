@@ -168,7 +168,13 @@ def agent_config(hub_port, nats_port, **overrides):
 
 class E2ETestCase(unittest.TestCase):
     """Starts the pieces a test asks for; cleanups stop them in reverse order
-    (the agent first, while its peers are still up)."""
+    (the agent first, while its peers are still up).
+
+    `agent_prefix` and `agent_binary` let a subclass run another build of the
+    agent, e.g. an installed package's binary in a chroot under qemu-user
+    (tests/packages/test_smoke_qemu.py); by default AGENT runs directly."""
+    agent_prefix = ()
+    agent_binary = None
 
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="dbr-e2e-")
@@ -199,7 +205,8 @@ class E2ETestCase(unittest.TestCase):
         # The config holds the access key: mode 0600, as the agent asks.
         umask = os.umask(0o077)
         try:
-            self.agent = AgentProcess(AGENT, text, env={"RUNTIME_DIRECTORY": run_dir})
+            self.agent = AgentProcess(self.agent_binary or AGENT, text, env={"RUNTIME_DIRECTORY": run_dir},
+                                      prefix=self.agent_prefix)
         finally:
             os.umask(umask)
         self.addCleanup(self.agent.close)
