@@ -50,25 +50,30 @@ ParseResult parse_options(const std::vector<std::string>& args) {
 }
 
 std::string usage() {
-  return "Usage: dunebugger-remote [--config PATH] [--check-config] [--version] [--help]\n"
-         "       dunebugger-remote status [--file PATH]\n"
-         "\n"
-         "Links a DuneBugger device to its Azure Web PubSub group and relays messages\n"
-         "between the group and the local NATS bus.\n"
-         "\n"
-         "  -c, --config PATH  config file (default " +
-         std::string(kDefaultConfigPath) +
-         ")\n"
-         "      --check-config print every problem in the config and exit:\n"
-         "                     0 when it is valid, 2 when it is not\n"
-         "      --version      print the version and exit\n"
-         "  -h, --help         print this help and exit\n"
-         "  status             print the running agent's state (from\n"
-         "                     /run/dunebugger-remote/status.json, or --file)\n"
-         "\n"
-         "Environment: DEVICE_ID, LOCATION_DESCRIPTION, WS_GROUP_NAME,\n"
-         "WEBPUBSUB_CONNECTION_STRING and AUTH0_CLIENT_ID, AUTH0_CLIENT_SECRET,\n"
-         "AUTH0_USERNAME, AUTH0_PASSWORD override or complete the file.\n";
+  // Appended, not "literal" + std::string + "literal": GCC 14 reports a
+  // false -Warray-bounds for that chain.
+  std::string text =
+      "Usage: dunebugger-remote [--config PATH] [--check-config] [--version] [--help]\n"
+      "       dunebugger-remote status [--file PATH]\n"
+      "\n"
+      "Links a DuneBugger device to its Azure Web PubSub group and relays messages\n"
+      "between the group and the local NATS bus.\n"
+      "\n"
+      "  -c, --config PATH  config file (default ";
+  text += kDefaultConfigPath;
+  text +=
+      ")\n"
+      "      --check-config print every problem in the config and exit:\n"
+      "                     0 when it is valid, 2 when it is not\n"
+      "      --version      print the version and exit\n"
+      "  -h, --help         print this help and exit\n"
+      "  status             print the running agent's state (from\n"
+      "                     /run/dunebugger-remote/status.json, or --file)\n"
+      "\n"
+      "Environment: DEVICE_ID, LOCATION_DESCRIPTION, WS_GROUP_NAME,\n"
+      "WEBPUBSUB_CONNECTION_STRING and AUTH0_CLIENT_ID, AUTH0_CLIENT_SECRET,\n"
+      "AUTH0_USERNAME, AUTH0_PASSWORD override or complete the file.\n";
+  return text;
 }
 
 }  // namespace dbr::cli

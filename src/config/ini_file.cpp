@@ -81,7 +81,12 @@ void rewrite_line(Reader& r, std::string_view raw, int line_no) {
   }
   std::string key(trim(stripped.substr(0, sep)));
   if (key.empty()) {
-    r.errors.push_back({line_no, "a key name is missing before '" + std::string(1, stripped[sep]) + "'"});
+    // Appended, not "literal" + std::string + "literal": GCC 14 reports a
+    // false -Warray-bounds for that chain here.
+    std::string message = "a key name is missing before '";
+    message += stripped[sep];
+    message += '\'';
+    r.errors.push_back({line_no, std::move(message)});
     return;
   }
   if (!r.in_section) {

@@ -2,11 +2,10 @@
 
 #include <ares.h>
 #include <arpa/inet.h>
-#include <arpa/nameser.h>
 #include <netinet/in.h>
 
 #include <algorithm>
-#include <array>
+#include <cstring>
 #include <mutex>
 #include <stdexcept>
 
@@ -16,9 +15,10 @@ namespace dbr::monitor {
 
 namespace {
 
-constexpr int kMaxAnswers = 16;
-// c-ares waits `timeout` for the first try and doubles it for the second
-// (one server), so a third of the budget per try fits both in it.
+// Two tries of half the budget each: c-ares' wait for the second is longer
+// (doubled in 1.18; between one and two times, jittered, in 1.34), so c-ares
+// never gives up before the budget is spent, and our own deadline ends the
+// lookup (fail_timeout) at the budget on every version.
 constexpr int kTries = 2;
 
 void init_library_once() {
@@ -76,16 +76,28 @@ void DnsProbe::start(const std::string& host, TimePoint now) {
   deadline_ = now + options_.timeout;
   a_answers_.clear();
   aaaa_answers_.clear();
+  sockets_.clear();
   a_status_ = aaaa_status_ = ARES_SUCCESS;
   outcome_ = DnsOutcome{};
   done_ = false;
 
   auto channel = std::make_unique<Channel>();
   ares_options opts{};
-  opts.timeout = static_cast<int>(
-      std::max<long long>(100, std::chrono::duration_cast<std::chrono::milliseconds>(options_.timeout).count() / 3));
+  const auto budget_ms = std::chrono::duration_cast<std::chrono::milliseconds>(options_.timeout).count();
+  opts.timeout = static_cast<int>(std::max<long long>(100, budget_ms / kTries));
   opts.tries = kTries;
-  int r = ares_init_options(&channel->raw, &opts, ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES);
+  // The DNS servers only ("b": never /etc/hosts), asked for the host as
+  // given (no resolv.conf search list).
+  char dns_only[] = "b";
+  opts.lookups = dns_only;
+  opts.domains = nullptr;
+  opts.ndomains = 0;
+  // c-ares reports the sockets it opens and closes; step() polls them.
+  opts.sock_state_cb = &DnsProbe::on_socket_state;
+  opts.sock_state_cb_data = this;
+  int r = ares_init_options(&channel->raw, &opts,
+                            ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_LOOKUPS | ARES_OPT_DOMAINS |
+                                ARES_OPT_SOCK_STATE_CB);
   if (r == ARES_SUCCESS && !options_.servers.empty())
     r = ares_set_servers_ports_csv(channel->raw, join(options_.servers).c_str());
   if (r != ARES_SUCCESS) {
@@ -96,42 +108,60 @@ void DnsProbe::start(const std::string& host, TimePoint now) {
   }
   channel_ = std::move(channel);
   pending_ = 2;
-  ares_query(channel_->raw, host_.c_str(), ns_c_in, ns_t_a, &DnsProbe::on_a_answer, this);
-  ares_query(channel_->raw, host_.c_str(), ns_c_in, ns_t_aaaa, &DnsProbe::on_aaaa_answer, this);
+  // One lookup per family, so A answers still count when the AAAA query goes
+  // unanswered (some resolvers drop it). NOSORT keeps the servers' order.
+  ares_addrinfo_hints hints{};
+  hints.ai_flags = ARES_AI_NOSORT;
+  hints.ai_family = AF_INET;
+  ares_getaddrinfo(channel_->raw, host_.c_str(), nullptr, &hints, &DnsProbe::on_a_answer, this);
+  hints.ai_family = AF_INET6;
+  ares_getaddrinfo(channel_->raw, host_.c_str(), nullptr, &hints, &DnsProbe::on_aaaa_answer, this);
   finish_if_complete();
 }
 
-void DnsProbe::on_a_answer(void* arg, int status, int /*timeouts*/, unsigned char* answer, int length) {
-  static_cast<DnsProbe*>(arg)->record(false, status, answer, length);
+void DnsProbe::on_socket_state(void* arg, ares_socket_t fd, int readable, int writable) {
+  auto& sockets = static_cast<DnsProbe*>(arg)->sockets_;
+  auto it = std::find_if(sockets.begin(), sockets.end(), [fd](const pollfd& p) { return p.fd == fd; });
+  short events = static_cast<short>((readable ? POLLIN : 0) | (writable ? POLLOUT : 0));
+  if (events == 0) {  // c-ares closed it
+    if (it != sockets.end()) sockets.erase(it);
+  } else if (it != sockets.end()) {
+    it->events = events;
+  } else {
+    sockets.push_back(pollfd{fd, events, 0});
+  }
 }
 
-void DnsProbe::on_aaaa_answer(void* arg, int status, int /*timeouts*/, unsigned char* answer, int length) {
-  static_cast<DnsProbe*>(arg)->record(true, status, answer, length);
+void DnsProbe::on_a_answer(void* arg, int status, int /*timeouts*/, ares_addrinfo* result) {
+  static_cast<DnsProbe*>(arg)->record(false, status, result);
+}
+
+void DnsProbe::on_aaaa_answer(void* arg, int status, int /*timeouts*/, ares_addrinfo* result) {
+  static_cast<DnsProbe*>(arg)->record(true, status, result);
 }
 
 // Runs inside c-ares: only records. Completion is decided by step()/start(),
 // so the channel is never destroyed under c-ares' own feet.
-void DnsProbe::record(bool aaaa, int status, const unsigned char* answer, int length) {
+void DnsProbe::record(bool aaaa, int status, ares_addrinfo* result) {
   if (pending_ > 0) --pending_;
-  if (status == ARES_SUCCESS && !aaaa) {
-    std::array<ares_addrttl, kMaxAnswers> v4{};
-    int n = kMaxAnswers;
-    status = ares_parse_a_reply(answer, length, nullptr, v4.data(), &n);
-    for (int i = 0; status == ARES_SUCCESS && i < n; ++i) {
-      char text[INET_ADDRSTRLEN] = {};
-      if (inet_ntop(AF_INET, &v4[static_cast<std::size_t>(i)].ipaddr, text, sizeof text))
-        a_answers_.emplace_back(text);
+  auto& answers = aaaa ? aaaa_answers_ : a_answers_;
+  for (auto* node = result ? result->nodes : nullptr; status == ARES_SUCCESS && node; node = node->ai_next) {
+    char text[INET6_ADDRSTRLEN] = {};
+    // Copied out rather than cast: a sockaddr* may be less aligned than a
+    // sockaddr_in6 (-Wcast-align on 32-bit Arm).
+    sockaddr_in v4{};
+    sockaddr_in6 v6{};
+    const void* address = nullptr;
+    if (node->ai_family == AF_INET && node->ai_addrlen >= sizeof v4) {
+      std::memcpy(&v4, node->ai_addr, sizeof v4);
+      address = &v4.sin_addr;
+    } else if (node->ai_family == AF_INET6 && node->ai_addrlen >= sizeof v6) {
+      std::memcpy(&v6, node->ai_addr, sizeof v6);
+      address = &v6.sin6_addr;
     }
-  } else if (status == ARES_SUCCESS) {
-    std::array<ares_addr6ttl, kMaxAnswers> v6{};
-    int n = kMaxAnswers;
-    status = ares_parse_aaaa_reply(answer, length, nullptr, v6.data(), &n);
-    for (int i = 0; status == ARES_SUCCESS && i < n; ++i) {
-      char text[INET6_ADDRSTRLEN] = {};
-      if (inet_ntop(AF_INET6, &v6[static_cast<std::size_t>(i)].ip6addr, text, sizeof text))
-        aaaa_answers_.emplace_back(text);
-    }
+    if (address && inet_ntop(node->ai_family, address, text, sizeof text)) answers.emplace_back(text);
   }
+  if (result) ares_freeaddrinfo(result);
   (aaaa ? aaaa_status_ : a_status_) = status;
 }
 
@@ -176,15 +206,9 @@ void DnsProbe::step(std::span<pollfd> extra, Duration max_wait) {
     fail_timeout();
     return;
   }
-  std::array<ares_socket_t, ARES_GETSOCK_MAXNUM> sockets{};
-  int mask = ares_getsock(channel_->raw, sockets.data(), ARES_GETSOCK_MAXNUM);
+  // A copy: ares_process_fd below may open or close sockets (sockets_ changes).
   std::vector<pollfd> fds(extra.begin(), extra.end());
-  for (int i = 0; i < ARES_GETSOCK_MAXNUM; ++i) {
-    short events = 0;
-    if (ARES_GETSOCK_READABLE(mask, i)) events |= POLLIN;
-    if (ARES_GETSOCK_WRITABLE(mask, i)) events |= POLLOUT;
-    if (events) fds.push_back(pollfd{sockets[static_cast<std::size_t>(i)], events, 0});
-  }
+  fds.insert(fds.end(), sockets_.begin(), sockets_.end());
   auto wait = std::min(max_wait, deadline_ - now);
   timeval max_tv{};
   auto wait_us = std::chrono::duration_cast<std::chrono::microseconds>(wait).count();

@@ -3,10 +3,13 @@
 // AAAA records with c-ares, on the monitor thread, without blocking it.
 //
 // "A cached answer must not count as success": every start() builds a new
-// channel and sends ares_query() for both types, which goes to the servers
-// (unlike ares_gethostbyname/ares_getaddrinfo, it never reads /etc/hosts, and
-// c-ares 1.18 keeps no answer cache). A new channel per check also picks up a
-// resolv.conf that DHCP rewrote since the last one.
+// channel and runs ares_getaddrinfo() once per family on it, set to ask the
+// DNS servers only (never /etc/hosts) for the host as given (no search
+// list). The answer cache c-ares keeps from 1.23 on belongs to the channel,
+// so it is empty every time. A new channel per check also picks up a
+// resolv.conf that DHCP rewrote since the last one. The calls used exist,
+// undeprecated, in both c-ares 1.18 (bookworm) and 1.34 (trixie).
+#include <ares.h>
 #include <poll.h>
 
 #include <chrono>
@@ -46,9 +49,10 @@ class DnsProbe {
 
  private:
   struct Channel;
-  static void on_a_answer(void* arg, int status, int timeouts, unsigned char* answer, int length);
-  static void on_aaaa_answer(void* arg, int status, int timeouts, unsigned char* answer, int length);
-  void record(bool aaaa, int status, const unsigned char* answer, int length);
+  static void on_socket_state(void* arg, ares_socket_t fd, int readable, int writable);
+  static void on_a_answer(void* arg, int status, int timeouts, ares_addrinfo* result);
+  static void on_aaaa_answer(void* arg, int status, int timeouts, ares_addrinfo* result);
+  void record(bool aaaa, int status, ares_addrinfo* result);
   void finish_if_complete();
   void fail_timeout();
 
@@ -62,6 +66,7 @@ class DnsProbe {
   int aaaa_status_ = 0;
   std::vector<std::string> a_answers_;
   std::vector<std::string> aaaa_answers_;
+  std::vector<pollfd> sockets_;  // the channel's open sockets, kept by on_socket_state
   bool done_ = true;
   DnsOutcome outcome_;
 };
