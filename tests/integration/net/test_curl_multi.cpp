@@ -178,7 +178,9 @@ TEST_CASE("several transfers run concurrently on one multi") {
   MESSAGE("8 GETs of 400 ms each took " << std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count()
                                         << " ms");
   CHECK(elapsed < 8 * 400ms / 2);  // one after another would take 3.2 s
-  CHECK(multi.watched_sockets() == 0);
+  // curl 8.x lets go of the last connection's socket on its next pass after
+  // reporting the transfer done (7.88 did it at once): a few loop slices.
+  CHECK(run_until(ev, [&] { return multi.watched_sockets() == 0; }, 1s));
 }
 
 TEST_CASE("remove() before completion: no callback, and the other transfers carry on") {

@@ -128,15 +128,15 @@ class Hub:
         """Tries to recover ``connection_id`` with its reconnection token, as a
         client would; returns the close code the hub answers with (1008: the
         session is gone), or None if the recovery was accepted."""
-        import websockets
-        from websockets.exceptions import ConnectionClosed
+        import ws_compat
+        from ws_compat import ConnectionClosed
         token = self.reconnection_tokens[connection_id]
         url = "%s://127.0.0.1:%d/client/hubs/%s?awps_connection_id=%s&awps_reconnection_token=%s" % (
             self.server.scheme, self.port, self.server.options.hub, connection_id, token)
 
         async def attempt():
-            async with websockets.connect(url, subprotocols=[RELIABLE_PROTOCOL], open_timeout=timeout,
-                                          close_timeout=1) as ws:
+            async with ws_compat.connect(url, subprotocols=[RELIABLE_PROTOCOL], open_timeout=timeout,
+                                         close_timeout=1) as ws:
                 try:
                     while True:
                         await asyncio.wait_for(ws.recv(), timeout)

@@ -9,8 +9,7 @@ import unittest
 SUPPORT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "support"))
 sys.path.insert(0, SUPPORT)
 
-import websockets  # noqa: E402
-
+import ws_compat  # noqa: E402
 from wps.client import RELIABLE_PROTOCOL, WpsClient  # noqa: E402
 from wps.control_client import ControlClient  # noqa: E402
 from wps.server import ServerOptions, WpsServer  # noqa: E402
@@ -71,7 +70,7 @@ class HubTestCase(unittest.IsolatedAsyncioTestCase):
     async def raw_connect(self, url, subprotocols=(RELIABLE_PROTOCOL,), **kwargs):
         opts = dict(ping_interval=None, open_timeout=5, close_timeout=2, max_size=None)
         opts.update(kwargs)
-        ws = await websockets.connect(url, subprotocols=list(subprotocols), **opts)
+        ws = await ws_compat.connect(url, subprotocols=list(subprotocols), **opts)
         self.raw.append(ws)
         return ws
 

@@ -1,5 +1,5 @@
 """An independent WebSocket peer for the interop tests: Debian's
-python3-websockets (10.4, legacy asyncio API) on loopback.
+python3-websockets (10 on bookworm, 15 on trixie, through ws_compat) on loopback.
 
 Prints one JSON line on stdout once every listener is up:
   {"ws": port, "wss": port, "wss_untrusted": port, "stall": port,
@@ -25,7 +25,6 @@ Request paths (any port):
   /tunnels        sends the number of CONNECT tunnels the proxy has opened
 """
 import asyncio
-import http
 import json
 import os
 import socket
@@ -34,9 +33,8 @@ import sys
 import tempfile
 import urllib.parse
 
-import websockets
-
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "support"))
+import ws_compat  # noqa: E402
 from test_ca import TestCA  # noqa: E402
 
 closes = {}
@@ -52,12 +50,12 @@ def pattern_binary(n):
     return bytes((i * 7) & 0xFF for i in range(n))
 
 
-async def process_request(path, headers):
+def process_request(ws, path, headers):
     parts = urllib.parse.urlsplit(path)
     if parts.path.startswith("/status/"):
         status = int(parts.path[len("/status/"):])
         extra = [("Retry-After", "7")] if status == 503 else []
-        return http.HTTPStatus(status), extra, b"refused\n"
+        return status, extra, "refused\n"
     return None
 
 
@@ -81,7 +79,7 @@ async def echo(ws, query):
                 await ws.close(int(code), reason)
             else:
                 await ws.send(message)
-    except websockets.ConnectionClosed:
+    except ws_compat.ConnectionClosed:
         pass
     if conn_id:
         closes[conn_id] = "%s %s" % (ws.close_code, ws.close_reason)
@@ -102,8 +100,8 @@ async def last_close(ws, query):
     await ws.wait_closed()
 
 
-async def handler(ws, path):
-    parts = urllib.parse.urlsplit(path)
+async def handler(ws):
+    parts = urllib.parse.urlsplit(ws_compat.request_path(ws))
     query = urllib.parse.parse_qs(parts.query)
     if parts.path == "/last-close":
         await last_close(ws, query)
@@ -114,7 +112,9 @@ async def handler(ws, path):
         await echo(ws, query)
 
 
-async def stall(ws, path):
+async def stall(ws):
+    # Reads nothing more from the socket, so the kernel buffers fill up.
+    ws.transport.pause_reading()
     await asyncio.sleep(3600)
 
 
@@ -182,11 +182,11 @@ async def serve(tmp):
     untrusted = TestCA(os.path.join(tmp, "untrusted"), name="nobody-trusts-this-ca")
     opts = dict(compression=None, max_size=4 * 1024 * 1024, ping_interval=None, process_request=process_request,
                 subprotocols=["json.reliable.webpubsub.azure.v1", "json.webpubsub.azure.v1"])
-    plain = await websockets.serve(handler, "127.0.0.1", 0, **opts)
-    tls = await websockets.serve(handler, "127.0.0.1", 0, ssl=ca.server_context(), **opts)
-    bad_tls = await websockets.serve(handler, "127.0.0.1", 0, ssl=untrusted.server_context(), **opts)
-    stalled = await websockets.serve(stall, "127.0.0.1", 0, compression=None, ping_interval=None, max_queue=1,
-                                     read_limit=4096, max_size=4 * 1024 * 1024)
+    plain = await ws_compat.serve(handler, "127.0.0.1", 0, **opts)
+    tls = await ws_compat.serve(handler, "127.0.0.1", 0, ssl=ca.server_context(), **opts)
+    bad_tls = await ws_compat.serve(handler, "127.0.0.1", 0, ssl=untrusted.server_context(), **opts)
+    stalled = await ws_compat.serve(stall, "127.0.0.1", 0, compression=None, ping_interval=None, max_queue=1,
+                                    max_size=4 * 1024 * 1024)
     silent_server = await asyncio.start_server(silent, "127.0.0.1", 0)
     proxy = await asyncio.start_server(connect_proxy, "127.0.0.1", 0)
     listener, fillers, backlog_port = full_backlog_listener()

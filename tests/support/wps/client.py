@@ -1,4 +1,4 @@
-"""A small asyncio Web PubSub client (JSON and reliable JSON) on websockets 10.4.
+"""A small asyncio Web PubSub client (JSON and reliable JSON) on websockets 10 or 15 (ws_compat).
 
 It behaves like the official SDKs where tests depend on it
 (webpubsub-protocol.md §4, §6): the first frame must be system/connected;
@@ -27,8 +27,8 @@ import json
 import logging
 import urllib.parse
 
-import websockets
-from websockets.exceptions import ConnectionClosed, InvalidHandshake
+import ws_compat
+from ws_compat import ConnectionClosed, InvalidHandshake
 
 JSON_PROTOCOL = "json.webpubsub.azure.v1"
 RELIABLE_PROTOCOL = "json.reliable.webpubsub.azure.v1"
@@ -123,7 +123,7 @@ class WpsClient:
         """Close (1000 ends the session on the service) and stop all retries."""
         self._stopping = True
         ws = self.ws
-        if ws is not None and not ws.closed:
+        if ws is not None and not ws_compat.is_closed(ws):
             try:
                 await asyncio.wait_for(ws.close(code, reason), 5)
             except asyncio.TimeoutError:
@@ -169,9 +169,9 @@ class WpsClient:
         return url
 
     async def _connect(self, url):
-        return await websockets.connect(url, subprotocols=self.offer, extra_headers=self.extra_headers,
-                                        ssl=self.ssl, open_timeout=self.open_timeout, ping_interval=None,
-                                        close_timeout=2, max_size=None, compression=None)
+        return await ws_compat.connect(url, subprotocols=self.offer, additional_headers=self.extra_headers,
+                                       ssl=self.ssl, open_timeout=self.open_timeout, ping_interval=None,
+                                       close_timeout=2, max_size=None, compression=None)
 
     async def _open_new(self):
         url = await self._url()
@@ -325,7 +325,7 @@ class WpsClient:
     async def _periodic_sequence_ack(self):
         while True:
             await asyncio.sleep(self.sequence_ack)
-            if self._seq_dirty and self.ws is not None and not self.ws.closed:
+            if self._seq_dirty and self.ws is not None and not ws_compat.is_closed(self.ws):
                 self._seq_dirty = False
                 try:
                     await self.send_sequence_ack()
@@ -383,7 +383,7 @@ class WpsClient:
     async def send_raw(self, frame):
         """Send a text (str) or binary (bytes) frame as it is."""
         ws = self.ws
-        if ws is None or ws.closed:
+        if ws is None or ws_compat.is_closed(ws):
             raise ConnectionLost("not connected")
         try:
             await ws.send(frame)

@@ -1,10 +1,10 @@
 """A local Azure Web PubSub-compatible hub (JSON and reliable JSON subprotocols).
 
-Runs on Debian's python3-websockets 10.4 (legacy asyncio API), independent of
-the agent's own WebSocket code. Used in-process by Python tests (WpsServer)
-and as a process (CLI below) by the fault suite, the fleet simulation and the
-local demo. Spec: /work/shared/docs/webpubsub-protocol.md (§n below); usage:
-docs/test-server.md.
+Runs on Debian's python3-websockets (10 on bookworm, 15 on trixie, through
+ws_compat), independent of the agent's own WebSocket code. Used in-process
+by Python tests (WpsServer) and as a process (CLI below) by the fault suite,
+the fleet simulation and the local demo. Spec:
+/work/shared/docs/webpubsub-protocol.md (§n below); usage: docs/test-server.md.
 
     /usr/bin/python3 tests/support/wps/server.py --port 8080 --control-port 8081
 
@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import collections
 import dataclasses
-import functools
 import http
 import json
 import logging
@@ -27,12 +26,11 @@ import sys
 import time
 import urllib.parse
 
-if __package__ in (None, ""):  # run as a script: make "wps" importable
+if __package__ in (None, ""):  # run as a script: make "wps" (and ws_compat) importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import websockets  # noqa: E402
-from websockets.exceptions import ConnectionClosed  # noqa: E402
-from websockets.legacy.server import WebSocketServerProtocol  # noqa: E402
+import ws_compat  # noqa: E402
+from ws_compat import ConnectionClosed  # noqa: E402
 
 from wps import access_token, protocol  # noqa: E402
 from wps.session import BufferFull, Session  # noqa: E402
@@ -149,7 +147,7 @@ class _Connection:
         asyncio.get_running_loop().call_later(self.server.options.close_timeout + 1, self._abort_if_open)
 
     def _abort_if_open(self):
-        if not self.ws.closed:
+        if not ws_compat.is_closed(self.ws):
             log.info("%s: close did not complete, dropping the transport", self.session.connection_id)
             self.server.counters["closes_aborted"] += 1
             self.ws.transport.abort()
@@ -164,7 +162,7 @@ class _Connection:
         self.silenced = True
         self.ws.transport.pause_reading()
         self.writer.cancel()
-        keepalive = getattr(self.ws, "keepalive_ping_task", None)
+        keepalive = ws_compat.keepalive_task(self.ws)
         if keepalive is not None:
             keepalive.cancel()
 
@@ -193,23 +191,8 @@ class _Connection:
             pass
 
 
-class _HubProtocol(WebSocketServerProtocol):
-    """websockets' server protocol with the hub's checks before the upgrade."""
-
-    def __init__(self, *args, wps_server, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.wps_server = wps_server
-        self.wps_request = None
-
-    async def process_request(self, path, request_headers):
-        return self.wps_server._check_request(self, path, request_headers)
-
-    def select_subprotocol(self, client_subprotocols, server_subprotocols):
-        return self.wps_server._select_subprotocol(self, client_subprotocols)
-
-
 def _reject(status, reason, headers=None):
-    return http.HTTPStatus(status), list(headers or []), (reason + "\n").encode()
+    return status, list(headers or []), reason + "\n"
 
 
 def _claim_list(claims, name):
@@ -306,9 +289,11 @@ class WpsServer:
 
     async def _start_listener(self):
         o = self.options
-        self._ws_server = await websockets.serve(
+        # Looked up per request (not bound here): tests wrap _check_request.
+        self._ws_server = await ws_compat.serve(
             self._handle, o.host, self.port,
-            create_protocol=functools.partial(_HubProtocol, wps_server=self),
+            process_request=lambda ws, path, headers: self._check_request(ws, path, headers),
+            select_subprotocol=lambda ws, offered: self._select_subprotocol(ws, offered),
             subprotocols=list(protocol.SUBPROTOCOLS),
             ping_interval=o.ws_ping_interval or None, ping_timeout=o.ws_ping_timeout or None,
             max_size=o.max_frame_bytes, max_queue=32, close_timeout=o.close_timeout,
@@ -427,7 +412,7 @@ class WpsServer:
         return _reject(r["status"], r["body"], headers)
 
     def _select_subprotocol(self, ws, client_subprotocols):
-        request = ws.wps_request or {}
+        request = getattr(ws, "wps_request", None) or {}
         if request.get("kind") == "recovery":
             session = self.sessions.get(request["connectionId"])
             if session is not None and session.subprotocol in client_subprotocols:
@@ -523,8 +508,9 @@ class WpsServer:
         if session.ended or session.conn is not conn:
             return
         session.conn = None
-        rcvd = ws.close_rcvd
-        client_clean_close = rcvd is not None and rcvd.code == protocol.CLOSE_NORMAL and ws.close_rcvd_then_sent
+        frames = ws_compat.close_frames(ws)
+        rcvd = frames.close_rcvd
+        client_clean_close = rcvd is not None and rcvd.code == protocol.CLOSE_NORMAL and frames.close_rcvd_then_sent
         if conn.ends_session or not session.reliable or client_clean_close:
             # "A clean close 1000 from the client ends the session in the emulator." (§4)
             self._end_session(session, "closed (code %s)" % ws.close_code)
