@@ -14,6 +14,8 @@ import sys
 import tempfile
 import unittest
 
+from stand_in_deb import build_deb
+
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 UNIT = os.path.join(TOP, "systemd", "dunebugger-remote.service")
 AGENT = None
@@ -28,21 +30,6 @@ def write_exec(path, text):
     with open(path, "w") as f:
         f.write(text)
     os.chmod(path, 0o755)
-
-
-def build_deb(out_dir, version, arch):
-    """A real, empty .deb: what deploy reads of one (Version, Architecture)."""
-    tree = tempfile.mkdtemp(prefix="dbr-deb-")
-    try:
-        os.makedirs(os.path.join(tree, "DEBIAN"))
-        with open(os.path.join(tree, "DEBIAN", "control"), "w") as f:
-            f.write("Package: dunebugger-remote\nVersion: %s\nArchitecture: %s\n"
-                    "Maintainer: test <test@example.invalid>\nDescription: empty stand-in package\n" % (version, arch))
-        deb = os.path.join(out_dir, "dunebugger-remote_%s_%s.deb" % (version, arch))
-        subprocess.run(["dpkg-deb", "--root-owner-group", "--build", tree, deb], check=True, capture_output=True)
-        return deb
-    finally:
-        shutil.rmtree(tree)
 
 
 # Stand-in for ssh and scp: records argv; ssh runs deploy's question to the

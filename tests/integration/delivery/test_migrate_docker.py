@@ -18,9 +18,10 @@ import os
 import shutil
 import stat
 import subprocess
-import sys
 import tempfile
 import unittest
+
+from stand_in_deb import build_deb
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
@@ -46,21 +47,6 @@ MUTATING = {"stop", "rm", "up", "down", "start", "restart", "kill", "create", "r
 
 def native_arch():
     return subprocess.run(["dpkg", "--print-architecture"], capture_output=True, text=True, check=True).stdout.strip()
-
-
-def build_deb(out_dir, version, arch):
-    """A real .deb with no files: what migrate-docker checks (Package, Version, Architecture)."""
-    tree = tempfile.mkdtemp(prefix="dbr-deb-")
-    try:
-        os.makedirs(os.path.join(tree, "DEBIAN"))
-        with open(os.path.join(tree, "DEBIAN", "control"), "w") as f:
-            f.write("Package: dunebugger-remote\nVersion: %s\nArchitecture: %s\n"
-                    "Maintainer: test <test@example.invalid>\nDescription: empty stand-in package\n" % (version, arch))
-        deb = os.path.join(out_dir, "dunebugger-remote_%s_%s.deb" % (version, arch))
-        subprocess.run(["dpkg-deb", "--root-owner-group", "--build", tree, deb], check=True, capture_output=True)
-        return deb
-    finally:
-        shutil.rmtree(tree)
 
 
 def parse_env_file(text):
