@@ -13,49 +13,12 @@ namespace {
 // Connectivity reports are state: only the newest matters, so a small bound.
 constexpr std::size_t kConnectivityMailbox = 16;
 
-// Keys each part reads; a reload rebuilds a part only when one changed.
-// Keys that make a different connection (where, who, how): a new one.
-bool connection_keys_changed(const config::Config& a, const config::Config& b) {
-  auto cs = [](const config::Config& c) {
-    return c.connection_string ? c.connection_string->endpoint + ";" + c.connection_string->access_key : "";
-  };
-  return a.websocket_enabled != b.websocket_enabled || a.url != b.url || cs(a) != cs(b) || a.hub != b.hub ||
-         a.group_name != b.group_name || a.protocol != b.protocol || a.auth_url != b.auth_url ||
-         a.auth0_client_id != b.auth0_client_id || a.auth0_client_secret != b.auth0_client_secret ||
-         a.auth0_username != b.auth0_username || a.auth0_password != b.auth0_password || a.ca_file != b.ca_file ||
-         a.max_message_bytes != b.max_message_bytes || a.device_id != b.device_id;
-}
-
-// Keys the open connection can adopt as it is.
-bool client_timing_changed(const config::Config& a, const config::Config& b) {
-  return a.reconnect_initial_delay != b.reconnect_initial_delay || a.reconnect_max_delay != b.reconnect_max_delay ||
-         a.reconnect_jitter != b.reconnect_jitter || a.network_settle != b.network_settle ||
-         a.keepalive_interval != b.keepalive_interval || a.keepalive_timeout != b.keepalive_timeout ||
-         a.outbox_max_messages != b.outbox_max_messages;
-}
-
-bool monitor_keys_changed(const config::Config& a, const config::Config& b) {
-  return a.probe_url != b.probe_url || a.dns_servers != b.dns_servers || a.connection_interval != b.connection_interval ||
-         a.connection_timeout != b.connection_timeout || a.ca_file != b.ca_file;
-}
-
-bool app_keys_changed(const config::Config& a, const config::Config& b) {
-  return a.broadcast_initial_state != b.broadcast_initial_state || a.heartbeat_every != b.heartbeat_every ||
-         a.heartbeat_loop_duration != b.heartbeat_loop_duration || a.component_ttl != b.component_ttl ||
-         a.device_id != b.device_id || a.location_description != b.location_description ||
-         a.mqueue_subject_root != b.mqueue_subject_root || a.mqueue_client_id != b.mqueue_client_id;
-}
-
-bool bridge_keys_changed(const config::Config& a, const config::Config& b) {
-  return a.mqueue_servers != b.mqueue_servers || a.mqueue_client_id != b.mqueue_client_id ||
-         a.mqueue_subject_root != b.mqueue_subject_root || a.component_heartbeat != b.component_heartbeat;
-}
-
 }  // namespace
 
 Agent::Agent(loop::EventLoop& loop, config::Config config, config::Environment env)
     : loop_(loop),
       config_(std::move(config)),
+      options_(agent_options(config_)),
       env_(std::move(env)),
       auth_requests_(loop),
       connectivity_(loop, kConnectivityMailbox,
@@ -90,7 +53,7 @@ Agent::~Agent() {
 void Agent::start() {
   // The first wss:// connection would otherwise parse the system CA bundle on
   // the loop thread.
-  (void)net::preload_trust_store(net::TrustSources::system_plus(config_.ca_file));
+  (void)net::preload_trust_store(net::TrustSources::system_plus(options_.trust_store_ca_file));
   build_app();
   build_bridge();
   build_client();
@@ -102,7 +65,7 @@ void Agent::start() {
 
 void Agent::build_app() {
   app_ = std::make_unique<app::AppService>(
-      loop_, config_,
+      loop_, options_.app,
       app::AppSinks{.send_to_group =
                         [this](nlohmann::json data) {
                           if (client_) (void)client_->send_to_group(std::move(data));
@@ -125,7 +88,7 @@ void Agent::build_bridge() {
   // A new bridge reports only changes, starting from Connecting.
   status_.set_nats(false);
   bridge_ = std::make_unique<bus::NatsBridge>(
-      loop_, bus::options_from_config(config_),
+      loop_, options_.bus,
       bus::NatsBridge::Handlers{
           .on_message = [this](bus::BusMessage&& m) { app_->on_bus_message(m.subject, m.payload); },
           .on_state = [this](bus::LinkState s) { status_.set_nats(s == bus::LinkState::Connected); }});
@@ -133,9 +96,10 @@ void Agent::build_bridge() {
 }
 
 void Agent::build_client() {
-  if (!config_.websocket_enabled) {
+  const WebPubSubOptions& options = options_.web_pubsub;
+  if (!options.enabled) {
     log::info("websocketEnabled = False: not connecting to Web PubSub");
-    status_.set_client(nullptr, config_.group_name);
+    status_.set_client(nullptr, options.client.core.session.group);
     return;
   }
   pubsub::Client::Handler h;
@@ -152,16 +116,17 @@ void Agent::build_client() {
   h.on_check_internet = [this] {
     if (monitor_) monitor_->request_check();
   };
-  client_ = std::make_unique<pubsub::Client>(loop_, random_, config_,
-                                             pubsub::make_url_source(config_, loop_, auth_requests_), std::move(h));
-  status_.set_client(client_.get(), config_.group_name);
+  client_ = std::make_unique<pubsub::Client>(loop_, random_, options.client,
+                                             pubsub::make_url_source(options.url_source, loop_, auth_requests_),
+                                             std::move(h));
+  status_.set_client(client_.get(), options.client.core.session.group);
   client_->start();
   if (internet_online_) client_->internet(*internet_online_);
 }
 
 void Agent::build_monitor() {
   monitor_ = std::make_unique<monitor::Monitor>(
-      monitor::monitor_options(config_),
+      options_.monitor,
       [this](monitor::ConnectivityReport r) { connectivity_.post(std::move(r)); });
   monitor_->start();
 }
@@ -182,6 +147,22 @@ void Agent::stop_client(std::function<void()> done) {
   client_->stop(std::move(done));
 }
 
+void Agent::replace_client() {
+  if (client_) {
+    std::size_t waiting = client_->core().outbox_size();
+    if (waiting > 0) log::warn("reload: {} messages waiting for the old connection are dropped", waiting);
+    // Its stop may finish inside its own callbacks: destroy it afterwards,
+    // and only it (another retired client may still be closing).
+    pubsub::Client* closing = client_.get();
+    retired_clients_.push_back(std::move(client_));
+    closing->stop([this, closing] {
+      stopped_clients_.push_back(closing);
+      reap_.arm_in(Duration::zero());
+    });
+  }
+  build_client();
+}
+
 void Agent::reload() {
   log::info("SIGHUP: reloading {}", config_.source_path);
   config::LoadResult result = config::load_config(config_.source_path, env_);
@@ -192,50 +173,40 @@ void Agent::reload() {
     log::error("config reload rejected; the running config stays");
     return;
   }
-  config::Config next = std::move(result.config);
-  config::Config previous = std::exchange(config_, std::move(next));
-  if (previous.log_level != config_.log_level) {
-    log::set_level(config_.log_level);
-    log::info("log level now {}", log::level_name(config_.log_level));
+  AgentOptions next = agent_options(result.config);
+  const ReloadPlan plan = plan_reload(options_, next);
+  config_ = std::move(result.config);
+  options_ = std::move(next);
+  if (plan.set_log_level) {
+    log::set_level(options_.log_level);
+    log::info("log level now {}", log::level_name(options_.log_level));
   }
   if (!started_) return;
-  if (previous.ca_file != config_.ca_file) {
+  if (plan.reload_trust_store) {
     // As at start: the CA bundle is parsed here once, not by the first TLS
     // handshake on the loop.
-    (void)net::preload_trust_store(net::TrustSources::system_plus(config_.ca_file));
+    (void)net::preload_trust_store(net::TrustSources::system_plus(options_.trust_store_ca_file));
   }
-  if (monitor_keys_changed(previous, config_)) {
+  if (plan.restart_monitor) {
     log::info("reload: restarting the internet monitor with the new probe settings");
     monitor_->stop();
     build_monitor();
   }
-  if (app_keys_changed(previous, config_)) {
+  if (plan.rebuild_app) {
     log::info("reload: new heartbeat and message settings");
     build_app();
   }
-  if (bridge_keys_changed(previous, config_)) {
+  if (plan.reconnect_bus) {
     log::info("reload: reconnecting to NATS with the new settings");
     bridge_.reset();
     build_bridge();
   }
-  if (connection_keys_changed(previous, config_)) {
+  if (plan.new_connection) {
     log::info("reload: Web PubSub settings changed; closing the connection and opening a new one");
-    if (client_) {
-      std::size_t waiting = client_->core().outbox_size();
-      if (waiting > 0) log::warn("reload: {} messages waiting for the old connection are dropped", waiting);
-      // Its stop may finish inside its own callbacks: destroy it afterwards,
-      // and only it (another retired client may still be closing).
-      pubsub::Client* closing = client_.get();
-      retired_clients_.push_back(std::move(client_));
-      closing->stop([this, closing] {
-        stopped_clients_.push_back(closing);
-        reap_.arm_in(Duration::zero());
-      });
-    }
-    build_client();
-  } else if (client_ && client_timing_changed(previous, config_)) {
+    replace_client();
+  } else if (client_ && plan.retune_connection) {
     log::info("reload: new reconnect, keepalive and outbox settings apply to the open connection");
-    client_->retune(config_);
+    client_->retune(options_.web_pubsub.client.core);
   }
   log::info("config reloaded");
 }

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/options.hpp"
 #include "agent/status_reporter.hpp"
 #include "app/app_service.hpp"
 #include "bus/nats_bridge.hpp"
@@ -37,8 +38,9 @@ class Agent {
   // Starts the parts; the loop then runs until shutdown.
   void start();
   // SIGHUP: re-read the config file. An invalid file is rejected and the
-  // running config stays; otherwise each part whose keys changed is rebuilt
-  // (the WebSocket only when its URL, group, protocol or credentials changed).
+  // running config stays; otherwise each part whose options changed is
+  // rebuilt (plan_reload; the WebSocket only when its URL, group, protocol
+  // or credentials changed).
   void reload();
 
   const config::Config& config() const { return config_; }
@@ -51,9 +53,11 @@ class Agent {
   void reap_stopped_clients();
   void on_connectivity(monitor::ConnectivityReport&& report);
   void stop_client(std::function<void()> done);
+  void replace_client();
 
   loop::EventLoop& loop_;
   config::Config config_;
+  AgentOptions options_;  // what the running parts were built from
   config::Environment env_;
   SystemRandom random_;
   net::CurlMulti auth_requests_;  // Auth0 sign-in requests

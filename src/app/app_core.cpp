@@ -1,7 +1,6 @@
 #include "app/app_core.hpp"
 
 #include "app/envelope.hpp"
-#include "config/config.hpp"
 #include "log/log.hpp"
 
 namespace dbr::app {
@@ -17,17 +16,7 @@ Overloaded(Ts...) -> Overloaded<Ts...>;
 
 }  // namespace
 
-AppConfig app_config_from(const config::Config& config) {
-  AppConfig c;
-  c.subject_root = config.mqueue_subject_root;
-  c.client_id = config.mqueue_client_id;
-  c.broadcast_enabled = config.broadcast_initial_state;
-  c.heartbeat = {config.heartbeat_every, config.heartbeat_loop_duration};
-  c.component_ttl = config.component_ttl;
-  return c;
-}
-
-AppCore::AppCore(AppConfig config, SystemInfoSource& system_info)
+AppCore::AppCore(AppCoreOptions config, SystemInfoSource& system_info)
     : config_(std::move(config)),
       system_info_(system_info),
       router_(config_.subject_root, config_.client_id),

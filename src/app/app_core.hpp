@@ -26,21 +26,17 @@
 #include "app/router.hpp"
 #include "common/time.hpp"
 
-namespace dbr::config {
-struct Config;
-}
-
 namespace dbr::app {
 
-struct AppConfig {
+struct AppCoreOptions {
   std::string subject_root = "dunebugger";
   std::string client_id = "remote";
   bool broadcast_enabled = true;  // broadcastInitialState
   HeartbeatConfig heartbeat{std::chrono::seconds(60), std::chrono::seconds(300)};
   Duration component_ttl = std::chrono::seconds(45);
   std::string version;  // dunebugger-remote's own, for system_info
+  bool operator==(const AppCoreOptions&) const = default;
 };
-AppConfig app_config_from(const config::Config& config);
 
 // What composes the system_info body. The agent's implementation reads the
 // host facts and the worker's cache (AppService); tests pass a fake.
@@ -71,7 +67,7 @@ class AppCore {
  public:
   static constexpr std::size_t kMaxQueuedOutputs = 1024;
 
-  AppCore(AppConfig config, SystemInfoSource& system_info);
+  AppCore(AppCoreOptions config, SystemInfoSource& system_info);
 
   // Joined the group (after a new connection): "Is anyone there?" and
   // system_info (§1.4: on every connect and join, and §4.6: system_info on
@@ -97,7 +93,7 @@ class AppCore {
   void drain_heartbeat();
   void emit(AppOutput output);
 
-  AppConfig config_;
+  AppCoreOptions config_;
   SystemInfoSource& system_info_;
   Router router_;
   Heartbeat heartbeat_;

@@ -1,29 +1,18 @@
 #include "app/app_service.hpp"
 
 #include "app/host_readers.hpp"
-#include "config/config.hpp"
 #include "log/log.hpp"
 #include "loop/event_loop.hpp"
-#include "version.hpp"
 
 namespace dbr::app {
 
-namespace {
-
-AppConfig with_version(AppConfig c) {
-  c.version = kVersion;
-  return c;
-}
-
-}  // namespace
-
-AppService::AppService(loop::EventLoop& loop, const config::Config& config, AppSinks sinks,
+AppService::AppService(loop::EventLoop& loop, AppOptions options, AppSinks sinks,
                        SystemInfoWorkerOptions worker_options)
     : loop_(loop),
       sinks_(std::move(sinks)),
-      identity_{config.device_id, config.location_description},
+      identity_(std::move(options.identity)),
       root_(worker_options.root),
-      core_(with_version(app_config_from(config)), *this),
+      core_(std::move(options.core), *this),
       timer_(loop, [this] {
         core_.on_timeout(loop_.now());
         after_input();

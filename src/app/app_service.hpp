@@ -6,9 +6,10 @@
 //
 // Wiring (the lead's agent does this; tests/integration/bus/bridge_driver.cpp
 // shows it end to end):
-//   AppService app(loop, config, {.send_to_group = [&](json d) { client.send_to_group(std::move(d)); },
-//                                 .publish_to_bus = [&](auto& s, auto& p) {
-//                                   return bridge.publish(s, p) == bus::PublishResult::Sent; }});
+//   AppService app(loop, agent::app_options(config),
+//                  {.send_to_group = [&](json d) { client.send_to_group(std::move(d)); },
+//                   .publish_to_bus = [&](auto& s, auto& p) {
+//                     return bridge.publish(s, p) == bus::PublishResult::Sent; }});
 //   client "joined"          -> app.on_joined()
 //   client group data        -> app.on_group_message(data)
 //   bridge message           -> app.on_bus_message(subject, payload)
@@ -26,9 +27,6 @@
 #include "app/system_info_worker.hpp"
 #include "loop/timer.hpp"
 
-namespace dbr::config {
-struct Config;
-}
 namespace dbr::loop {
 class EventLoop;
 }
@@ -42,10 +40,16 @@ struct AppSinks {
   std::function<bool(const std::string& subject, const std::string& payload)> publish_to_bus;
 };
 
+// What the app reads from the config (the agent builds it).
+struct AppOptions {
+  AppCoreOptions core;          // subjects, broadcast, heartbeat, component TTL, version
+  SystemInfoIdentity identity;  // deviceId, locationDescription
+  bool operator==(const AppOptions&) const = default;
+};
+
 class AppService final : private SystemInfoSource {
  public:
-  AppService(loop::EventLoop& loop, const config::Config& config, AppSinks sinks,
-             SystemInfoWorkerOptions worker_options = {});
+  AppService(loop::EventLoop& loop, AppOptions options, AppSinks sinks, SystemInfoWorkerOptions worker_options = {});
   ~AppService() override;
   AppService(const AppService&) = delete;
   AppService& operator=(const AppService&) = delete;

@@ -36,6 +36,7 @@ namespace dbr::app {
 struct HeartbeatConfig {
   Duration every;          // heartBeatEverySecs
   Duration loop_duration;  // heartBeatLoopDurationSecs
+  bool operator==(const HeartbeatConfig&) const = default;
 };
 
 class Heartbeat {

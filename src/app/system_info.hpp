@@ -25,6 +25,7 @@ using WallClock = std::chrono::system_clock;
 struct SystemInfoIdentity {
   std::string device_id;             // "" -> "Environment Variable DEVICE_ID Not Set"
   std::string location_description;  // "" -> "Environment Variable LOCATION_DESCRIPTION Not Set"
+  bool operator==(const SystemInfoIdentity&) const = default;
 };
 
 // `slow` may be null before the worker's first report (its fields are then

@@ -4,10 +4,6 @@
 
 #include <stdexcept>
 
-#include "app/envelope.hpp"
-#include "app/router.hpp"
-#include "config/config.hpp"
-#include "config/text.hpp"
 #include "log/log.hpp"
 #include "loop/event_loop.hpp"
 
@@ -108,20 +104,6 @@ void on_async_error(natsConnection*, natsSubscription*, natsStatus err, void* cl
 }
 
 }  // namespace
-
-NatsOptions options_from_config(const config::Config& config) {
-  NatsOptions o;
-  o.servers.clear();
-  for (auto item : config::split(config.mqueue_servers, ','))
-    if (auto server = config::trim(item); !server.empty()) o.servers.emplace_back(server);
-  o.name = config.mqueue_client_id;
-  app::Router router(config.mqueue_subject_root, config.mqueue_client_id);
-  o.subscription = router.subscription();
-  std::string probe = app::component_probe_payload().dump();
-  for (auto& subject : router.probe_subjects()) o.probes.push_back({std::move(subject), probe});
-  o.probe_every = config.component_heartbeat;
-  return o;
-}
 
 NatsBridge::NatsBridge(loop::EventLoop& loop, NatsOptions options, Handlers handlers)
     : loop_(loop),

@@ -46,9 +46,6 @@ struct __natsConnection;
 struct __natsSubscription;
 struct __natsOptions;
 
-namespace dbr::config {
-struct Config;
-}
 namespace dbr::loop {
 class EventLoop;
 }
@@ -58,7 +55,11 @@ namespace dbr::bus {
 struct Probe {
   std::string subject;
   std::string payload;
+  bool operator==(const Probe&) const = default;
 };
+
+// The bus knows no message rules: the owner passes the subscription and the
+// probes (subjects and payload) as plain values.
 
 struct NatsOptions {
   std::vector<std::string> servers{"nats://nats-server:4222"};
@@ -73,11 +74,8 @@ struct NatsOptions {
   std::size_t inbox_capacity = 1024;
   int reconnect_buffer_bytes = 64 * 1024;
   Duration drain_timeout = std::chrono::seconds(1);
+  bool operator==(const NatsOptions&) const = default;
 };
-
-// [MessageQueue] → options, probes included (app::Router's subjects with
-// app::component_probe_payload()).
-NatsOptions options_from_config(const config::Config& config);
 
 struct BusMessage {
   std::string subject;

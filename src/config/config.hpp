@@ -9,12 +9,12 @@
 
 #include "common/time.hpp"
 #include "config/connection_string.hpp"
-#include "log/log.hpp"
+#include "common/log_level.hpp"
 
 namespace dbr::config {
 
+// The `protocol` key's value (the agent maps it onto pubsub::Protocol).
 enum class Protocol { JsonReliable, Json };
-std::string_view protocol_name(Protocol p);
 
 // Field defaults live in the key table (key_table.cpp) and nowhere else: use
 // default_config(), never a bare Config{}, for a configured value.

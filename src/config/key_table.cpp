@@ -229,10 +229,6 @@ Config default_config() {
   return c;
 }
 
-std::string_view protocol_name(Protocol p) {
-  return p == Protocol::JsonReliable ? "json.reliable.webpubsub.azure.v1" : "json.webpubsub.azure.v1";
-}
-
 UrlSource url_source(const Config& c) {
   if (!c.url.empty()) return UrlSource::StaticUrl;
   if (c.connection_string) return UrlSource::ConnectionString;

@@ -6,7 +6,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
@@ -67,28 +66,6 @@ class RedactingStderrSink final : public spdlog::sinks::base_sink<std::mutex> {
 Level g_level = Level::Info;
 
 }  // namespace
-
-std::optional<Level> parse_level(std::string_view name) {
-  std::string upper;
-  for (char c : name) upper.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
-  if (upper == "DEBUG") return Level::Debug;
-  if (upper == "INFO") return Level::Info;
-  if (upper == "WARNING") return Level::Warning;
-  if (upper == "ERROR") return Level::Error;
-  if (upper == "CRITICAL") return Level::Critical;
-  return std::nullopt;
-}
-
-std::string_view level_name(Level level) {
-  switch (level) {
-    case Level::Debug: return "DEBUG";
-    case Level::Info: return "INFO";
-    case Level::Warning: return "WARNING";
-    case Level::Error: return "ERROR";
-    case Level::Critical: return "CRITICAL";
-  }
-  return "INFO";
-}
 
 bool stderr_is_journal() {
   // systemd.exec(5): JOURNAL_STREAM is "device:inode" of the stream it

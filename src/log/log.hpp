@@ -7,17 +7,9 @@
 // through redact() before it is written.
 #include <spdlog/spdlog.h>
 
-#include <optional>
-#include <string_view>
+#include "common/log_level.hpp"
 
 namespace dbr::log {
-
-enum class Level { Debug, Info, Warning, Error, Critical };
-
-// The Python agent's level names (DEBUG, INFO, WARNING, ERROR, CRITICAL),
-// case-insensitive. nullopt for an unknown name.
-std::optional<Level> parse_level(std::string_view name);
-std::string_view level_name(Level level);
 
 enum class Format { Auto, Journal, Console };
 

@@ -23,10 +23,6 @@
 #include "common/time.hpp"
 #include "monitor/report.hpp"
 
-namespace dbr::config {
-struct Config;
-}
-
 namespace dbr::monitor {
 
 struct MonitorOptions {
@@ -40,12 +36,8 @@ struct MonitorOptions {
   Duration link_max_delay = std::chrono::seconds(1);
   bool watch_links = true;  // netlink; off only where it cannot work
   std::size_t max_body_bytes = 64 * 1024;
+  bool operator==(const MonitorOptions&) const = default;
 };
-
-// From the config: probeUrl (default https://<testDomain>/), dnsServers,
-// connectionTimeoutSecs, connectionIntervalSecs, caFile, and the User-Agent
-// "dunebugger-remote/<version>".
-MonitorOptions monitor_options(const config::Config& config);
 
 class Monitor {
  public:

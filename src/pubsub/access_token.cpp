@@ -10,7 +10,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "config/text.hpp"
 #include "pubsub/base64url.hpp"
 
 namespace dbr::pubsub {
@@ -36,11 +35,11 @@ std::array<std::uint8_t, 32> hmac_sha256(std::string_view key, std::string_view 
 
 }  // namespace
 
-std::string client_audience(const config::ConnectionString& connection, std::string_view hub) {
+std::string client_audience(const ServiceAccessKey& connection, std::string_view hub) {
   return connection.endpoint + "/client/hubs/" + std::string(hub);
 }
 
-std::string sign_client_token(const config::ConnectionString& connection, const TokenRequest& request,
+std::string sign_client_token(const ServiceAccessKey& connection, const TokenRequest& request,
                               std::chrono::system_clock::time_point now) {
   const auto iat = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
   nlohmann::json claims{
@@ -57,10 +56,11 @@ std::string sign_client_token(const config::ConnectionString& connection, const 
   return signing_input + "." + base64url_encode(std::span<const std::uint8_t>(signature));
 }
 
-std::string client_url(const config::ConnectionString& connection, std::string_view hub, std::string_view token) {
+std::string client_url(const ServiceAccessKey& connection, std::string_view hub, std::string_view token) {
   // The parser guarantees scheme://authority with an http or https scheme.
   const auto scheme_end = connection.endpoint.find("://");
-  const std::string scheme = config::to_lower(std::string_view(connection.endpoint).substr(0, scheme_end));
+  std::string scheme = connection.endpoint.substr(0, scheme_end);
+  for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   const std::string ws_scheme = scheme == "http" ? "ws" : "wss";
   return ws_scheme + connection.endpoint.substr(scheme_end) + "/client/hubs/" + std::string(hub) +
          "?access_token=" + std::string(token);

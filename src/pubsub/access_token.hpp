@@ -16,26 +16,32 @@
 #include <string>
 #include <string_view>
 
-#include "config/connection_string.hpp"
-
 namespace dbr::pubsub {
+
+// What a connection string gives for signing (its Version is not used).
+struct ServiceAccessKey {
+  std::string endpoint;    // http(s)://host[:port], no trailing slash
+  std::string access_key;  // HMAC key: its UTF-8 bytes as written
+  bool operator==(const ServiceAccessKey&) const = default;
+};
 
 struct TokenRequest {
   std::string hub;
   std::string user_id;
   std::string group;
   std::chrono::seconds lifetime = std::chrono::hours(1);
+  bool operator==(const TokenRequest&) const = default;
 };
 
 // `<endpoint>/client/hubs/<hub>`
-std::string client_audience(const config::ConnectionString& connection, std::string_view hub);
+std::string client_audience(const ServiceAccessKey& connection, std::string_view hub);
 
 // The compact JWS. `now` is wall-clock time, passed in (no clock reads here).
-std::string sign_client_token(const config::ConnectionString& connection, const TokenRequest& request,
+std::string sign_client_token(const ServiceAccessKey& connection, const TokenRequest& request,
                               std::chrono::system_clock::time_point now);
 
 // `ws(s)://<host>[:port]/client/hubs/<hub>?access_token=<token>` (http -> ws,
 // https -> wss). Holds the token: never log it.
-std::string client_url(const config::ConnectionString& connection, std::string_view hub, std::string_view token);
+std::string client_url(const ServiceAccessKey& connection, std::string_view hub, std::string_view token);
 
 }  // namespace dbr::pubsub

@@ -22,6 +22,7 @@ struct Auth0Credentials {
   std::string password;
   std::string ca_file;
   std::chrono::seconds timeout{10};
+  bool operator==(const Auth0Credentials&) const = default;
 };
 
 class Auth0Source final : public ClientUrlSource {

@@ -16,6 +16,7 @@ struct BackoffPolicy {
   Duration max = std::chrono::seconds(60);
   double jitter = 0.3;                               // fraction, 0..1
   Duration floor = std::chrono::milliseconds(100);  // jitter 1.0 could otherwise give 0
+  bool operator==(const BackoffPolicy&) const = default;
 };
 
 // min(initial * 2^attempt, max), without jitter.

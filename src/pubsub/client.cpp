@@ -21,20 +21,20 @@ void log_line(const LogLine& line) {
 
 }  // namespace
 
-Client::Client(loop::EventLoop& loop, Random& random, const config::Config& config,
+Client::Client(loop::EventLoop& loop, Random& random, ClientOptions options,
                std::unique_ptr<ClientUrlSource> url_source, Handler handler)
-    : Client(loop, random, config, std::move(url_source), std::move(handler), TransportOptions{}) {}
+    : Client(loop, random, std::move(options), std::move(url_source), std::move(handler), TransportOptions{}) {}
 
-Client::Client(loop::EventLoop& loop, Random& random, const config::Config& config,
+Client::Client(loop::EventLoop& loop, Random& random, ClientOptions options,
                std::unique_ptr<ClientUrlSource> url_source, Handler handler, TransportOptions transport)
     : loop_(loop),
       random_(random),
-      ca_file_(config.ca_file),
-      max_message_bytes_(config.max_message_bytes),
+      ca_file_(std::move(options.ca_file)),
+      max_message_bytes_(options.max_message_bytes),
       transport_(transport),
       url_source_(std::move(url_source)),
       handler_(std::move(handler)),
-      core_(client_core_options(config), random),
+      core_(std::move(options.core), random),
       timer_(loop, [this] {
         core_.on_timeout(loop_.now());
         pump();
@@ -77,8 +77,8 @@ MessageId Client::send_to_group(nlohmann::json data) {
   return id;
 }
 
-void Client::retune(const config::Config& config) {
-  core_.retune(client_core_options(config), loop_.now());
+void Client::retune(const ClientCoreOptions& options) {
+  core_.retune(options, loop_.now());
   pump();  // a lowered outbox bound reports Dropped; deadlines may have moved
 }
 

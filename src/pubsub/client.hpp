@@ -11,7 +11,6 @@
 #include <nlohmann/json.hpp>
 
 #include "common/random.hpp"
-#include "config/config.hpp"
 #include "loop/timer.hpp"
 #include "pubsub/client_core.hpp"
 #include "pubsub/url_source.hpp"
@@ -28,6 +27,14 @@ struct Opened;
 }
 
 namespace dbr::pubsub {
+
+// What the client reads from the config (the agent builds it).
+struct ClientOptions {
+  ClientCoreOptions core;
+  std::string ca_file;                           // extra CAs on top of the system's
+  std::size_t max_message_bytes = 1024 * 1024;  // a larger message closes with 1009
+  bool operator==(const ClientOptions&) const = default;
+};
 
 class Client {
  public:
@@ -48,10 +55,10 @@ class Client {
     std::size_t send_queue_max_bytes = 4 << 20;
   };
 
-  Client(loop::EventLoop& loop, Random& random, const config::Config& config,
-         std::unique_ptr<ClientUrlSource> url_source, Handler handler);
-  Client(loop::EventLoop& loop, Random& random, const config::Config& config,
-         std::unique_ptr<ClientUrlSource> url_source, Handler handler, TransportOptions transport);
+  Client(loop::EventLoop& loop, Random& random, ClientOptions options, std::unique_ptr<ClientUrlSource> url_source,
+         Handler handler);
+  Client(loop::EventLoop& loop, Random& random, ClientOptions options, std::unique_ptr<ClientUrlSource> url_source,
+         Handler handler, TransportOptions transport);
   ~Client();
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
@@ -64,7 +71,7 @@ class Client {
   MessageId send_to_group(nlohmann::json data);
   // A config reload changed only timings (backoff, settle, keepalive) or the
   // outbox bound: applied without dropping the connection.
-  void retune(const config::Config& config);
+  void retune(const ClientCoreOptions& options);
 
   const ClientCore& core() const { return core_; }
   // scheme://host:port of the last connection attempt (safe to log).

@@ -104,10 +104,7 @@ void ClientCore::on_timeout(TimePoint now) {
 }
 
 void ClientCore::retune(const ClientCoreOptions& options, TimePoint now) {
-  options_.supervisor = options.supervisor;
-  options_.keepalive_interval = options.keepalive_interval;
-  options_.keepalive_timeout = options.keepalive_timeout;
-  options_.session.outbox_max_messages = options.session.outbox_max_messages;
+  options_ = retuned(options_, options);
   supervisor_.retune(options.supervisor);
   keepalive_.retune(options.keepalive_interval, options.keepalive_timeout);
   session_.set_outbox_limit(options.session.outbox_max_messages);

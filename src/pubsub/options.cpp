@@ -2,20 +2,12 @@
 
 namespace dbr::pubsub {
 
-ClientCoreOptions client_core_options(const config::Config& config) {
-  ClientCoreOptions options;
-  options.supervisor.backoff.initial = to_duration(config.reconnect_initial_delay);
-  options.supervisor.backoff.max = to_duration(config.reconnect_max_delay);
-  options.supervisor.backoff.jitter = config.reconnect_jitter;
-  options.supervisor.network_settle = to_duration(config.network_settle);
-  options.session.protocol = config.protocol;
-  options.session.group = config.group_name;
-  options.session.outbox_max_messages = config.outbox_max_messages;
-  options.keepalive_interval = to_duration(config.keepalive_interval);
-  options.keepalive_timeout = to_duration(config.keepalive_timeout);
-  return options;
+ClientCoreOptions retuned(ClientCoreOptions running, const ClientCoreOptions& next) {
+  running.supervisor = next.supervisor;
+  running.keepalive_interval = next.keepalive_interval;
+  running.keepalive_timeout = next.keepalive_timeout;
+  running.session.outbox_max_messages = next.session.outbox_max_messages;
+  return running;
 }
-
-std::string subprotocol(config::Protocol protocol) { return std::string(config::protocol_name(protocol)); }
 
 }  // namespace dbr::pubsub

@@ -1,10 +1,6 @@
 #pragma once
-// Everything ClientCore needs to know, built from the configuration.
-#include <cstddef>
-#include <string>
-
+// Everything ClientCore needs to know (the agent builds it from the config).
 #include "common/time.hpp"
-#include "config/config.hpp"
 #include "pubsub/session.hpp"
 #include "pubsub/supervisor.hpp"
 
@@ -15,14 +11,13 @@ struct ClientCoreOptions {
   SessionOptions session;        // protocol, group, outbox bound, ack timeout, join retries
   Duration keepalive_interval = std::chrono::seconds(20);
   Duration keepalive_timeout = std::chrono::seconds(60);
+  bool operator==(const ClientCoreOptions&) const = default;
 };
 
-// [Websocket] keys: protocol, groupName, reconnect*, networkSettleSecs,
-// keepAlive*, outboxMaxMessages. The rest are the defaults above (ack
-// timeout 30 s, recovery window 30 s, recovery retry 1 s, stability 30 s).
-ClientCoreOptions client_core_options(const config::Config& config);
-
-// The Sec-WebSocket-Protocol value for a protocol.
-std::string subprotocol(config::Protocol protocol);
+// `running` with the fields an open connection adopts (ClientCore::retune)
+// taken from `next`: the supervisor's timings, the keepalive and the outbox
+// bound. Every other field stays, so `retuned(a, b) != b` means `b` needs a
+// new connection.
+ClientCoreOptions retuned(ClientCoreOptions running, const ClientCoreOptions& next);
 
 }  // namespace dbr::pubsub

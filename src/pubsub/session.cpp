@@ -33,6 +33,10 @@ std::string ack_error_text(const AckFrame& ack) {
 
 }  // namespace
 
+std::string subprotocol(Protocol protocol) {
+  return protocol == Protocol::JsonReliable ? "json.reliable.webpubsub.azure.v1" : "json.webpubsub.azure.v1";
+}
+
 Session::Session(SessionOptions options, Outputs& out)
     : options_(std::move(options)),
       out_(out),

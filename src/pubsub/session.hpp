@@ -34,7 +34,6 @@
 #include <nlohmann/json.hpp>
 
 #include "common/time.hpp"
-#include "config/config.hpp"
 #include "pubsub/events.hpp"
 #include "pubsub/messages.hpp"
 #include "pubsub/outbox.hpp"
@@ -42,8 +41,14 @@
 
 namespace dbr::pubsub {
 
+// The two JSON subprotocols; only the reliable one recovers a session.
+enum class Protocol { JsonReliable, Json };
+// The Sec-WebSocket-Protocol value: json.reliable.webpubsub.azure.v1 or
+// json.webpubsub.azure.v1.
+std::string subprotocol(Protocol protocol);
+
 struct SessionOptions {
-  config::Protocol protocol = config::Protocol::JsonReliable;
+  Protocol protocol = Protocol::JsonReliable;
   std::string group;
   std::size_t outbox_max_messages = 1000;
   Duration ack_timeout = std::chrono::seconds(30);
@@ -51,6 +56,7 @@ struct SessionOptions {
   Duration join_retry_after_forbidden = std::chrono::seconds(60);
   Duration send_retry_delay = std::chrono::seconds(1);  // the SDKs' retryDelayInMs
   unsigned max_send_errors = 10;
+  bool operator==(const SessionOptions&) const = default;
 };
 
 class Session {
@@ -103,7 +109,7 @@ class Session {
   void resend(Outbox::Entry& entry, TimePoint now);
   void drop(MessageId id, std::string reason);
   void drop_all(const std::string& reason);
-  bool reliable() const { return options_.protocol == config::Protocol::JsonReliable; }
+  bool reliable() const { return options_.protocol == Protocol::JsonReliable; }
   bool unbuffered() const { return options_.outbox_max_messages == 0; }
 
   SessionOptions options_;

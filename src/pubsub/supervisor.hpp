@@ -90,6 +90,7 @@ struct SupervisorOptions {
   Duration attempt_timeout = std::chrono::seconds(60);
   // A Retry-After beyond this is not believed (every wait has a bound).
   Duration retry_after_cap = std::chrono::hours(1);
+  bool operator==(const SupervisorOptions&) const = default;
 };
 
 class Supervisor {

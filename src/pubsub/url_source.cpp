@@ -1,10 +1,7 @@
-#include "pubsub/url_source.hpp"
-
 #include <chrono>
 
 #include "loop/timer.hpp"
-#include "pubsub/access_token.hpp"
-#include "pubsub/auth0_source.hpp"
+#include "pubsub/url_source_options.hpp"
 
 namespace dbr::pubsub {
 
@@ -59,7 +56,7 @@ class StaticUrlSource final : public ImmediateSource {
 
 class ConnectionStringSource final : public ImmediateSource {
  public:
-  ConnectionStringSource(loop::EventLoop& loop, config::ConnectionString cs, TokenRequest request)
+  ConnectionStringSource(loop::EventLoop& loop, ServiceAccessKey cs, TokenRequest request)
       : ImmediateSource(loop), cs_(std::move(cs)), request_(std::move(request)) {}
   std::string describe() const override { return "tokens signed for " + host_of(cs_.endpoint); }
 
@@ -69,24 +66,22 @@ class ConnectionStringSource final : public ImmediateSource {
     std::string token = sign_client_token(cs_, request_, std::chrono::system_clock::now());
     return {client_url(cs_, request_.hub, token), {}};
   }
-  config::ConnectionString cs_;
+  ServiceAccessKey cs_;
   TokenRequest request_;
 };
 
 }  // namespace
 
-std::unique_ptr<ClientUrlSource> make_url_source(const config::Config& config, loop::EventLoop& loop,
+std::unique_ptr<ClientUrlSource> make_url_source(const UrlSourceOptions& options, loop::EventLoop& loop,
                                                  net::CurlMulti& multi) {
-  switch (config::url_source(config)) {
-    case config::UrlSource::StaticUrl: return std::make_unique<StaticUrlSource>(loop, config.url);
-    case config::UrlSource::ConnectionString:
-      return std::make_unique<ConnectionStringSource>(
-          loop, *config.connection_string, TokenRequest{config.hub, config.device_id, config.group_name});
-    case config::UrlSource::Auth0:
-      return std::make_unique<Auth0Source>(
-          multi, Auth0Credentials{config.auth_url, config.auth0_client_id, config.auth0_client_secret,
-                                  config.auth0_username, config.auth0_password, config.ca_file});
-    case config::UrlSource::None: return nullptr;
+  using Kind = UrlSourceOptions::Kind;
+  switch (options.kind) {
+    case Kind::StaticUrl: return std::make_unique<StaticUrlSource>(loop, options.url);
+    case Kind::ConnectionString:
+      if (!options.access_key) return nullptr;
+      return std::make_unique<ConnectionStringSource>(loop, *options.access_key, options.token);
+    case Kind::Auth0: return std::make_unique<Auth0Source>(multi, options.auth0);
+    case Kind::None: return nullptr;
   }
   return nullptr;
 }

@@ -2,25 +2,17 @@
 // Where a new connection's client URL comes from, by the config's precedence
 // (config::url_source): the `url` key as given; a JWT signed locally from
 // `connectionString` + `hub`, fresh for every new connection; or Auth0's
-// `wss_url` claim, fetched fresh for every new connection.
+// `wss_url` claim, fetched fresh for every new connection. The factory is in
+// url_source_options.hpp.
 //
 // fetch() is asynchronous for every source, so the adapter has one path:
 // `done` runs exactly once, later, on the loop thread, unless cancel() or
 // destruction comes first. The URL holds a token: never log it.
 #include <functional>
-#include <memory>
 #include <optional>
 #include <string>
 
-#include "config/config.hpp"
 #include "pubsub/failure.hpp"
-
-namespace dbr::loop {
-class EventLoop;
-}
-namespace dbr::net {
-class CurlMulti;
-}
 
 namespace dbr::pubsub {
 
@@ -38,10 +30,5 @@ class ClientUrlSource {
   // For logs: which source, and its host; never a secret.
   virtual std::string describe() const = 0;
 };
-
-// The source the config selects; nullptr when it names none (the agent
-// refuses to start then, see config::missing_for_start).
-std::unique_ptr<ClientUrlSource> make_url_source(const config::Config& config, loop::EventLoop& loop,
-                                                 net::CurlMulti& multi);
 
 }  // namespace dbr::pubsub

@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 
+#include "agent/options.hpp"
 #include "app/app_service.hpp"
 #include "bus/nats_bridge.hpp"
 #include "config/config.hpp"
@@ -70,12 +71,12 @@ int main(int argc, char** argv) {
   // The app and the bridge refer to each other through these sinks, so the
   // bridge is created first and the app's publish sink captures it.
   std::optional<app::AppService> app;
-  bus::NatsBridge bridge(loop, bus::options_from_config(config),
+  bus::NatsBridge bridge(loop, agent::bus_options(config),
                          {.on_message = [&](bus::BusMessage&& m) { app->on_bus_message(m.subject, m.payload); },
                           .on_state = [&](bus::LinkState s) {
                             emit({{"event", "link"}, {"state", bus::link_state_name(s)}});
                           }});
-  app.emplace(loop, config,
+  app.emplace(loop, agent::app_options(config),
               app::AppSinks{.send_to_group = [](json data) { emit({{"event", "to_group"}, {"data", std::move(data)}}); },
                             .publish_to_bus =
                                 [&](const std::string& subject, const std::string& payload) {

@@ -1,6 +1,6 @@
 // Test driver: the real pubsub::Client on a real EventLoop, with the client
-// URL source the agent's config selects (config::load_config, so tests use
-// the real keys), net::CurlMulti for Auth0 and SystemRandom. Everything the
+// URL source the agent's config selects (config::load_config and the agent's
+// options builders, so tests use the real keys), net::CurlMulti for Auth0 and SystemRandom. Everything the
 // application would hear is printed as JSON lines; commands come as JSON
 // lines on stdin.
 //
@@ -37,6 +37,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "agent/options.hpp"
 #include "common/random.hpp"
 #include "config/load.hpp"
 #include "log/log.hpp"
@@ -45,7 +46,7 @@
 #include "net/curl_multi.hpp"
 #include "pubsub/client.hpp"
 #include "pubsub/state.hpp"
-#include "pubsub/url_source.hpp"
+#include "pubsub/url_source_options.hpp"
 
 using namespace dbr;
 using nlohmann::json;
@@ -127,7 +128,7 @@ int main(int argc, char** argv) {
   loop::EventLoop ev;
   net::CurlMulti multi(ev);
   SystemRandom random;
-  auto source = pubsub::make_url_source(config, ev, multi);
+  auto source = pubsub::make_url_source(agent::url_source_options(config), ev, multi);
   if (!source) usage("the config names no client URL source (url, connectionString or AUTH0_*)");
 
   pubsub::Client::Handler handler;
@@ -160,7 +161,7 @@ int main(int argc, char** argv) {
   };
   handler.on_check_internet = [] { emit({{"event", "check_internet"}}); };
 
-  pubsub::Client client(ev, random, config, std::move(source), std::move(handler));
+  pubsub::Client client(ev, random, agent::web_pubsub_options(config).client, std::move(source), std::move(handler));
 
   // SIGTERM, SIGINT, {"cmd":"stop"} and EOF all end here: a graceful stop.
   ev.add_shutdown_step("pubsub client", [&client](loop::EventLoop::Done done) {
@@ -191,7 +192,7 @@ int main(int argc, char** argv) {
         emit({{"event", "error"}, {"error", "the config file no longer loads"}});
         return;
       }
-      client.retune(again.config);
+      client.retune(agent::client_core_options(again.config));
       emit({{"event", "reloaded"}});
     } else if (name == "stop") {
       ev.request_shutdown("stop command");

@@ -46,7 +46,7 @@ const TimePoint kT0 = TimePoint(100h);
 
 TEST_CASE("joining sends Is anyone there? then system_info") {
   FakeSystemInfo si;
-  AppCore core(AppConfig{}, si);
+  AppCore core(AppCoreOptions{}, si);
   core.joined(kT0);
   auto out = drain(core);
   REQUIRE(out.size() == 2);
@@ -61,7 +61,7 @@ TEST_CASE("joining sends Is anyone there? then system_info") {
 
 TEST_CASE("controller.heartbeat is answered and the loop timer is armed") {
   FakeSystemInfo si;
-  AppCore core(AppConfig{}, si);
+  AppCore core(AppCoreOptions{}, si);
   core.group_message({{"subject", "controller.heartbeat"}, {"body", "I am here"}, {"connectionId", "c"}}, kT0);
   auto out = drain(core);
   REQUIRE(out.size() == 1);
@@ -75,7 +75,7 @@ TEST_CASE("controller.heartbeat is answered and the loop timer is armed") {
 
 TEST_CASE("controller.system_info is answered with the components at that moment") {
   FakeSystemInfo si;
-  AppConfig config;
+  AppCoreOptions config;
   config.component_ttl = 45s;
   config.version = "9.9.9";
   AppCore core(config, si);
@@ -95,7 +95,7 @@ TEST_CASE("controller.system_info is answered with the components at that moment
 
 TEST_CASE("front-end requests become bus publishes; NATS state becomes group broadcasts; junk is reported") {
   FakeSystemInfo si;
-  AppCore core(AppConfig{}, si);
+  AppCore core(AppCoreOptions{}, si);
   core.group_message({{"subject", "core.refresh_gpios"}, {"body", "null"}, {"connectionId", "c9"}}, kT0);
   auto out = drain(core);
   REQUIRE(out.size() == 1);
@@ -125,7 +125,7 @@ TEST_CASE("front-end requests become bus publishes; NATS state becomes group bro
 
 TEST_CASE("broadcastInitialState = False: nothing ever reaches the group, the bus still works") {
   FakeSystemInfo si;
-  AppConfig config;
+  AppCoreOptions config;
   config.broadcast_enabled = false;
   AppCore core(config, si);
   core.joined(kT0);
@@ -148,7 +148,7 @@ TEST_CASE("broadcastInitialState = False: nothing ever reaches the group, the bu
 
 TEST_CASE("the output queue drops the oldest at its bound") {
   FakeSystemInfo si;
-  AppCore core(AppConfig{}, si);
+  AppCore core(AppCoreOptions{}, si);
   for (std::size_t i = 0; i < AppCore::kMaxQueuedOutputs + 5; ++i)
     core.bus_message("dunebugger.remote.playing_time",
                      json{{"body", i}, {"subject", "playing_time"}, {"source", "core"}}.dump(), kT0);

@@ -7,7 +7,7 @@ namespace dbr::pubsub::test {
 
 using namespace std::chrono_literals;
 
-ClientCoreOptions test_options(config::Protocol protocol) {
+ClientCoreOptions test_options(Protocol protocol) {
   ClientCoreOptions options;
   options.supervisor.backoff = BackoffPolicy{2s, 60s, 0.3, 100ms};
   options.supervisor.network_settle = 3s;

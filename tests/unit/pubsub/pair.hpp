@@ -29,7 +29,7 @@ struct TimedFrame {
   nlohmann::json frame;
 };
 
-ClientCoreOptions test_options(config::Protocol protocol = config::Protocol::JsonReliable);
+ClientCoreOptions test_options(Protocol protocol = Protocol::JsonReliable);
 
 class Pair {
  public:

@@ -46,11 +46,12 @@ std::vector<std::string> split_dots(const std::string& token) {
   return parts;
 }
 
-config::ConnectionString parse(const std::string& text) {
+// The config's parser, as the agent uses it, then the part pubsub signs with.
+ServiceAccessKey parse(const std::string& text) {
   std::string error;
   auto cs = config::parse_connection_string(text, error);
   REQUIRE_MESSAGE(cs, error);
-  return *cs;
+  return {cs->endpoint, cs->access_key};
 }
 
 const std::string kKey = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefg=";

@@ -117,7 +117,7 @@ TEST_CASE("client: outboxMaxMessages 0 buffers nothing while not joined") {
 
 TEST_CASE("client: ackIds never repeat, across connections and cores") {
   Pair a(test_options(), 1);
-  Pair b(test_options(config::Protocol::Json), 2);
+  Pair b(test_options(Protocol::Json), 2);
   a.start();
   b.start();
   for (int i = 0; i < 20; ++i) {
@@ -355,8 +355,8 @@ TEST_CASE("client: keepalive pings a quiet connection and does not kill it") {
 }
 
 TEST_CASE("client: a silent (half-open) connection is replaced within interval + timeout") {
-  for (auto protocol : {config::Protocol::JsonReliable, config::Protocol::Json}) {
-    CAPTURE(config::protocol_name(protocol));
+  for (auto protocol : {Protocol::JsonReliable, Protocol::Json}) {
+    CAPTURE(subprotocol(protocol));
     Pair p(test_options(protocol));
     p.start();
     p.run_for(37s);  // between pings
@@ -373,7 +373,7 @@ TEST_CASE("client: a silent (half-open) connection is replaced within interval +
     for (const auto& e : p.events)
       if (std::holds_alternative<Connected>(e.event)) replaced_at = e.at;
     CHECK(replaced_at - silent_at <= 20s + 60s);
-    CHECK(connected[1].is_new == (protocol == config::Protocol::Json));
+    CHECK(connected[1].is_new == (protocol == Protocol::Json));
   }
 }
 
@@ -453,7 +453,7 @@ TEST_CASE("client: 503 with Retry-After waits that long; 401 twice logs credenti
 }
 
 TEST_CASE("client: an accept-then-drop server never drives the delays below the backoff") {
-  Pair p(test_options(config::Protocol::Json));
+  Pair p(test_options(Protocol::Json));
   p.drop_after_open = 1s;
   p.start();
   p.run_for(10min);

@@ -139,7 +139,7 @@ TEST_CASE("recovery: tried every second for 30 s, then a new connection") {
 }
 
 TEST_CASE("recovery: the non-reliable protocol never recovers; it reconnects and rejoins") {
-  Pair p(test_options(config::Protocol::Json));
+  Pair p(test_options(Protocol::Json));
   p.start();
   p.run_for(1min);
   p.publish(json{{"down", 1}});
