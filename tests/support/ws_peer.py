@@ -1,4 +1,5 @@
-"""An independent WebSocket peer for the interop tests: Debian's
+"""An independent WebSocket peer for the interop tests (test_ws_interop) and
+the echo benchmark (bench/ws/ws_echo_bench): Debian's
 python3-websockets (10 on bookworm, 15 on trixie, through ws_compat) on loopback.
 
 Prints one JSON line on stdout once every listener is up:
@@ -33,7 +34,7 @@ import sys
 import tempfile
 import urllib.parse
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "support"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ws_compat  # noqa: E402
 from test_ca import TestCA  # noqa: E402
 
