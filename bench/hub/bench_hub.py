@@ -1,7 +1,8 @@
 """Load figures for the hub as a process: N reliable clients, each in its own
 group with one peer, exchanging acked messages. Not a test; prints figures.
 
-    /usr/bin/python3 tests/integration/wps_server/bench_fleet.py --devices 500 --rounds 5
+    build/release/bench/hub/bench_hub --devices 500 --rounds 5
+    /usr/bin/python3 bench/hub/bench_hub.py --devices 500 --rounds 5
 """
 import argparse
 import asyncio
@@ -10,7 +11,7 @@ import statistics
 import sys
 import time
 
-SUPPORT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "support"))
+SUPPORT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "tests", "support"))
 sys.path.insert(0, SUPPORT)
 
 from hub_process import HubProcess  # noqa: E402

@@ -1,6 +1,5 @@
 """Figures of a live process from /proc, for the benchmarks (bench/compare,
-bench/fleet, tests/integration/wps_server/bench_fleet.py). Each raises
-OSError when the process is gone."""
+bench/fleet, bench/hub). Each raises OSError when the process is gone."""
 import os
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -14,39 +13,39 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
+def _fields_kib(pid, name, keys):
+    """{key: value} of the "Key:   N kB" lines of /proc/PID/NAME."""
+    out = {}
+    with open("/proc/%d/%s" % (pid, name)) as f:
+        for line in f:
+            key = line.split(":", 1)[0]
+            if key in keys:
+                out[key] = int(line.split()[1])
+    return out
+
+
+def _field_kib(pid, name, key):
+    value = _fields_kib(pid, name, (key,)).get(key)
+    if value is None:
+        raise OSError("no %s for pid %d (a zombie?)" % (key, pid))
+    return value
+
+
 def memory_kib(pid):
     """{"rss": VmRSS, "hwm": VmHWM, "pss": Pss} in KiB. Pss (proportional
     set size) splits shared library pages among their users."""
-    out = {}
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                out["rss"] = int(line.split()[1])
-            elif line.startswith("VmHWM:"):
-                out["hwm"] = int(line.split()[1])
-    with open("/proc/%d/smaps_rollup" % pid) as f:
-        for line in f:
-            if line.startswith("Pss:"):
-                out["pss"] = int(line.split()[1])
-    return out
+    found = dict(_fields_kib(pid, "status", ("VmRSS", "VmHWM")), **_fields_kib(pid, "smaps_rollup", ("Pss",)))
+    return {{"VmRSS": "rss", "VmHWM": "hwm", "Pss": "pss"}[k]: v for k, v in found.items()}
 
 
 def rss_kib(pid):
     """VmRSS in KiB."""
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise OSError("no VmRSS for pid %d (a zombie?)" % pid)
+    return _field_kib(pid, "status", "VmRSS")
 
 
 def pss_kib(pid):
     """Pss in KiB."""
-    with open("/proc/%d/smaps_rollup" % pid) as f:
-        for line in f:
-            if line.startswith("Pss:"):
-                return int(line.split()[1])
-    raise OSError("no Pss for pid %d (a zombie?)" % pid)
+    return _field_kib(pid, "smaps_rollup", "Pss")
 
 
 def thread_count(pid):
