@@ -16,9 +16,11 @@ import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "integration",
-                                "monitor"))
-from harness import Dnsmasq, Driver, NetNs, ProbeServer, TestCA, PROBE_HOST  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "support"))
+from http_peer import PROBE_HOST, ProbeServer  # noqa: E402
+from monitor_driver import MonitorDriver as Driver  # noqa: E402
+from netlab import Dnsmasq, NetNs  # noqa: E402
+from test_ca import TestCA  # noqa: E402
 
 DAY_PROBES = 24 * 3600 // 60
 

@@ -37,8 +37,10 @@ sys.path.insert(0, SUPPORT)
 from agent_process import AgentProcess  # noqa: E402
 from hub_process import ACCESS_KEY, HubProcess  # noqa: E402
 from nats_peer import NatsPeer  # noqa: E402
-from netlab import PROBE_HOST, Dnsmasq, NetNs, ProbeServer, run  # noqa: E402
+from http_peer import PROBE_HOST, ProbeServer  # noqa: E402
+from netlab import Dnsmasq, NetNs, run  # noqa: E402
 from test_ca import TestCA  # noqa: E402
+from traffic import Traffic  # noqa: E402
 
 PYTHON = "/usr/bin/python3"
 NATS_SERVER = "/usr/sbin/nats-server"
@@ -232,8 +234,8 @@ class StatusWatch:
         self._thread.join(2)
 
 
-class Traffic:
-    """Numbered messages both ways, every TRAFFIC_PERIOD_S, until stop():
+class FaultTraffic(Traffic):
+    """Numbered messages both ways, every TRAFFIC_PERIOD_S (tests/support/traffic.py):
 
     - device -> group: the NATS peer publishes <root>.remote.log (a §1.3 push);
       the agent sends it to the group; arrival = the hub's message log entry
@@ -249,168 +251,34 @@ class Traffic:
 
     def __init__(self, lab):
         self.lab = lab
-        self.d2g_sent = {}      # n -> sent time
-        self.g2d_sent = {}      # n -> (sent time, recipients or None on error)
-        self.g2d_arrivals = {}  # n -> [arrival times]
-        self.d2g_arrivals = {}  # n -> [(hub time, outcome, connectionId)]
-        self.send_lock = threading.Lock()   # held by each /send; faults take it to avoid overlap
-        self._stop = threading.Event()
-        self._readers_stop = threading.Event()
         self._mono_to_wall = time.time() - time.monotonic()
-        self._log_since = lab.hub.control.messages(GROUP)["last"]
-        self._threads = [threading.Thread(target=f, name=f.__name__, daemon=True)
-                         for f in (self._device_sender, self._group_sender)]
-        self._readers = [threading.Thread(target=f, name=f.__name__, daemon=True)
-                         for f in (self._nats_reader, self._hub_reader)]
+        super().__init__(lab.hub.control, GROUP, TRAFFIC_PERIOD_S)
 
-    def start(self):
-        for t in self._readers + self._threads:
-            t.start()
-        return self
+    def send_device(self, n):
+        self.lab.peer.pub("dunebugger.remote.log", {"subject": "log", "body": {
+            "success": True, "level": "info", "message": "fault-suite d2g %d" % n}})
 
-    # ---- senders
+    def group_data(self, n):
+        return {"subject": "core.dunebugger_set", "body": "fault-suite g2d %d" % n}
 
-    def _device_sender(self):
-        n = 0
-        next_t = time.monotonic()
-        while not self._stop.is_set():
-            payload = {"subject": "log", "body": {"success": True, "level": "info",
-                                                  "message": "fault-suite d2g %d" % n}}
-            self.d2g_sent[n] = wall()
-            self.lab.peer.pub("dunebugger.remote.log", payload)
-            n += 1
-            next_t += TRAFFIC_PERIOD_S
-            self._stop.wait(max(0.0, next_t - time.monotonic()))
+    def d2g_number(self, m):
+        data = m.get("data")
+        if m.get("source") != "client" or not isinstance(data, dict) or data.get("subject") != "log":
+            return None
+        return int(data["body"]["message"].rsplit(" ", 1)[1])
 
-    def _group_sender(self):
-        n = 0
-        next_t = time.monotonic()
-        while not self._stop.is_set():
-            data = {"subject": "core.dunebugger_set", "body": "fault-suite g2d %d" % n}
-            with self.send_lock:
-                t = wall()
-                try:
-                    recipients = self.lab.hub.control.send_to_group(GROUP, data, from_user_id="frontend")["recipients"]
-                except Exception:  # the control API is on the hub's loop: count, never stop the flow
-                    recipients = None
-                self.g2d_sent[n] = (t, recipients)
-            n += 1
-            next_t += TRAFFIC_PERIOD_S
-            self._stop.wait(max(0.0, next_t - time.monotonic()))
-
-    # ---- arrivals
-
-    def _nats_reader(self):
-        while not self._readers_stop.is_set():
-            try:
-                t, subject, payload = self.lab.peer.messages.get(timeout=0.2)
-            except queue.Empty:
-                continue
-            if subject != "dunebugger.core.dunebugger_set":
-                continue
-            try:
-                body = json.loads(payload)["body"]
-                n = int(body.rsplit(" ", 1)[1])
-            except (ValueError, KeyError, IndexError, TypeError, AttributeError):
-                continue
-            self.g2d_arrivals.setdefault(n, []).append(t + self._mono_to_wall)
-
-    def _hub_reader(self):
-        since = self._log_since
-        while not self._readers_stop.is_set():
-            try:
-                batch = self.lab.hub.control.messages(GROUP, since, wait=0.5)
-            except Exception:
-                time.sleep(0.1)
-                continue
-            since = batch["last"]
-            for m in batch["messages"]:
-                data = m.get("data")
-                if m.get("source") != "client" or not isinstance(data, dict) or data.get("subject") != "log":
-                    continue
-                try:
-                    n = int(data["body"]["message"].rsplit(" ", 1)[1])
-                except (KeyError, IndexError, ValueError, TypeError, AttributeError):
-                    continue
-                self.d2g_arrivals.setdefault(n, []).append((m["time"], m["outcome"], m["connectionId"]))
-
-    # ---- queries
-
-    def delivered_d2g(self, n):
-        return [a for a in self.d2g_arrivals.get(n, []) if a[1] == "delivered"]
-
-    def first_arrival_after(self, t0):
-        """(device->group, group->device): how long after t0 the first message
-        SENT after t0 arrived, in each direction (None: none yet)."""
-        d2g = [a[0] for n, s in list(self.d2g_sent.items()) if s >= t0 for a in self.delivered_d2g(n)]
-        g2d = [a for n, (s, _) in list(self.g2d_sent.items()) if s >= t0 for a in self.g2d_arrivals.get(n, [])]
-        return (min(d2g) - t0 if d2g else None, min(g2d) - t0 if g2d else None)
-
-    def flowing_since(self, t0, timeout):
-        """Waits until a message sent at or after t0 has arrived each way;
-        returns the later of the two delays, or None at the timeout."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            d2g, g2d = self.first_arrival_after(t0)
-            if d2g is not None and g2d is not None:
-                return max(d2g, g2d)
-            time.sleep(0.05)
-        return None
-
-    def stop(self):
-        self._stop.set()
-        for t in self._threads:
-            t.join(15)
-
-    def settle(self, timeout):
-        """After stop(): waits until every message has arrived (or timeout),
-        then 1 s more so that late duplicates show."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not self.missing():
-                break
-            time.sleep(0.1)
-        time.sleep(1.0)
-        self._readers_stop.set()
-        for t in self._readers:
-            t.join(5)
-
-    def missing(self):
-        d2g = [n for n in list(self.d2g_sent) if not self.delivered_d2g(n)]
-        g2d = [n for n, (_, r) in list(self.g2d_sent.items()) if r and not self.g2d_arrivals.get(n)]
-        return d2g + g2d
-
-    def verify(self):
-        """Counts per direction: sent, lost, duplicated, out of order."""
-        d2g_lost = sorted(n for n in self.d2g_sent if not self.delivered_d2g(n))
-        # A message the service processed on one session and the device sent
-        # again on the next, because the ack died with the session (hub
-        # restart, session ended): the service cannot de-duplicate across
-        # sessions (webpubsub-protocol.md §4; docs/pubsub.md "Session gone").
-        # Counted apart; two deliveries on one session are a real duplicate.
-        d2g_dup, d2g_dup_across = [], []
-        for n in sorted(self.d2g_sent):
-            sessions = [a[2] for a in self.delivered_d2g(n)]
-            if len(sessions) > 1:
-                (d2g_dup if len(set(sessions)) < len(sessions) else d2g_dup_across).append(n)
-        # Order: the hub's log order of first deliveries.
-        order = sorted((self.delivered_d2g(n)[0][0], n) for n in self.d2g_sent if self.delivered_d2g(n))
-        d2g_disorder = sum(1 for a, b in zip(order, order[1:]) if b[1] < a[1])
-        addressed = {n for n, (_, r) in self.g2d_sent.items() if r}
-        not_addressed = sorted(n for n, (_, r) in self.g2d_sent.items() if r == 0)
-        send_errors = sorted(n for n, (_, r) in self.g2d_sent.items() if r is None)
-        g2d_lost = sorted(n for n in addressed if not self.g2d_arrivals.get(n))
-        g2d_dup = sorted(n for n in self.g2d_arrivals if len(self.g2d_arrivals[n]) > 1)
-        g2d_unexpected = sorted(n for n in self.g2d_arrivals if n not in addressed)
-        arrivals = sorted((ts[0], n) for n, ts in self.g2d_arrivals.items())
-        g2d_disorder = sum(1 for a, b in zip(arrivals, arrivals[1:]) if b[1] < a[1])
-        return {
-            "d2g_sent": len(self.d2g_sent), "d2g_lost": d2g_lost, "d2g_dup": d2g_dup,
-            "d2g_dup_across_sessions": d2g_dup_across, "d2g_disorder": d2g_disorder,
-            "g2d_sent": len(self.g2d_sent), "g2d_addressed": len(addressed), "g2d_not_addressed": not_addressed,
-            "g2d_send_errors": send_errors, "g2d_lost": g2d_lost, "g2d_dup": g2d_dup,
-            "g2d_unexpected": g2d_unexpected, "g2d_disorder": g2d_disorder,
-        }
+    def read_g2d(self, timeout):
+        try:
+            t, subject, payload = self.lab.peer.messages.get(timeout=timeout)
+        except queue.Empty:
+            return []
+        if subject != "dunebugger.core.dunebugger_set":
+            return []
+        try:
+            n = int(json.loads(payload)["body"].rsplit(" ", 1)[1])
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+            return []
+        return [(n, t + self._mono_to_wall)]
 
 
 class Lab:
@@ -465,8 +333,8 @@ class Lab:
         self.peer.sub("dunebugger.core.>")
 
         self._start_agent()
-        self.traffic = Traffic(self).start()
-        self._cleanups.append(self.traffic.stop)
+        self.traffic = FaultTraffic(self).start()
+        self._cleanups.append(self.traffic.close)
         return self
 
     def _write_state(self):

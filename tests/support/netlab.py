@@ -1,19 +1,18 @@
-"""Network test peers shared by the monitor tests and the fault suite:
-dnsmasq, a switchable HTTP(S) probe server, and a network namespace joined
-to the root one by a veth pair. Run with Debian's /usr/bin/python3; the
-namespace needs root."""
+"""Network test peers shared by the monitor tests, the fault suite and
+bench/monitor: dnsmasq answering the probe host, and a network namespace
+joined to the root one by a veth pair (the probe's HTTP(S) server is
+http_peer.ProbeServer). Run with Debian's /usr/bin/python3; the namespace
+needs root."""
 import os
 import random
-import select
 import socket
-import ssl
 import subprocess
 import tempfile
-import threading
 import time
 
+from http_peer import PROBE_HOST
+
 DNSMASQ = "/usr/sbin/dnsmasq"
-PROBE_HOST = "probe.test"
 
 
 def free_port(host="127.0.0.1", kind=socket.SOCK_STREAM):
@@ -109,135 +108,6 @@ class Dnsmasq:
             os.unlink(self.log_path)
         except OSError:
             pass
-
-
-class ProbeServer:
-    """HTTP(S) server whose behaviour the test switches:
-    "200", "500", "302" answer with that status; "hang" accepts connections
-    and never answers (nor completes TLS); "closed" stops listening (refused)."""
-
-    def __init__(self, host="127.0.0.1", ssl_context=None, port=0):
-        self.host, self.ctx = host, ssl_context
-        self.mode = "200"
-        self.lock = threading.Lock()
-        self.connections = 0   # completed (TLS) connections
-        self.resumed = 0       # of which resumed a TLS session
-        self.requests = 0
-        self.user_agents = []
-        self.bytes_in = 0
-        self.hung = []
-        self.listener = None
-        self.port = port
-        self._stop = False
-        self._listen()
-
-    def _listen(self):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind((self.host, self.port))
-        s.listen(32)
-        self.port = s.getsockname()[1]
-        self.listener = s
-        self._acceptor = threading.Thread(target=self._accept_loop, args=(s,), daemon=True)
-        self._acceptor.start()
-
-    def _unlisten(self):
-        # shutdown() stops the kernel listening at once (later connects are
-        # refused), even while the accept thread still holds the socket.
-        try:
-            self.listener.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self._acceptor.join(5)
-        self.listener.close()
-        self.listener = None
-
-    def url(self, host=PROBE_HOST):
-        return "%s://%s:%d/" % ("https" if self.ctx else "http", host, self.port)
-
-    def set_mode(self, mode):
-        with self.lock:
-            old, self.mode = self.mode, mode
-        if mode == "closed" and self.listener:
-            self._unlisten()
-            self._drop_hung()
-        elif mode != "closed" and self.listener is None:
-            self._listen()
-        if old == "hang" and mode != "hang":
-            self._drop_hung()
-
-    def _drop_hung(self):
-        with self.lock:
-            hung, self.hung = self.hung, []
-        for c in hung:
-            try:
-                c.close()
-            except OSError:
-                pass
-
-    def _accept_loop(self, listener):
-        while not self._stop:
-            try:
-                r, _, _ = select.select([listener], [], [], 0.2)
-            except (OSError, ValueError):
-                return
-            if not r:
-                continue
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                return  # shut down
-            with self.lock:
-                if self.mode == "hang":
-                    self.hung.append(conn)
-                    continue
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
-
-    def _serve(self, conn):
-        try:
-            conn.settimeout(30)
-            if self.ctx:
-                conn = self.ctx.wrap_socket(conn, server_side=True)
-            with self.lock:
-                self.connections += 1
-                if self.ctx and conn.session_reused:
-                    self.resumed += 1
-            buffer = b""
-            while not self._stop:
-                while b"\r\n\r\n" not in buffer:
-                    data = conn.recv(4096)
-                    if not data:
-                        return
-                    buffer += data
-                head, buffer = buffer.split(b"\r\n\r\n", 1)
-                with self.lock:
-                    self.requests += 1
-                    self.bytes_in += len(head) + 4
-                    mode = self.mode
-                    for line in head.split(b"\r\n")[1:]:
-                        if line.lower().startswith(b"user-agent:"):
-                            self.user_agents.append(line.split(b":", 1)[1].strip().decode())
-                if mode == "hang":
-                    time.sleep(30)
-                    return
-                status = {"200": "200 OK", "500": "500 Internal Server Error", "302": "302 Found"}[mode]
-                extra = "Location: http://portal.test/login?session=secret-portal-token\r\n" if mode == "302" else ""
-                body = b"ok\n"
-                conn.sendall(("HTTP/1.1 %s\r\n%sContent-Length: %d\r\nContent-Type: text/plain\r\n\r\n"
-                              % (status, extra, len(body))).encode() + body)
-        except (OSError, ssl.SSLError):
-            return
-        finally:
-            try:
-                conn.close()
-            except OSError:
-                pass
-
-    def close(self):
-        self._stop = True
-        if self.listener:
-            self._unlisten()
-        self._drop_hung()
 
 
 def run(*cmd, check=True):

@@ -27,6 +27,7 @@ SUPPORT = os.path.join(TOP, "tests", "support")
 sys.path.insert(0, SUPPORT)
 
 import hub_process  # noqa: E402
+import test_main  # noqa: E402
 from agent_process import AgentProcess  # noqa: E402
 from hub_process import ACCESS_KEY  # noqa: E402
 from nats_peer import NatsPeer, NatsServer  # noqa: E402
@@ -308,13 +309,7 @@ class E2ETestCase(unittest.TestCase):
 
 
 def main():
-    import argparse
-    global AGENT
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--agent", required=True)
-    args, rest = parser.parse_known_args()
-    AGENT = os.path.abspath(args.agent)
-    unittest.main(module="__main__", argv=[sys.argv[0]] + rest, verbosity=2)
+    test_main.run("agent", into=sys.modules[__name__])
 
 
 __all__ = ["E2ETestCase", "envelope", "free_port", "NatsServer", "NatsPeer", "GROUP", "DEVICE_ID", "LOCATION",

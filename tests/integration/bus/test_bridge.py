@@ -5,7 +5,6 @@ real event loop; its Web PubSub side is JSON lines on stdin/stdout. This
 test plays the front end (stdin), reads what the agent sends to the group
 (stdout), and plays core/scheduler on NATS with a raw-protocol client.
 Every row of dunebugger-protocol.md §1.2 and §2 is checked both ways."""
-import argparse
 import json
 import os
 import queue
@@ -17,6 +16,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "support"))
+import test_main  # noqa: E402
 from agent_process import clean_env  # noqa: E402
 from nats_peer import NatsPeer, NatsServer  # noqa: E402
 from netlab import free_port  # noqa: E402
@@ -270,6 +270,15 @@ class BridgeTest(unittest.TestCase):
 
 
 class NatsLifecycleTest(unittest.TestCase):
+    @staticmethod
+    def end(driver, server, peer):
+        """Ends what a test started; returns the driver's exit code."""
+        if peer:
+            peer.close()
+        rc = driver.stop()
+        server.stop()
+        return rc
+
     def test_nats_absent_at_start_then_started(self):
         port = free_port()
         server = NatsServer(port)
@@ -300,10 +309,7 @@ class NatsLifecycleTest(unittest.TestCase):
             peer.pub("dunebugger.remote.playing_time", {"body": 10, "subject": "playing_time", "source": "core"})
             self.assertEqual(driver.to_group(), envelope("playing_time", 10))
         finally:
-            if peer:
-                peer.close()
-            rc = driver.stop()
-            server.stop()
+            rc = self.end(driver, server, peer)
         self.assertEqual(rc, 0, "".join(driver.stderr[-30:]))
 
     def test_nats_restart_reconnects(self):
@@ -328,10 +334,7 @@ class NatsLifecycleTest(unittest.TestCase):
             peer.pub("dunebugger.remote.next_actions", {"body": [], "subject": "next_actions", "source": "scheduler"})
             self.assertEqual(driver.to_group(), envelope("next_actions", []))
         finally:
-            if peer:
-                peer.close()
-            rc = driver.stop()
-            server.stop()
+            rc = self.end(driver, server, peer)
         self.assertEqual(rc, 0, "".join(driver.stderr[-30:]))
 
     def test_sigterm_is_a_graceful_shutdown(self):
@@ -377,8 +380,4 @@ class NatsLifecycleTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--driver", required=True)
-    args, rest = parser.parse_known_args()
-    DRIVER = os.path.abspath(args.driver)
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+    test_main.run("driver")

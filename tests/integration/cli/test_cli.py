@@ -1,5 +1,4 @@
 """The real binary: CLI, config errors, logging format, signals, sd_notify."""
-import argparse
 import os
 import re
 import signal
@@ -10,6 +9,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "support"))
+import test_main  # noqa: E402
 from agent_process import AgentProcess  # noqa: E402
 
 AGENT = None
@@ -210,8 +210,4 @@ class Running(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--agent", required=True)
-    args, rest = parser.parse_known_args()
-    AGENT = os.path.abspath(args.agent)
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+    test_main.run("agent")

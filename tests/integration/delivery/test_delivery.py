@@ -4,7 +4,6 @@ The unit's checks run on this machine's build of the agent (the release
 tree in the test command; the sanitizer tree skips them: see scripts/test).
 The packages themselves are checked by tests/packages/, scripts/migrate-docker
 by test_migrate_docker.py."""
-import argparse
 import json
 import os
 import re
@@ -15,6 +14,9 @@ import tempfile
 import unittest
 
 from stand_in_deb import build_deb
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
+import test_main  # noqa: E402
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 UNIT = os.path.join(TOP, "systemd", "dunebugger-remote.service")
@@ -256,10 +258,4 @@ class Deploy(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--agent", required=True)
-    parser.add_argument("--build-dir", required=True)
-    args, rest = parser.parse_known_args()
-    AGENT = os.path.abspath(args.agent)
-    BUILD_DIR = os.path.abspath(args.build_dir)
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+    test_main.run("agent", "build-dir")

@@ -2,7 +2,6 @@
 an HTTPS server with a CA made by the test, and a network namespace with a
 veth pair for link changes. A C++ driver runs a real Monitor posting into a
 real event loop and prints what the loop receives."""
-import argparse
 import os
 import shutil
 import sys
@@ -10,8 +9,12 @@ import tempfile
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Dnsmasq, Driver, NetNs, ProbeServer, TestCA, UdpBlackHole, PROBE_HOST  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
+import test_main  # noqa: E402
+from http_peer import PROBE_HOST, ProbeServer  # noqa: E402
+from monitor_driver import MonitorDriver as Driver, UdpBlackHole  # noqa: E402
+from netlab import Dnsmasq, NetNs  # noqa: E402
+from test_ca import TestCA  # noqa: E402
 
 DRIVER = None
 CA_DIR = None
@@ -264,8 +267,4 @@ class LinkChange(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--driver", required=True)
-    args, rest = parser.parse_known_args()
-    DRIVER = os.path.abspath(args.driver)
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+    test_main.run("driver")

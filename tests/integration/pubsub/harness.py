@@ -6,9 +6,7 @@ server. Run with Debian's /usr/bin/python3.
 Every wait has a timeout; every process and server a test starts is ended
 in its cleanup, and every driver's stdout and stderr are checked for
 secrets there (PubsubTestCase.tearDown)."""
-import argparse
 import asyncio
-import http.server
 import json
 import logging
 import os
@@ -26,8 +24,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SUPPORT = os.path.join(HERE, "..", "..", "support")
 sys.path.insert(0, SUPPORT)
 
+import test_main  # noqa: E402
 from agent_process import clean_env  # noqa: E402
+from http_peer import HttpPeer  # noqa: E402
 from test_ca import TestCA  # noqa: E402,F401  (re-exported for the tests)
+from traffic import Traffic  # noqa: E402
 from wps.client import WpsClient, AckError, RELIABLE_PROTOCOL  # noqa: E402,F401  (AckError re-exported)
 from wps.control_client import ControlClient  # noqa: E402
 from wps.server import ServerOptions, WpsServer  # noqa: E402
@@ -332,86 +333,57 @@ class Driver:
 
 # ----------------------------------------------------------------- traffic
 
-class Traffic:
-    """Numbered messages both ways, continuously, until stop(): the device
-    sends {"d": n} through the driver; the front-end side sends {"g": n} to
-    the group through the hub's POST /send. verify() checks that each one
-    arrived exactly once and in order: device->group in the hub's message
-    log, group->device in the driver's output."""
+class DriverTraffic(Traffic):
+    """Numbered messages both ways, continuously, until stop()
+    (tests/support/traffic.py): the device sends {"d": n} through the
+    driver; the front-end side sends {"g": n} to the group through the hub's
+    POST /send. verify() checks that each one arrived exactly once and in
+    order: device->group in the hub's message log, group->device in the
+    driver's output."""
 
     def __init__(self, hub, driver, period=0.01, group=GROUP):
-        self.hub, self.driver, self.period, self.group = hub, driver, period, group
-        self.device_sent = 0
-        self.group_sent = 0
-        self._stop = threading.Event()
-        self._threads = [threading.Thread(target=self._device, daemon=True),
-                         threading.Thread(target=self._group, daemon=True)]
-        self._log_start = hub.control.messages(group)["last"]
-        self._driver_start = driver.mark()
+        self.driver = driver
+        self._driver_at = driver.mark()
+        super().__init__(hub.control, group, period, catch_up=False, log_pause=0.1)
 
-    def start(self):
-        for t in self._threads:
-            t.start()
-        return self
+    def send_device(self, n):
+        self.driver.send({"d": n})
 
-    def _device(self):
-        while not self._stop.is_set():
-            self.driver.send({"d": self.device_sent})
-            self.device_sent += 1
-            self._stop.wait(self.period)
+    def group_data(self, n):
+        return {"g": n}
 
-    def _group(self):
-        while not self._stop.is_set():
-            self.hub.control.send_to_group(self.group, {"g": self.group_sent}, from_user_id="frontend")
-            self.group_sent += 1
-            self._stop.wait(self.period)
+    def d2g_number(self, m):
+        return m["data"]["d"] if isinstance(m["data"], dict) and "d" in m["data"] else None
 
-    def stop(self):
-        self._stop.set()
-        for t in self._threads:
-            t.join(10)
+    def read_g2d(self, timeout):
+        time.sleep(min(timeout, 0.05))
+        end = self.driver.mark()
+        events, self._driver_at = self.driver.events[self._driver_at:end], end
+        now = time.time()
+        return [(e["data"]["g"], now) for e in events
+                if e["event"] == "message" and isinstance(e["data"], dict) and "g" in e["data"]]
 
-    def close(self):
-        self.stop()
-
-    def _device_log(self):
-        return [m for m in self.hub.control.messages(self.group, since=self._log_start)["messages"]
-                if isinstance(m["data"], dict) and "d" in m["data"]]
-
-    def _group_received(self):
-        return [e["data"]["g"] for e in self.driver.of("message", self._driver_start)
-                if isinstance(e["data"], dict) and "g" in e["data"]]
+    def g2d_expected(self, recipients):
+        return recipients is not None  # the hub keeps them for the device's session while it recovers
 
     def verify(self, test, timeout=20):
         """Waits for everything to arrive, then checks exactly once and in
         order both ways; returns a dict of figures."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            delivered = [m for m in self._device_log() if m["outcome"] == "delivered"]
-            if len(delivered) >= self.device_sent and len(self._group_received()) >= self.group_sent:
-                break
-            time.sleep(0.1)
-        time.sleep(0.5)  # late duplicates have time to show
-        log = self._device_log()
-        delivered = [m["data"]["d"] for m in log if m["outcome"] == "delivered"]
-        duplicates = [m["data"]["d"] for m in log if m["outcome"] == "duplicate"]
-        received = self._group_received()
-        test.assertEqual(delivered, list(range(self.device_sent)),
-                         "device->group: each message delivered once, in order")
-        test.assertEqual([m["outcome"] for m in log if m["outcome"] not in ("delivered", "duplicate")], [])
-        test.assertEqual(received, list(range(self.group_sent)), "group->device: each message once, in order")
-        return {"device_to_group": self.device_sent, "group_to_device": self.group_sent,
-                "hub_duplicates_absorbed": len(duplicates)}
+        self.settle(timeout, quiet=0.5)  # late duplicates have time to show
+        self.assert_exactly_once_in_order(test)
+        return {"device_to_group": len(self.d2g_sent),
+                "group_to_device": sum(1 for _, r in self.g2d_sent.values() if r is not None),
+                "hub_duplicates_absorbed": sum(1 for _, _, o, _ in self.d2g_log if o == "duplicate")}
 
 
 # ---------------------------------------------------------------- fake Auth0
 
 class FakeAuth0:
     """Auth0's password grant as the agent uses it (dunebugger-protocol.md §3),
-    over HTTPS with a certificate from a test CA. It checks what the agent
-    sends and answers as ``mode`` says: ok, token_401, token_500,
-    no_access_token, userinfo_401, no_wss_url. ``wss_url`` is a callable
-    giving the hub URL to hand out (fresh for every sign-in)."""
+    over HTTPS with a certificate from a test CA (an http_peer.HttpPeer). It
+    checks what the agent sends and answers as ``mode`` says: ok, token_401,
+    token_500, no_access_token, userinfo_401, no_wss_url. ``wss_url`` is a
+    callable giving the hub URL to hand out (fresh for every sign-in)."""
 
     CLIENT_ID = "test-client-id"
     USERNAME = "device-1@example.test"
@@ -426,88 +398,70 @@ class FakeAuth0:
         self.requests = []      # (monotonic time, path, problem or None)
         self.handed_out = []    # wss_urls given out
         self._modes_by_token = {}
-        fake = self
+        self.server = HttpPeer(self._answer, ssl_context=ca.server_context("auth0"))
+        self.port = self.server.port
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+    @staticmethod
+    def _json(status, body):
+        return status, [("Content-Type", "application/json")], json.dumps(body).encode()
 
-            def log_message(self, *args):
-                pass
+    def _answer(self, request, raw):
+        if request.command == "POST":
+            return self._token(request, raw)
+        if request.command == "GET":
+            return self._userinfo(request)
+        return self._json(405, {"error": "method not allowed"})
 
-            def _answer(self, status, body):
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+    def _token(self, request, raw):
+        problem = None
+        if request.path != "/oauth/token":
+            problem = "unexpected path " + request.path
+        elif "application/json" not in request.headers.get("Content-Type", ""):
+            problem = "Content-Type is not JSON"
+        else:
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                body = None
+            expected = {"grant_type": "password", "scope": "openid profile email",
+                        "client_id": self.CLIENT_ID, "client_secret": self.client_secret,
+                        "username": self.USERNAME, "password": self.password}
+            if body != expected:
+                problem = "unexpected token request body"
+        self.requests.append((time.monotonic(), request.path, problem))
+        if problem:
+            return self._json(400, {"error": "invalid_request", "error_description": problem})
+        mode = self._take_mode()
+        if mode == "token_401":
+            return self._json(401, {"error": "invalid_grant", "error_description": "Wrong email or password."})
+        if mode == "token_500":
+            return self._json(500, {"error": "server_error"})
+        token = "auth0-access-" + secrets.token_hex(12)
+        self.access_tokens.append(token)
+        self._modes_by_token[token] = mode
+        if mode == "no_access_token":
+            return self._json(200, {"token_type": "Bearer", "expires_in": 86400, "scope": "openid"})
+        return self._json(200, {"access_token": token, "token_type": "Bearer", "expires_in": 86400,
+                                "scope": "openid profile email"})
 
-            def do_POST(self):
-                length = int(self.headers.get("Content-Length", "0"))
-                raw = self.rfile.read(length)
-                problem = None
-                if self.path != "/oauth/token":
-                    problem = "unexpected path " + self.path
-                elif "application/json" not in self.headers.get("Content-Type", ""):
-                    problem = "Content-Type is not JSON"
-                else:
-                    try:
-                        body = json.loads(raw)
-                    except ValueError:
-                        body = None
-                    expected = {"grant_type": "password", "scope": "openid profile email",
-                                "client_id": fake.CLIENT_ID, "client_secret": fake.client_secret,
-                                "username": fake.USERNAME, "password": fake.password}
-                    if body != expected:
-                        problem = "unexpected token request body"
-                fake.requests.append((time.monotonic(), self.path, problem))
-                if problem:
-                    return self._answer(400, {"error": "invalid_request", "error_description": problem})
-                mode = fake._take_mode()
-                if mode == "token_401":
-                    return self._answer(401, {"error": "invalid_grant", "error_description": "Wrong email or password."})
-                if mode == "token_500":
-                    return self._answer(500, {"error": "server_error"})
-                token = "auth0-access-" + secrets.token_hex(12)
-                fake.access_tokens.append(token)
-                fake._modes_by_token[token] = mode
-                if mode == "no_access_token":
-                    return self._answer(200, {"token_type": "Bearer", "expires_in": 86400, "scope": "openid"})
-                return self._answer(200, {"access_token": token, "token_type": "Bearer", "expires_in": 86400,
-                                          "scope": "openid profile email"})
-
-            def do_GET(self):
-                auth = self.headers.get("Authorization", "")
-                problem = None
-                if self.path != "/userinfo":
-                    problem = "unexpected path " + self.path
-                elif not auth.startswith("Bearer ") or auth[7:] not in fake.access_tokens:
-                    problem = "missing or unknown bearer token"
-                fake.requests.append((time.monotonic(), self.path, problem))
-                if problem:
-                    return self._answer(401, {"error": "unauthorized"})
-                token = auth[7:]
-                mode = fake._modes_by_token.get(token, "ok")
-                if mode == "userinfo_401":
-                    return self._answer(401, {"error": "invalid_token"})
-                if mode == "no_wss_url":
-                    return self._answer(200, {"sub": "auth0|device-1", "email": fake.USERNAME})
-                url = fake.wss_url()
-                fake.handed_out.append(url)
-                return self._answer(200, {"sub": "auth0|device-1", "email": fake.USERNAME, "wss_url": url})
-
-        class Server(http.server.ThreadingHTTPServer):
-            daemon_threads = True
-            request_queue_size = 64
-
-            def handle_error(self, request, client_address):
-                pass
-
-        self.server = Server(("127.0.0.1", 0), Handler)
-        self.server.socket = ca.server_context("auth0").wrap_socket(self.server.socket, server_side=True)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+    def _userinfo(self, request):
+        auth = request.headers.get("Authorization", "")
+        problem = None
+        if request.path != "/userinfo":
+            problem = "unexpected path " + request.path
+        elif not auth.startswith("Bearer ") or auth[7:] not in self.access_tokens:
+            problem = "missing or unknown bearer token"
+        self.requests.append((time.monotonic(), request.path, problem))
+        if problem:
+            return self._json(401, {"error": "unauthorized"})
+        mode = self._modes_by_token.get(auth[7:], "ok")
+        if mode == "userinfo_401":
+            return self._json(401, {"error": "invalid_token"})
+        if mode == "no_wss_url":
+            return self._json(200, {"sub": "auth0|device-1", "email": self.USERNAME})
+        url = self.wss_url()
+        self.handed_out.append(url)
+        return self._json(200, {"sub": "auth0|device-1", "email": self.USERNAME, "wss_url": url})
 
     def _take_mode(self):
         mode = self.mode
@@ -531,9 +485,7 @@ class FakeAuth0:
         return [r[2] for r in self.requests if r[2]]
 
     def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(5)
+        self.server.close()
 
 
 # ---------------------------------------------------------------- test base
@@ -607,9 +559,4 @@ def gaps(times):
 
 
 def main():
-    global DRIVER
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--driver", required=True)
-    args, rest = parser.parse_known_args()
-    DRIVER = args.driver
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+    test_main.run("driver", into=sys.modules[__name__])

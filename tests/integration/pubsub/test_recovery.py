@@ -6,14 +6,14 @@ timeout) and a hub restart."""
 import time
 
 import harness
-from harness import GROUP, PubsubTestCase, Traffic
+from harness import GROUP, DriverTraffic, PubsubTestCase
 
 
 class Recovery(PubsubTestCase):
     def test_abrupt_drop_recovers_the_same_session_with_traffic_both_ways(self):
         hub = self.hub()
         d, cid = self.start_connected(hub)
-        traffic = self.track(Traffic(hub, d, period=0.01)).start()
+        traffic = self.track(DriverTraffic(hub, d, period=0.01)).start()
         recovered_after = []
         for _ in range(3):
             time.sleep(0.3)

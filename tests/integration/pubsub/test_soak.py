@@ -12,7 +12,7 @@ import statistics
 import time
 
 import harness
-from harness import PubsubTestCase, Traffic
+from harness import DriverTraffic, PubsubTestCase
 
 DROPS = 100
 
@@ -23,7 +23,7 @@ class Soak(PubsubTestCase):
         hub = self.hub(message_log_limit=50000)
         d, cid = self.start_connected(hub)
         rng = random.Random(5)
-        traffic = self.track(Traffic(hub, d, period=0.02)).start()
+        traffic = self.track(DriverTraffic(hub, d, period=0.02)).start()
         started = time.monotonic()
         down_for = []
         for i in range(DROPS):

@@ -1,6 +1,5 @@
 """The running agent's live status (STATUS= lines, status.json, the status
 command) and config reload (SIGHUP), against the local hub."""
-import argparse
 import json
 import os
 import re
@@ -12,6 +11,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "support"))
+import test_main  # noqa: E402
 from agent_process import AgentProcess  # noqa: E402
 from hub_process import HubProcess, ACCESS_KEY  # noqa: E402
 
@@ -181,8 +181,4 @@ class Reload(Base):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--agent", required=True)
-    args, rest = parser.parse_known_args()
-    AGENT = os.path.abspath(args.agent)
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+    test_main.run("agent")
