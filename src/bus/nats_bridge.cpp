@@ -60,6 +60,10 @@ void free_retired_tickets() {
 
 std::int64_t to_ms(Duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); }
 
+// How long the connector thread waits for the server to confirm the
+// subscription (a PING/PONG round trip) before it reports "connected".
+constexpr std::chrono::milliseconds kSubscriptionConfirmTimeout{2000};
+
 std::string describe_status(natsStatus s) {
   std::string out = natsStatus_GetText(s);
   const char* text = nats_GetLastError(nullptr);
@@ -203,6 +207,17 @@ void NatsBridge::connect_in_background() {
     subscription_ = sub;
   }
   if (s == NATS_OK) {
+    // natsConnection_Subscribe only queues the SUB. A PING/PONG round trip
+    // makes sure the server holds it before we say "subscribed": a
+    // component that publishes on that news (from its own connection) is
+    // then heard, not dropped by the server. Bounded; this thread may block.
+    if (sub_status == NATS_OK) {
+      natsStatus flushed = natsConnection_FlushTimeout(nc, to_ms(kSubscriptionConfirmTimeout));
+      if (flushed != NATS_OK)
+        context_->post({LinkNote::Kind::Error, LinkEvent::Connected,
+                        "the server did not confirm the subscription to " + options_.subscription + " within " +
+                            std::to_string(to_ms(kSubscriptionConfirmTimeout)) + " ms: " + describe_status(flushed)});
+    }
     // The connected callback only reports connects that succeed after the
     // first pass; a first-pass success is reported here.
     context_->post({LinkNote::Kind::Event, LinkEvent::Connected, {}});
