@@ -90,7 +90,8 @@ dbr_chroot_tarball() {
   local tarball max_age="${DBR_CHROOT_MAX_AGE_DAYS:-7}"
   [ "$kind" != minbase ] || arch="$dbr_native_arch"
   tarball=$(dbr_chroot_tarball_name "$suite" "$kind" "$arch")
-  if [ -f "$tarball" ] && [ -z "$(find "$tarball" -mtime +"$max_age" 2>/dev/null)" ]; then
+  fresh() { [ -f "$tarball" ] && [ -z "$(find "$tarball" -mtime +"$max_age" 2>/dev/null)" ]; }
+  if fresh; then
     echo "$tarball"
     return 0
   fi
@@ -100,7 +101,9 @@ dbr_chroot_tarball() {
   local lock_fd
   exec {lock_fd}>"$dbr_cache/chroots/.$suite-$kind-$arch.lock"
   flock "$lock_fd"
-  if [ -f "$tarball" ]; then
+  # Fresh now: another caller made it while this one waited (a stale one
+  # is made again, as above).
+  if fresh; then
     exec {lock_fd}>&-
     echo "$tarball"
     return 0
