@@ -5,13 +5,14 @@
 #include <string>
 
 #include "app/components.hpp"
-#include "app/host_readers.hpp"
+#include "sysinfo/host_readers.hpp"
 #include "app/router.hpp"
-#include "app/system_info.hpp"
-#include "app/system_info_worker.hpp"
+#include "sysinfo/system_info.hpp"
+#include "sysinfo/system_info_worker.hpp"
 
 using namespace dbr;
 using namespace dbr::app;
+using namespace dbr::sysinfo;
 using nlohmann::json;
 using BenchClock = std::chrono::steady_clock;
 

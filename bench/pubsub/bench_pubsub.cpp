@@ -9,8 +9,8 @@
 
 #include "common/random.hpp"
 #include "pubsub/access_token.hpp"
-#include "pubsub/client_core.hpp"
-#include "pubsub/messages.hpp"
+#include "pubsub/core/client_core.hpp"
+#include "pubsub/core/messages.hpp"
 
 using namespace dbr;
 using namespace dbr::pubsub;

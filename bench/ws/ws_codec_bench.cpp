@@ -9,9 +9,9 @@
 
 #include "common/random.hpp"
 #include "unit/ws/ws_test_support.hpp"  // server_frame
-#include "ws/frame_encoder.hpp"
-#include "ws/message_layer.hpp"
-#include "ws/send_queue.hpp"
+#include "ws/codec/frame_encoder.hpp"
+#include "ws/codec/message_layer.hpp"
+#include "ws/codec/send_queue.hpp"
 
 using namespace dbr;
 using namespace dbr::ws;

@@ -12,7 +12,7 @@
 #include "config/config.hpp"
 #include "monitor/monitor.hpp"
 #include "pubsub/client.hpp"
-#include "pubsub/url_source_options.hpp"
+#include "pubsub/source_factory.hpp"
 
 namespace dbr::agent {
 

@@ -8,7 +8,7 @@
 #include "log/log.hpp"
 #include "loop/event_loop.hpp"
 #include "pubsub/client.hpp"
-#include "pubsub/state.hpp"
+#include "pubsub/core/transitions.hpp"
 #include "status/render.hpp"
 #include "status/status_file.hpp"
 #include "version.hpp"

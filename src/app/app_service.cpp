@@ -1,13 +1,13 @@
 #include "app/app_service.hpp"
 
-#include "app/host_readers.hpp"
+#include "sysinfo/host_readers.hpp"
 #include "log/log.hpp"
 #include "loop/event_loop.hpp"
 
 namespace dbr::app {
 
 AppService::AppService(loop::EventLoop& loop, AppOptions options, AppSinks sinks,
-                       SystemInfoWorkerOptions worker_options)
+                       sysinfo::SystemInfoWorkerOptions worker_options)
     : loop_(loop),
       sinks_(std::move(sinks)),
       identity_(std::move(options.identity)),
@@ -17,7 +17,7 @@ AppService::AppService(loop::EventLoop& loop, AppOptions options, AppSinks sinks
         core_.on_timeout(loop_.now());
         after_input();
       }),
-      worker_(loop, std::move(worker_options), [this](SlowFacts&& facts) { slow_ = std::move(facts); }) {}
+      worker_(loop, std::move(worker_options), [this](sysinfo::SlowFacts&& facts) { slow_ = std::move(facts); }) {}
 
 AppService::~AppService() = default;
 
@@ -39,16 +39,16 @@ void AppService::on_bus_message(std::string_view subject, std::string_view paylo
 }
 
 nlohmann::json AppService::system_info(const nlohmann::json& components) {
-  auto wall_now = WallClock::now();
+  auto wall_now = sysinfo::WallClock::now();
   // The front end asks on page changes: refresh the slow facts for the next
   // request while this one is answered from the cache at once.
   worker_.request_refresh();
   std::string error;
-  auto info = system_info_or_fallback(
+  auto info = sysinfo::system_info_or_fallback(
       identity_, wall_now,
       [&] {
-        HostFacts host = read_host_facts(root_);
-        return compose_system_info(identity_, wall_now, host, slow_ ? &*slow_ : nullptr, components);
+        sysinfo::HostFacts host = sysinfo::read_host_facts(root_);
+        return sysinfo::compose_system_info(identity_, wall_now, host, slow_ ? &*slow_ : nullptr, components);
       },
       &error);
   if (!error.empty()) log::error("system_info: collecting failed ({}); sending the fallback", error);

@@ -22,9 +22,9 @@
 #include <string_view>
 
 #include "app/app_core.hpp"
-#include "app/facts.hpp"
-#include "app/system_info.hpp"
-#include "app/system_info_worker.hpp"
+#include "sysinfo/facts.hpp"
+#include "sysinfo/system_info.hpp"
+#include "sysinfo/system_info_worker.hpp"
 #include "loop/timer.hpp"
 
 namespace dbr::loop {
@@ -43,13 +43,13 @@ struct AppSinks {
 // What the app reads from the config (the agent builds it).
 struct AppOptions {
   AppCoreOptions core;          // subjects, broadcast, heartbeat, component TTL, version
-  SystemInfoIdentity identity;  // deviceId, locationDescription
+  sysinfo::SystemInfoIdentity identity;  // deviceId, locationDescription
   bool operator==(const AppOptions&) const = default;
 };
 
 class AppService final : private SystemInfoSource {
  public:
-  AppService(loop::EventLoop& loop, AppOptions options, AppSinks sinks, SystemInfoWorkerOptions worker_options = {});
+  AppService(loop::EventLoop& loop, AppOptions options, AppSinks sinks, sysinfo::SystemInfoWorkerOptions worker_options = {});
   ~AppService() override;
   AppService(const AppService&) = delete;
   AppService& operator=(const AppService&) = delete;
@@ -67,12 +67,12 @@ class AppService final : private SystemInfoSource {
 
   loop::EventLoop& loop_;
   AppSinks sinks_;
-  SystemInfoIdentity identity_;
+  sysinfo::SystemInfoIdentity identity_;
   std::filesystem::path root_;
   AppCore core_;
   loop::Timer timer_;
-  std::optional<SlowFacts> slow_;
-  SystemInfoWorker worker_;
+  std::optional<sysinfo::SlowFacts> slow_;
+  sysinfo::SystemInfoWorker worker_;
 };
 
 }  // namespace dbr::app

@@ -13,10 +13,17 @@
 // A token is made fresh for every new connection; `exp` is checked only at
 // connect time, so an open connection outlives it.
 #include <chrono>
+#include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
 namespace dbr::pubsub {
+
+// base64url without padding (RFC 7515 §2, "Base64url Encoding"), as JWS
+// compact serialization needs.
+std::string base64url_encode(std::span<const std::uint8_t> bytes);
+std::string base64url_encode(std::string_view text);
 
 // What a connection string gives for signing (its Version is not used).
 struct ServiceAccessKey {

@@ -12,7 +12,7 @@
 
 #include "common/random.hpp"
 #include "loop/timer.hpp"
-#include "pubsub/client_core.hpp"
+#include "pubsub/core/client_core.hpp"
 #include "pubsub/url_source.hpp"
 
 namespace dbr::loop {

@@ -1,7 +1,8 @@
 #include <chrono>
 
 #include "loop/timer.hpp"
-#include "pubsub/url_source_options.hpp"
+#include "pubsub/access_token.hpp"
+#include "pubsub/url_source.hpp"
 
 namespace dbr::pubsub {
 
@@ -72,18 +73,13 @@ class ConnectionStringSource final : public ImmediateSource {
 
 }  // namespace
 
-std::unique_ptr<ClientUrlSource> make_url_source(const UrlSourceOptions& options, loop::EventLoop& loop,
-                                                 net::CurlMulti& multi) {
-  using Kind = UrlSourceOptions::Kind;
-  switch (options.kind) {
-    case Kind::StaticUrl: return std::make_unique<StaticUrlSource>(loop, options.url);
-    case Kind::ConnectionString:
-      if (!options.access_key) return nullptr;
-      return std::make_unique<ConnectionStringSource>(loop, *options.access_key, options.token);
-    case Kind::Auth0: return std::make_unique<Auth0Source>(multi, options.auth0);
-    case Kind::None: return nullptr;
-  }
-  return nullptr;
+std::unique_ptr<ClientUrlSource> make_static_url_source(loop::EventLoop& loop, std::string url) {
+  return std::make_unique<StaticUrlSource>(loop, std::move(url));
+}
+
+std::unique_ptr<ClientUrlSource> make_signed_token_source(loop::EventLoop& loop, ServiceAccessKey key,
+                                                          TokenRequest request) {
+  return std::make_unique<ConnectionStringSource>(loop, std::move(key), std::move(request));
 }
 
 }  // namespace dbr::pubsub

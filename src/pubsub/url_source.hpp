@@ -2,17 +2,23 @@
 // Where a new connection's client URL comes from, by the config's precedence
 // (config::url_source): the `url` key as given; a JWT signed locally from
 // `connectionString` + `hub`, fresh for every new connection; or Auth0's
-// `wss_url` claim, fetched fresh for every new connection. The factory is in
-// url_source_options.hpp.
+// `wss_url` claim, fetched fresh for every new connection. The sources are made by
+// make_url_source (source_factory.hpp).
 //
 // fetch() is asynchronous for every source, so the adapter has one path:
 // `done` runs exactly once, later, on the loop thread, unless cancel() or
 // destruction comes first. The URL holds a token: never log it.
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
-#include "pubsub/failure.hpp"
+#include "pubsub/access_token.hpp"
+#include "pubsub/core/events.hpp"
+
+namespace dbr::loop {
+class EventLoop;
+}
 
 namespace dbr::pubsub {
 
@@ -30,5 +36,11 @@ class ClientUrlSource {
   // For logs: which source, and its host; never a secret.
   virtual std::string describe() const = 0;
 };
+
+// The `url` key as given.
+std::unique_ptr<ClientUrlSource> make_static_url_source(loop::EventLoop& loop, std::string url);
+// A token signed from `connectionString` for every new connection.
+std::unique_ptr<ClientUrlSource> make_signed_token_source(loop::EventLoop& loop, ServiceAccessKey key,
+                                                          TokenRequest request);
 
 }  // namespace dbr::pubsub

@@ -51,9 +51,9 @@
 #include "loop/timer.hpp"
 #include "net/curl_multi.hpp"
 #include "net/tls.hpp"
-#include "ws/codec.hpp"
-#include "ws/events.hpp"
-#include "ws/url.hpp"
+#include "ws/codec/codec.hpp"
+#include "ws/codec/events.hpp"
+#include "ws/codec/url.hpp"
 
 namespace dbr::loop {
 class EventLoop;

@@ -15,8 +15,8 @@
 #include <variant>
 
 #include "common/random.hpp"
-#include "ws/message_layer.hpp"
-#include "ws/send_queue.hpp"
+#include "ws/codec/message_layer.hpp"
+#include "ws/codec/send_queue.hpp"
 
 namespace {
 

@@ -63,7 +63,7 @@ int main(int argc, char** argv) {
   bus::NatsLibrary nats_library;
   loop::EventLoop loop;
 
-  app::SystemInfoWorkerOptions worker;
+  sysinfo::SystemInfoWorkerOptions worker;
   worker.reachability_host = "127.0.0.1";
   worker.reachability_port = static_cast<std::uint16_t>(std::stoi(arg(argc, argv, "--reach-port", "1")));
   worker.probe_timeout = std::chrono::milliseconds(500);

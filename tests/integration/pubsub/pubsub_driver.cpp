@@ -45,8 +45,8 @@
 #include "loop/io_watch.hpp"
 #include "net/curl_multi.hpp"
 #include "pubsub/client.hpp"
-#include "pubsub/state.hpp"
-#include "pubsub/url_source_options.hpp"
+#include "pubsub/core/transitions.hpp"
+#include "pubsub/source_factory.hpp"
 
 using namespace dbr;
 using nlohmann::json;

@@ -14,7 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/random.hpp"
-#include "pubsub/client_core.hpp"
+#include "pubsub/core/client_core.hpp"
 #include "unit/pubsub/fake_service.hpp"
 
 namespace dbr::pubsub::test {

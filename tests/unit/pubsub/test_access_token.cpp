@@ -9,7 +9,6 @@
 
 #include "config/connection_string.hpp"
 #include "pubsub/access_token.hpp"
-#include "pubsub/base64url.hpp"
 
 using namespace dbr;
 using namespace dbr::pubsub;

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "pubsub/backoff.hpp"
+#include "pubsub/core/backoff.hpp"
 
 using namespace dbr;
 using namespace dbr::pubsub;

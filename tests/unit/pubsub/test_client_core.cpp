@@ -4,7 +4,7 @@
 
 #include <set>
 
-#include "pubsub/ack_ids.hpp"
+#include "pubsub/core/messages.hpp"
 #include "unit/pubsub/pair.hpp"
 
 using namespace dbr;

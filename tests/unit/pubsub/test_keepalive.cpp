@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "pubsub/keepalive.hpp"
+#include "pubsub/core/keepalive.hpp"
 
 using namespace dbr;
 using namespace dbr::pubsub;

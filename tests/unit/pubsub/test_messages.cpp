@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "common/random.hpp"
-#include "pubsub/messages.hpp"
+#include "pubsub/core/messages.hpp"
 
 using namespace dbr;
 using namespace dbr::pubsub;

@@ -2,7 +2,7 @@
 
 #include <vector>
 
-#include "pubsub/outage_log.hpp"
+#include "pubsub/core/outage_log.hpp"
 
 using namespace dbr;
 using namespace dbr::pubsub;

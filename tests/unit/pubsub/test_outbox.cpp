@@ -2,7 +2,7 @@
 
 #include <vector>
 
-#include "pubsub/outbox.hpp"
+#include "pubsub/core/outbox.hpp"
 
 using namespace dbr;
 using namespace dbr::pubsub;

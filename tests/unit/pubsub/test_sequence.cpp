@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "pubsub/sequence.hpp"
+#include "pubsub/core/sequence.hpp"
 
 using namespace dbr;
 using namespace dbr::pubsub;

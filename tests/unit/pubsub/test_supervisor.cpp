@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "pubsub/supervisor.hpp"
+#include "pubsub/core/supervisor.hpp"
 
 using namespace dbr;
 using namespace dbr::pubsub;

@@ -4,7 +4,7 @@
 #include <variant>
 
 #include "common/random.hpp"
-#include "ws/codec.hpp"
+#include "ws/codec/codec.hpp"
 #include "ws_test_support.hpp"
 
 using namespace dbr;

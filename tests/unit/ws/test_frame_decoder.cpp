@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "ws/frame_decoder.hpp"
+#include "ws/codec/frame_decoder.hpp"
 #include "ws_test_support.hpp"
 
 using namespace dbr::ws;

@@ -1,9 +1,9 @@
 #include <doctest/doctest.h>
 
 #include "common/random.hpp"
-#include "ws/handshake.hpp"
+#include "ws/codec/handshake.hpp"
 #include "common/retry_after.hpp"
-#include "ws/url.hpp"
+#include "ws/codec/url.hpp"
 #include "ws_test_support.hpp"
 
 using namespace dbr;

@@ -35,8 +35,8 @@
 #include <vector>
 
 #include "common/random.hpp"
-#include "ws/codec.hpp"
-#include "ws/frame_encoder.hpp"
+#include "ws/codec/codec.hpp"
+#include "ws/codec/frame_encoder.hpp"
 #include "ws_test_support.hpp"
 
 using namespace dbr;

@@ -3,7 +3,7 @@
 #include <variant>
 
 #include "common/random.hpp"
-#include "ws/message_layer.hpp"
+#include "ws/codec/message_layer.hpp"
 #include "ws_test_support.hpp"
 
 using namespace dbr;

@@ -1,9 +1,9 @@
 #include <doctest/doctest.h>
 
 #include "common/random.hpp"
-#include "ws/frame_encoder.hpp"
-#include "ws/send_queue.hpp"
-#include "ws/utf8.hpp"
+#include "ws/codec/frame_encoder.hpp"
+#include "ws/codec/send_queue.hpp"
+#include "ws/codec/utf8.hpp"
 #include "ws_test_support.hpp"
 
 using namespace dbr;

@@ -10,8 +10,8 @@
 #include <string_view>
 #include <vector>
 
-#include "ws/frame.hpp"
-#include "ws/frame_encoder.hpp"
+#include "ws/codec/frame.hpp"
+#include "ws/codec/frame_encoder.hpp"
 
 namespace dbr::ws::test {
 

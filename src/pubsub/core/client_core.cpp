@@ -1,0 +1,215 @@
+#include "pubsub/core/client_core.hpp"
+
+#include <type_traits>
+
+#include "pubsub/core/messages.hpp"
+
+namespace dbr::pubsub {
+
+ClientCoreOptions retuned(ClientCoreOptions running, const ClientCoreOptions& next) {
+  running.supervisor = next.supervisor;
+  running.keepalive_interval = next.keepalive_interval;
+  running.keepalive_timeout = next.keepalive_timeout;
+  running.session.outbox_max_messages = next.session.outbox_max_messages;
+  return running;
+}
+
+ClientCore::ClientCore(ClientCoreOptions options, Random& random)
+    : options_(std::move(options)),
+      subprotocol_(pubsub::subprotocol(options_.session.protocol)),
+      supervisor_(options_.supervisor, random),
+      session_(options_.session, out_),
+      keepalive_(options_.keepalive_interval, options_.keepalive_timeout) {}
+
+void ClientCore::start(TimePoint now) { feed({Input::Start}, now); }
+
+void ClientCore::stop(TimePoint now) { feed({Input::Stop}, now); }
+
+void ClientCore::internet(bool online, TimePoint now) { feed({online ? Input::Online : Input::Offline}, now); }
+
+void ClientCore::transport_opened(std::string_view chosen, TimePoint now) {
+  if (chosen != subprotocol_ && supervisor_.attempt_in_flight()) {
+    // Without our subprotocol we would be a "simple" client that the
+    // service never sends protocol frames to.
+    out_.actions.emplace_back(Abort{"wrong subprotocol"});
+    AttemptFailure failure{FailureKind::Handshake, 0, std::nullopt,
+                           "the service chose subprotocol '" + std::string(chosen) + "', not " + subprotocol_};
+    feed({Input::TransportFailed, 0, failure, session_.recoverable()}, now);
+    return;
+  }
+  feed({Input::TransportOpened}, now);
+}
+
+void ClientCore::transport_text(std::string_view text, TimePoint now) {
+  if (!supervisor_.transport_open()) {
+    if (supervisor_.state() == State::Stopped) {
+      note(LogLevel::Debug, "ignoring a frame that arrived after stop");
+    } else {
+      ++out_.counters.unexpected_inputs;
+      note(LogLevel::Warning, "a frame arrived with no open connection (state " +
+                                  std::string(state_name(supervisor_.state())) + "), ignoring");
+    }
+    return;
+  }
+  keepalive_.received(now);
+  ServiceFrame frame = decode_service_frame(text);
+  if (const auto* error = std::get_if<DecodeError>(&frame)) {
+    ++out_.counters.malformed_frames;
+    note(LogLevel::Warning, "malformed frame from the service (" + error->detail + ", " +
+                                std::to_string(text.size()) + " bytes), ignoring");
+    return;
+  }
+  if (const auto* connected = std::get_if<ConnectedFrame>(&frame)) {
+    if (supervisor_.state() == State::Connecting) {
+      session_.adopt(*connected);
+      feed({Input::ServiceConnected}, now);
+    } else {
+      session_.refresh(*connected);
+      note(LogLevel::Debug, "connected message on a recovered session; reconnection token updated");
+    }
+    return;
+  }
+  if (const auto* disconnected = std::get_if<DisconnectedFrame>(&frame)) {
+    note(LogLevel::Info, "the service is disconnecting us: " + disconnected->message);
+    return;
+  }
+  session_.on_frame(frame, now);
+}
+
+void ClientCore::transport_activity(TimePoint now) {
+  if (keepalive_.running()) keepalive_.received(now);
+}
+
+void ClientCore::transport_closed(std::uint16_t code, TimePoint now) {
+  feed({Input::TransportClosed, code, {}, session_.recoverable()}, now);
+}
+
+void ClientCore::transport_failed(const AttemptFailure& failure, TimePoint now) {
+  feed({Input::TransportFailed, 0, failure, session_.recoverable()}, now);
+}
+
+void ClientCore::credentials_failed(const AttemptFailure& failure, TimePoint now) {
+  feed({Input::CredentialsFailed, 0, failure, false}, now);
+}
+
+MessageId ClientCore::send_to_group(nlohmann::json data, TimePoint now) { return session_.send(std::move(data), now); }
+
+void ClientCore::on_timeout(TimePoint now) {
+  supervisor_.on_timeout(now);
+  drain(now);
+  switch (keepalive_.on_timeout(now)) {
+    case Keepalive::Due::Dead:
+      feed({Input::KeepaliveDead, 0, {}, session_.recoverable()}, now);
+      break;
+    case Keepalive::Due::SendPing:
+      out_.actions.emplace_back(SendText{encode_ping()});
+      keepalive_.ping_sent(now);
+      break;
+    case Keepalive::Due::Nothing:
+      break;
+  }
+  session_.on_timeout(now);
+}
+
+void ClientCore::retune(const ClientCoreOptions& options, TimePoint now) {
+  options_ = retuned(options_, options);
+  supervisor_.retune(options.supervisor);
+  keepalive_.retune(options.keepalive_interval, options.keepalive_timeout);
+  session_.set_outbox_limit(options.session.outbox_max_messages);
+  drain(now);
+}
+
+std::optional<Action> ClientCore::poll_action() {
+  if (out_.actions.empty()) return std::nullopt;
+  Action next = std::move(out_.actions.front());
+  out_.actions.pop_front();
+  return next;
+}
+
+std::optional<Event> ClientCore::poll_event() {
+  if (out_.events.empty()) return std::nullopt;
+  Event next = std::move(out_.events.front());
+  out_.events.pop_front();
+  return next;
+}
+
+std::optional<TimePoint> ClientCore::next_deadline() const {
+  std::optional<TimePoint> next = supervisor_.next_deadline();
+  for (auto t : {keepalive_.next_deadline(), session_.next_deadline()})
+    if (t && (!next || *t < *next)) next = t;
+  return next;
+}
+
+void ClientCore::feed(SupervisorEvent event, TimePoint now) {
+  if (auto error = supervisor_.handle(event, now)) {
+    ++out_.counters.unexpected_inputs;
+    note(LogLevel::Warning, "supervisor: " + *error + ", ignoring");
+  }
+  drain(now);
+}
+
+void ClientCore::drain(TimePoint now) {
+  while (auto output = supervisor_.poll()) {
+    std::visit(
+        [&](auto&& item) {
+          using T = std::decay_t<decltype(item)>;
+          if constexpr (std::is_same_v<T, Command>) {
+            switch (item.kind) {
+              case CommandKind::OpenNew:
+                ++out_.counters.attempts;
+                out_.actions.emplace_back(OpenNew{subprotocol_});
+                break;
+              case CommandKind::OpenRecovery:
+                ++out_.counters.recovery_attempts;
+                out_.actions.emplace_back(OpenRecovery{subprotocol_, session_.recovery_query()});
+                break;
+              case CommandKind::Close:
+                // "A clean close 1000 from the client ends the session".
+                out_.actions.emplace_back(Close{1000, "shutdown"});
+                break;
+              case CommandKind::Abort:
+                out_.actions.emplace_back(Abort{item.reason});
+                break;
+              case CommandKind::CheckInternet:
+                out_.actions.emplace_back(CheckInternet{});
+                break;
+            }
+          } else if constexpr (std::is_same_v<T, TransitionRecord>) {
+            out_.events.emplace_back(StateChanged{item.from, item.to, item.reason});
+            on_transition(item, now);
+          } else {
+            out_.events.emplace_back(std::move(item));
+          }
+        },
+        std::move(*output));
+  }
+}
+
+// What a transition means for the session and the keepalive.
+void ClientCore::on_transition(const TransitionRecord& record, TimePoint now) {
+  if (record.to == State::Connected) {
+    keepalive_.start(now);
+    bool recovered = record.from == State::Recovering;
+    out_.events.emplace_back(Connected{session_.connection_id(), session_.user_id(), !recovered});
+    if (recovered) {
+      ++out_.counters.recoveries;
+      session_.link_up_recovered(now);
+    } else {
+      ++out_.counters.connections;
+      session_.link_up_new(now);
+    }
+    return;
+  }
+  if (record.from == State::Connected) {
+    keepalive_.stop();
+    if (record.to != State::Stopped) ++out_.counters.drops;
+    session_.link_down();
+    if (record.to != State::Recovering) session_.forget();
+  } else if (record.from == State::Recovering) {
+    session_.forget();
+  }
+}
+
+void ClientCore::note(LogLevel level, std::string text) { out_.events.emplace_back(LogLine{level, std::move(text)}); }
+
+}  // namespace dbr::pubsub

@@ -1,0 +1,102 @@
+#pragma once
+// ClientCore: the whole Web PubSub client, sans-IO. The supervisor decides
+// about connections, the session speaks the protocol, the keepalive watches
+// for silence. The adapter forwards inputs with `now`, executes the actions
+// in order, hands the events on, and keeps one timer armed at
+// next_deadline() (calling on_timeout when it fires). It never decides
+// policy.
+//
+// Contract with the adapter:
+//   - OpenNew: fetch a fresh client URL, open a WebSocket offering the
+//     subprotocol; report transport_opened(subprotocol) or transport_failed,
+//     or credentials_failed when the URL source failed. OpenRecovery: the
+//     same with the last new connection's URL + "&" (or "?") + query.
+//   - After Abort, report nothing more about that transport. After Close,
+//     report transport_closed (or transport_failed on its close timeout).
+//   - transport_closed(1006) for an abrupt end.
+//   - Poll actions and events until empty after every input.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/random.hpp"
+#include "common/time.hpp"
+#include "pubsub/core/events.hpp"
+#include "pubsub/core/transitions.hpp"
+#include "pubsub/core/keepalive.hpp"
+#include "pubsub/core/session.hpp"
+#include "pubsub/core/supervisor.hpp"
+
+namespace dbr::pubsub {
+
+// Everything ClientCore needs to know (the agent builds it from the config).
+struct ClientCoreOptions {
+  SupervisorOptions supervisor;  // backoff, settle, recovery window/interval, stability, attempt timeout
+  SessionOptions session;        // protocol, group, outbox bound, ack timeout, join retries
+  Duration keepalive_interval = std::chrono::seconds(20);
+  Duration keepalive_timeout = std::chrono::seconds(60);
+  bool operator==(const ClientCoreOptions&) const = default;
+};
+
+// `running` with the fields an open connection adopts (ClientCore::retune)
+// taken from `next`: the supervisor's timings, the keepalive and the outbox
+// bound. Every other field stays, so `retuned(a, b) != b` means `b` needs a
+// new connection.
+ClientCoreOptions retuned(ClientCoreOptions running, const ClientCoreOptions& next);
+
+class ClientCore {
+ public:
+  ClientCore(ClientCoreOptions options, Random& random);
+
+  // ---- inputs ------------------------------------------------------------
+  void start(TimePoint now);  // intent on
+  void stop(TimePoint now);   // intent off; Close(1000) if a transport is open
+  void internet(bool online, TimePoint now);
+  void transport_opened(std::string_view subprotocol, TimePoint now);
+  void transport_text(std::string_view text, TimePoint now);
+  void transport_activity(TimePoint now);  // any frame, WebSocket ping/pong too
+  void transport_closed(std::uint16_t code, TimePoint now);
+  void transport_failed(const AttemptFailure& failure, TimePoint now);
+  void credentials_failed(const AttemptFailure& failure, TimePoint now);
+  // Queues an application message for the group; Delivered or Dropped
+  // follows with the returned id.
+  MessageId send_to_group(nlohmann::json data, TimePoint now);
+  void on_timeout(TimePoint now);  // a spurious call is a no-op
+  // A config reload changed timings (backoff, settle, keepalive) or the
+  // outbox bound, not the connection itself: apply them without dropping
+  // the connection. Protocol and group changes need a new ClientCore.
+  void retune(const ClientCoreOptions& options, TimePoint now);
+
+  // ---- outputs -----------------------------------------------------------
+  std::optional<Action> poll_action();
+  std::optional<Event> poll_event();
+  std::optional<TimePoint> next_deadline() const;
+
+  // ---- introspection (status) ---------------------------------------------
+  State state() const { return supervisor_.state(); }
+  std::vector<TransitionRecord> history() const { return supervisor_.history().records(); }
+  const Counters& counters() const { return out_.counters; }
+  std::size_t outbox_size() const { return session_.outbox_size(); }
+  bool joined() const { return session_.joined(); }
+  const std::string& connection_id() const { return session_.connection_id(); }
+  const std::string& subprotocol() const { return subprotocol_; }
+
+ private:
+  void feed(SupervisorEvent event, TimePoint now);
+  void drain(TimePoint now);
+  void on_transition(const TransitionRecord& record, TimePoint now);
+  void note(LogLevel level, std::string text);
+
+  ClientCoreOptions options_;
+  std::string subprotocol_;
+  Outputs out_;
+  Supervisor supervisor_;
+  Session session_;
+  Keepalive keepalive_;
+};
+
+}  // namespace dbr::pubsub

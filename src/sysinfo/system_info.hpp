@@ -1,0 +1,48 @@
+#pragma once
+// The system_info message body, dunebugger-protocol.md §1.3:
+//   {"system_info": {device_id, timestamp, dunebugger_components, hardware,
+//                    os, network, location}}
+// composed from facts (no I/O here). Missing facts are null. Formats:
+//   timestamp       UTC "YYYY-MM-DDTHH:MM:SS" (no Z; the front end adds it)
+//   boot_time_utc   UTC "YYYY-MM-DDTHH:MM:SSZ"
+//   current_temp_c  1 decimal; memory *_mb integers (MiB, rounded);
+//   storage *_gb    GiB, 1 decimal; speed_mbps only when > 0;
+//   ssid and signal_strength_dbm only on wifi interfaces.
+// "If collection fails, the fallback is {"system_info":{device_id,timestamp,
+// status:"error_collecting_info"}}".
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <functional>
+#include <string>
+
+#include "sysinfo/facts.hpp"
+
+namespace dbr::sysinfo {
+
+using WallClock = std::chrono::system_clock;
+
+struct SystemInfoIdentity {
+  std::string device_id;             // "" -> "Environment Variable DEVICE_ID Not Set"
+  std::string location_description;  // "" -> "Environment Variable LOCATION_DESCRIPTION Not Set"
+  bool operator==(const SystemInfoIdentity&) const = default;
+};
+
+// `slow` may be null before the worker's first report (its fields are then
+// null). `components` is Components::to_json().
+nlohmann::json compose_system_info(const SystemInfoIdentity& identity, WallClock::time_point wall_now,
+                                   const HostFacts& host, const SlowFacts* slow, const nlohmann::json& components);
+
+nlohmann::json fallback_system_info(const SystemInfoIdentity& identity, WallClock::time_point wall_now);
+
+// Runs `compose`; if it throws, returns the fallback and puts the reason in
+// `*error` (for the caller's one ERROR line).
+nlohmann::json system_info_or_fallback(const SystemInfoIdentity& identity, WallClock::time_point wall_now,
+                                       const std::function<nlohmann::json()>& compose, std::string* error);
+
+// "YYYY-MM-DDTHH:MM:SS" in UTC, with a trailing "Z" if `zulu`.
+std::string format_utc(WallClock::time_point t, bool zulu);
+std::string interface_type_name(InterfaceType t);  // wifi|ethernet|usb|ppp|other
+std::string link_state_name(LinkState s);          // up|down|unknown
+
+}  // namespace dbr::sysinfo
