@@ -27,7 +27,7 @@
 #include "ws/codec/frame.hpp"
 #include "ws/codec/frame_decoder.hpp"
 #include "ws/codec/send_queue.hpp"
-#include "ws/codec/utf8.hpp"
+#include "common/utf8.hpp"
 
 namespace dbr::ws {
 

@@ -3,7 +3,7 @@
 #include "common/random.hpp"
 #include "ws/codec/frame_encoder.hpp"
 #include "ws/codec/send_queue.hpp"
-#include "ws/codec/utf8.hpp"
+#include "common/utf8.hpp"
 #include "ws_test_support.hpp"
 
 using namespace dbr;

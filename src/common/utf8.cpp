@@ -1,8 +1,8 @@
-#include "ws/codec/utf8.hpp"
+#include "common/utf8.hpp"
 
 #include <cstring>
 
-namespace dbr::ws {
+namespace dbr {
 
 // The well-formed byte sequences (RFC 3629 §4):
 //   UTF8-1 = %x00-7F
@@ -72,4 +72,4 @@ bool is_valid_utf8(std::string_view text) {
   return v.complete();
 }
 
-}  // namespace dbr::ws
+}  // namespace dbr

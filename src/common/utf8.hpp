@@ -11,7 +11,7 @@
 #include <span>
 #include <string_view>
 
-namespace dbr::ws {
+namespace dbr {
 
 class Utf8Validator {
  public:
@@ -32,4 +32,4 @@ class Utf8Validator {
 
 bool is_valid_utf8(std::string_view text);
 
-}  // namespace dbr::ws
+}  // namespace dbr
