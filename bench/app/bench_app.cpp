@@ -32,9 +32,10 @@ int main() {
   Router router("dunebugger", "remote");
   volatile std::size_t sink = 0;
 
-  json request = {{"subject", "core.dunebugger_set"}, {"body", "sw 17 on"}, {"connectionId", "conn-abcdef"}};
+  const std::string request_text =
+      json{{"subject", "core.dunebugger_set"}, {"body", "sw 17 on"}, {"connectionId", "conn-abcdef"}}.dump();
   double group_ns = ns_per_op(200000, [&](int) {
-    auto r = router.route_group(request);
+    auto r = router.route_group(request_text);
     sink = sink + r.index();
   });
 
@@ -58,7 +59,7 @@ int main() {
   std::size_t bytes = 0;
   double compose_us = ns_per_op(2000, [&](int) {
                         auto info = compose_system_info({"dev", "loc"}, WallClock::now(), host, nullptr,
-                                                        components.to_json(Clock::now()));
+                                                        {true, components.to_json(Clock::now())});
                         bytes = info.dump().size();
                       }) /
                       1000.0;

@@ -93,20 +93,18 @@ int main() {
                             R"({"subject":"dunebugger_set","body":"sw 17 on","connectionId":"c"})");
     };
     bridge.emplace(loop, options,
-                   bus::NatsBridge::Handlers{
-                       .on_message =
-                           [&](bus::BusMessage&&) {
-                             round_trips_us.push_back(
-                                 std::chrono::duration<double, std::micro>(Clock::now() - sent_at).count());
-                             if (++measured == kMessages)
-                               loop.request_shutdown("done");
-                             else
-                               send_next();
-                           },
-                       .on_state =
-                           [&](bus::LinkState s) {
-                             if (s == bus::LinkState::Connected && measured == 0) send_next();
-                           }});
+                   [&](bus::BusEvent&& event) {
+                     if (std::holds_alternative<bus::BusMessage>(event)) {
+                       round_trips_us.push_back(
+                           std::chrono::duration<double, std::micro>(Clock::now() - sent_at).count());
+                       if (++measured == kMessages)
+                         loop.request_shutdown("done");
+                       else
+                         send_next();
+                     } else if (std::get<bus::LinkState>(event) == bus::LinkState::Connected && measured == 0) {
+                       send_next();
+                     }
+                   });
     loop::Timer guard(loop, [&] { loop.request_shutdown("timeout"); });
     guard.arm_in(std::chrono::seconds(30));
     loop.add_shutdown_step("nats", [&bridge](loop::EventLoop::Done done) { bridge->begin_shutdown(std::move(done)); });

@@ -48,15 +48,17 @@ ClientCore connected_core(Random& random, TimePoint now) {
   ClientCore core(options, random);
   core.internet(true, now);
   core.start(now);
-  core.transport_opened(core.subprotocol(), now);
-  core.transport_text(
-      R"({"type":"system","event":"connected","userId":"d","connectionId":"c","reconnectionToken":"t"})", now);
+  core.on_transport(ws::Opened{core.subprotocol()}, now);
+  core.on_transport(
+      ws::Message{true, R"({"type":"system","event":"connected","userId":"d","connectionId":"c","reconnectionToken":"t"})"},
+      now);
   // Answer the joinGroup.
   while (auto action = core.poll_action()) {
     if (auto* send = std::get_if<SendText>(&*action)) {
       auto frame = json::parse(send->frame);
       if (frame["type"] == "joinGroup")
-        core.transport_text(json{{"type", "ack"}, {"ackId", frame["ackId"]}, {"success", true}}.dump(), now);
+        core.on_transport(ws::Message{true, json{{"type", "ack"}, {"ackId", frame["ackId"]}, {"success", true}}.dump()},
+                          now);
     }
   }
   drain(core);
@@ -82,12 +84,12 @@ int main() {
   TimePoint now = TimePoint{} + 1h;
   {
     ClientCore core = connected_core(random, now);
-    measure("inbound: transport_text -> GroupMessage", n, [&](int i) {
+    measure("inbound: on_transport(Message) -> GroupMessage", n, [&](int i) {
       now += 1ms;
-      core.transport_text(json{{"type", "message"}, {"from", "group"}, {"group", "bench"}, {"dataType", "json"},
-                               {"data", envelope(i)}, {"sequenceId", i + 1}}
-                              .dump(),
-                          now);
+      core.on_transport(ws::Message{true, json{{"type", "message"}, {"from", "group"}, {"group", "bench"},
+                                               {"dataType", "json"}, {"data", envelope(i)}, {"sequenceId", i + 1}}
+                                              .dump()},
+                        now);
       drain(core);
     });
   }
@@ -95,13 +97,14 @@ int main() {
     ClientCore core = connected_core(random, now);
     measure("outbound: send_to_group + ack -> Delivered", n, [&](int i) {
       now += 1ms;
-      core.send_to_group(envelope(i), now);
+      core.send_to_group(envelope(i).dump(), now);
       while (auto action = core.poll_action()) {
         if (auto* send = std::get_if<SendText>(&*action)) {
           // The ackId sits right after "ackId": in the frame.
           auto pos = send->frame.find("\"ackId\":") + 8;
           std::uint64_t ack_id = std::stoull(send->frame.substr(pos));
-          core.transport_text("{\"type\":\"ack\",\"ackId\":" + std::to_string(ack_id) + ",\"success\":true}", now);
+          core.on_transport(
+              ws::Message{true, "{\"type\":\"ack\",\"ackId\":" + std::to_string(ack_id) + ",\"success\":true}"}, now);
         }
       }
       while (core.poll_event()) {
@@ -110,10 +113,10 @@ int main() {
   }
   {
     ClientCore core = connected_core(random, now);
-    core.transport_closed(1006, now);
+    core.on_transport(ws::Closed{1006, {}, true, false}, now);
     drain(core);
     measure("outbox: send_to_group while recovering (bound 1000)", n,
-            [&](int i) { core.send_to_group(envelope(i), now); drain(core); });
+            [&](int i) { core.send_to_group(envelope(i).dump(), now); drain(core); });
   }
 
   const ServiceAccessKey key{"https://example.webpubsub.azure.com", "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefg="};

@@ -34,13 +34,14 @@ void bench(test::PeerProcess& peer, const char* port_name, std::size_t size, int
   int received = 0;
   bool opened = false;
   bool ended = false;
-  ws::Connection::Handler h;
-  h.on_open = [&](const ws::Opened&) { opened = true; };
-  h.on_message = [&](ws::Message&&) { ++received; };
-  h.on_closed = [&](const ws::Closed&) { ended = true; };
-  h.on_failed = [&](const ws::Failure& f) {
-    std::printf("failed: %s\n", f.detail.c_str());
-    ended = true;
+  ws::Connection::Handler h = [&](ws::Event&& e) {
+    if (std::holds_alternative<ws::Opened>(e)) opened = true;
+    if (std::holds_alternative<ws::Message>(e)) ++received;
+    if (std::holds_alternative<ws::Closed>(e)) ended = true;
+    if (const auto* f = std::get_if<ws::Failure>(&e)) {
+      std::printf("failed: %s\n", f->detail.c_str());
+      ended = true;
+    }
   };
   ws::Connection conn(ev, random, o, h);
   const auto connect_start = Clock::now();

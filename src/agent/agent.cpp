@@ -67,8 +67,8 @@ void Agent::build_app() {
   app_ = std::make_unique<app::AppService>(
       loop_, options_.app,
       app::AppSinks{.send_to_group =
-                        [this](nlohmann::json data) {
-                          if (client_) (void)client_->send_to_group(std::move(data));
+                        [this](std::string data_json) {
+                          if (client_) (void)client_->send_to_group(std::move(data_json));
                         },
                     .publish_to_bus =
                         [this](const std::string& subject, const std::string& payload) {
@@ -87,11 +87,8 @@ void Agent::reap_stopped_clients() {
 void Agent::build_bridge() {
   // A new bridge reports only changes, starting from Connecting.
   status_.set_nats(false);
-  bridge_ = std::make_unique<bus::NatsBridge>(
-      loop_, options_.bus,
-      bus::NatsBridge::Handlers{
-          .on_message = [this](bus::BusMessage&& m) { app_->on_bus_message(m.subject, m.payload); },
-          .on_state = [this](bus::LinkState s) { status_.set_nats(s == bus::LinkState::Connected); }});
+  bridge_ = std::make_unique<bus::NatsBridge>(loop_, options_.bus,
+                                              [this](bus::BusEvent&& event) { on_bus_event(std::move(event)); });
   bridge_->start();
 }
 
@@ -102,26 +99,46 @@ void Agent::build_client() {
     status_.set_client(nullptr, options.client.core.session.group);
     return;
   }
-  pubsub::Client::Handler h;
-  h.on_joined = [this](const pubsub::Joined& j) {
-    log::info("joined group '{}' on {}", j.group, client_->hub_display());
-    app_->on_joined();
-  };
-  h.on_group_message = [this](pubsub::GroupMessage&& m) { app_->on_group_message(m.data); };
-  h.on_server_message = [](pubsub::ServerMessage&& m) {
-    log::debug("ignoring a server message ({})", m.data_type);
-  };
-  h.on_dropped = [](const pubsub::Dropped& d) { log::warn("a message for the group was dropped: {}", d.reason); };
-  h.on_state_changed = [this](const pubsub::StateChanged&) { status_.changed(); };
-  h.on_check_internet = [this] {
-    if (monitor_) monitor_->request_check();
-  };
   client_ = std::make_unique<pubsub::Client>(loop_, random_, options.client,
                                              pubsub::make_url_source(options.url_source, loop_, auth_requests_),
-                                             std::move(h));
+                                             [this](pubsub::Event&& event) { on_client_event(std::move(event)); });
   status_.set_client(client_.get(), options.client.core.session.group);
   client_->start();
   if (internet_online_) client_->internet(*internet_online_);
+}
+
+void Agent::on_client_event(pubsub::Event&& event) {
+  std::visit(
+      [this](auto&& e) {
+        using T = std::decay_t<decltype(e)>;
+        if constexpr (std::is_same_v<T, pubsub::Joined>) {
+          log::info("joined group '{}' on {}", e.group, client_->hub_display());
+          app_->on_joined();
+        } else if constexpr (std::is_same_v<T, pubsub::GroupMessage>) {
+          app_->on_group_message(e.data.text());
+        } else if constexpr (std::is_same_v<T, pubsub::ServerMessage>) {
+          log::debug("ignoring a server message ({})", e.data_type);
+        } else if constexpr (std::is_same_v<T, pubsub::Dropped>) {
+          log::warn("a message for the group was dropped: {}", e.reason);
+        } else if constexpr (std::is_same_v<T, pubsub::StateChanged>) {
+          status_.changed();
+        } else if constexpr (std::is_same_v<T, pubsub::InternetCheckWanted>) {
+          if (monitor_) monitor_->request_check();
+        }
+        // Connected is followed by Joined or nothing to do (a recovery);
+        // Delivered is counted by the core; LogLine is written by the client.
+      },
+      std::move(event));
+}
+
+void Agent::on_bus_event(bus::BusEvent&& event) {
+  if (auto* message = std::get_if<bus::BusMessage>(&event)) {
+    app_->on_bus_message(message->subject, message->payload);
+    return;
+  }
+  const bool connected = std::get<bus::LinkState>(event) == bus::LinkState::Connected;
+  status_.set_nats(connected);
+  if (connected) app_->on_bus_connected();
 }
 
 void Agent::build_monitor() {

@@ -3,10 +3,11 @@
 // thread, keeps the status up to date and applies config reloads.
 //
 //   monitor thread --ConnectivityReport--> Mailbox --> client.internet()
-//   client: joined / group message ------------------> app
+//   client --pubsub::Event--> on_client_event: Joined, GroupMessage --> app;
+//          InternetCheckWanted --> monitor.request_check(); StateChanged --> status
 //   app: send_to_group --> client (outbox)    app: publish --> bridge
-//   bridge (libnats threads) --BusMessage--> Mailbox --> app
-//   client "check internet" --> monitor.request_check()
+//   bridge (libnats threads) --Mailbox--> bus::BusEvent --> on_bus_event:
+//          BusMessage --> app; LinkState --> status (and app, when up)
 #include <memory>
 #include <optional>
 #include <string>
@@ -52,6 +53,8 @@ class Agent {
   void build_bridge();
   void reap_stopped_clients();
   void on_connectivity(monitor::ConnectivityReport&& report);
+  void on_client_event(pubsub::Event&& event);
+  void on_bus_event(bus::BusEvent&& event);
   void stop_client(std::function<void()> done);
   void replace_client();
 

@@ -45,7 +45,7 @@ bus::NatsOptions bus_options(const config::Config& config) {
   // carries them.
   app::Router router(config.mqueue_subject_root, config.mqueue_client_id);
   o.subscription = router.subscription();
-  std::string probe = app::component_probe_payload().dump();
+  std::string probe = app::component_probe_payload();
   for (auto& subject : router.probe_subjects()) o.probes.push_back({std::move(subject), probe});
   o.probe_every = config.component_heartbeat;
   return o;

@@ -1,8 +1,9 @@
 #pragma once
 // The DuneBugger application layer as one sans-IO core: routes group and
-// bus messages, runs the heartbeat, tracks component liveness and asks for
-// system_info. It takes messages and `now`, and returns what to send and
-// its next deadline; it reads no clock and touches no socket.
+// bus messages, runs the heartbeat, tracks component liveness, asks for
+// system_info and tells the NTP state. It takes messages (as JSON text) and
+// `now`, and returns what to send, log lines and its next deadline; it reads
+// no clock, touches no socket and writes no log.
 //
 // broadcastInitialState = False ("nothing is ever sent to the group",
 // dunebugger-protocol.md §3) is honoured in exactly one place,
@@ -24,6 +25,7 @@
 #include "app/components.hpp"
 #include "app/heartbeat.hpp"
 #include "app/router.hpp"
+#include "common/log_level.hpp"
 #include "common/time.hpp"
 
 namespace dbr::app {
@@ -43,25 +45,22 @@ struct AppCoreOptions {
 class SystemInfoSource {
  public:
   virtual ~SystemInfoSource() = default;
-  // `components` is the dunebugger_components list at this moment. Must not
-  // throw (return the fallback instead).
-  virtual nlohmann::json system_info(const nlohmann::json& components) = 0;
+  // The body's JSON text: {"system_info": {...}}. `components` is the
+  // dunebugger_components list at this moment. Must not throw (return the
+  // fallback instead).
+  virtual std::string system_info(bool ntp_available, const nlohmann::ordered_json& components) = 0;
 };
 
 // ---- outputs ----
 struct SendToGroup {
-  nlohmann::json data;  // an envelope for sendToGroup (dataType json, noEcho)
+  std::string data_json;  // an envelope for sendToGroup (dataType json, noEcho)
 };
 struct PublishToBus {
   std::string subject;
-  nlohmann::json payload;
+  std::string payload;
+  std::string_view what;  // for a log line: "front-end request", "NTP status"
 };
-struct BusMessageDropped {  // for the adapter's WARNING line
-  std::string subject;
-  DropReason reason;
-  std::string detail;
-};
-using AppOutput = std::variant<SendToGroup, PublishToBus, BusMessageDropped>;
+using AppOutput = std::variant<SendToGroup, PublishToBus, log::LogLine>;
 
 class AppCore {
  public:
@@ -73,10 +72,15 @@ class AppCore {
   // system_info (§1.4: on every connect and join, and §4.6: system_info on
   // every CONNECTED event).
   void joined(TimePoint now);
-  // A group message's `data`.
-  void group_message(const nlohmann::json& data, TimePoint now);
+  // A group message's data, as the service sent it.
+  void group_message(std::string_view data_json, TimePoint now);
   // A NATS message on our subscription.
   void bus_message(std::string_view subject, std::string_view payload, TimePoint now);
+  // The NATS link is up (again): the scheduler hears the NTP state, so a
+  // push lost while NATS was down is made good.
+  void bus_connected(TimePoint now);
+  // The NTP check's verdict (every check; only the first and changes are told).
+  void ntp_status(bool available, TimePoint now);
   // Call at next_deadline(); early or spurious calls are no-ops.
   void on_timeout(TimePoint now);
 
@@ -86,11 +90,16 @@ class AppCore {
   // Group sends suppressed by broadcastInitialState = False.
   std::uint64_t suppressed_group_sends() const { return suppressed_; }
   std::uint64_t outputs_dropped() const { return outputs_dropped_; }
+  bool ntp_available() const { return ntp_.value_or(false); }
 
  private:
-  void send_to_group(nlohmann::json data);
+  void route(GroupRoute&& route, TimePoint now);
+  void send_to_group(std::string data_json);
   void send_system_info(TimePoint now);
+  void send_ntp_status();
+  void tell_scheduler_ntp();
   void drain_heartbeat();
+  void note(log::Level level, std::string text);
   void emit(AppOutput output);
 
   AppCoreOptions config_;
@@ -98,6 +107,7 @@ class AppCore {
   Router router_;
   Heartbeat heartbeat_;
   Components components_;
+  std::optional<bool> ntp_;  // nullopt until the first check
   std::deque<AppOutput> out_;
   std::uint64_t suppressed_ = 0;
   std::uint64_t outputs_dropped_ = 0;

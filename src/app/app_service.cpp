@@ -28,8 +28,8 @@ void AppService::on_joined() {
   after_input();
 }
 
-void AppService::on_group_message(const nlohmann::json& data) {
-  core_.group_message(data, loop_.now());
+void AppService::on_group_message(std::string_view data_json) {
+  core_.group_message(data_json, loop_.now());
   after_input();
 }
 
@@ -38,7 +38,17 @@ void AppService::on_bus_message(std::string_view subject, std::string_view paylo
   after_input();
 }
 
-nlohmann::json AppService::system_info(const nlohmann::json& components) {
+void AppService::on_bus_connected() {
+  core_.bus_connected(loop_.now());
+  after_input();
+}
+
+void AppService::on_ntp_status(bool available) {
+  core_.ntp_status(available, loop_.now());
+  after_input();
+}
+
+std::string AppService::system_info(bool ntp_available, const nlohmann::ordered_json& components) {
   auto wall_now = sysinfo::WallClock::now();
   // The front end asks on page changes: refresh the slow facts for the next
   // request while this one is answered from the cache at once.
@@ -48,7 +58,8 @@ nlohmann::json AppService::system_info(const nlohmann::json& components) {
       identity_, wall_now,
       [&] {
         sysinfo::HostFacts host = sysinfo::read_host_facts(root_);
-        return sysinfo::compose_system_info(identity_, wall_now, host, slow_ ? &*slow_ : nullptr, components);
+        return sysinfo::compose_system_info(identity_, wall_now, host, slow_ ? &*slow_ : nullptr,
+                                            {ntp_available, components});
       },
       &error);
   if (!error.empty()) log::error("system_info: collecting failed ({}); sending the fallback", error);
@@ -58,14 +69,12 @@ nlohmann::json AppService::system_info(const nlohmann::json& components) {
 void AppService::after_input() {
   while (auto output = core_.poll()) {
     if (auto* g = std::get_if<SendToGroup>(&*output)) {
-      if (sinks_.send_to_group) sinks_.send_to_group(std::move(g->data));
+      if (sinks_.send_to_group) sinks_.send_to_group(std::move(g->data_json));
     } else if (auto* p = std::get_if<PublishToBus>(&*output)) {
-      std::string payload = p->payload.dump();
-      if (!sinks_.publish_to_bus || !sinks_.publish_to_bus(p->subject, payload))
-        log::warn("NATS is not connected: front-end request for {} dropped", p->subject);
-    } else if (auto* d = std::get_if<BusMessageDropped>(&*output)) {
-      log::warn("NATS message on {} dropped: {}{}{}", d->subject, describe(d->reason), d->detail.empty() ? "" : ": ",
-                d->detail);
+      if (!sinks_.publish_to_bus || !sinks_.publish_to_bus(p->subject, p->payload))
+        log::warn("NATS is not connected: {} for {} dropped", p->what, p->subject);
+    } else if (auto* line = std::get_if<log::LogLine>(&*output)) {
+      log::write(*line);
     }
   }
   timer_.arm_at(core_.next_deadline());

@@ -4,15 +4,17 @@
 // outputs through the sinks the agent wires in (the Web PubSub client's
 // send_to_group and the NATS bridge's publish). Loop thread only.
 //
-// Wiring (the lead's agent does this; tests/integration/bus/bridge_driver.cpp
+// Wiring (src/agent/agent.cpp does this; tests/integration/bus/bridge_driver.cpp
 // shows it end to end):
 //   AppService app(loop, agent::app_options(config),
-//                  {.send_to_group = [&](json d) { client.send_to_group(std::move(d)); },
+//                  {.send_to_group = [&](std::string d) { client.send_to_group(std::move(d)); },
 //                   .publish_to_bus = [&](auto& s, auto& p) {
 //                     return bridge.publish(s, p) == bus::PublishResult::Sent; }});
-//   client "joined"          -> app.on_joined()
-//   client group data        -> app.on_group_message(data)
+//   client Joined            -> app.on_joined()
+//   client GroupMessage      -> app.on_group_message(data text)
 //   bridge message           -> app.on_bus_message(subject, payload)
+//   bridge link up           -> app.on_bus_connected()
+//   monitor NTP report       -> app.on_ntp_status(available)
 //   app.start() once the loop exists (starts the worker thread).
 #include <nlohmann/json.hpp>
 
@@ -34,7 +36,7 @@ class EventLoop;
 namespace dbr::app {
 
 struct AppSinks {
-  std::function<void(nlohmann::json data)> send_to_group;
+  std::function<void(std::string data_json)> send_to_group;
   // Returns false when the message could not be handed to NATS (not
   // connected); AppService then logs the drop as a warning.
   std::function<bool(const std::string& subject, const std::string& payload)> publish_to_bus;
@@ -57,12 +59,14 @@ class AppService final : private SystemInfoSource {
   void start();  // starts the system-info worker
 
   void on_joined();
-  void on_group_message(const nlohmann::json& data);
+  void on_group_message(std::string_view data_json);
   void on_bus_message(std::string_view subject, std::string_view payload);
+  void on_bus_connected();
+  void on_ntp_status(bool available);
 
 
  private:
-  nlohmann::json system_info(const nlohmann::json& components) override;
+  std::string system_info(bool ntp_available, const nlohmann::ordered_json& components) override;
   void after_input();
 
   loop::EventLoop& loop_;

@@ -31,8 +31,8 @@ bool Components::running(Component c, TimePoint now) const {
 
 std::optional<TimePoint> Components::last_heartbeat(Component c) const { return last_[index_of(c)]; }
 
-nlohmann::json Components::to_json(TimePoint now) const {
-  nlohmann::json list = nlohmann::json::array();
+nlohmann::ordered_json Components::to_json(TimePoint now) const {
+  nlohmann::ordered_json list = nlohmann::ordered_json::array();
   for (Component c : {Component::Core, Component::Scheduler})
     list.push_back({{"name", component_display_name(c)}, {"state", state_name(running(c, now))}});
   list.push_back({{"name", "dunebugger-remote"}, {"state", "running"}, {"version", self_version_}});

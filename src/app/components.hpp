@@ -40,7 +40,7 @@ class Components {
   // The system_info "dunebugger_components" list, in the Python agent's
   // order: [{name:"dunebugger",state}, {name:"scheduler",state},
   //         {name:"dunebugger-remote",state:"running",version}].
-  nlohmann::json to_json(TimePoint now) const;
+  nlohmann::ordered_json to_json(TimePoint now) const;
 
  private:
   Duration ttl_;

@@ -1,18 +1,22 @@
 #include "app/envelope.hpp"
 
+#include "common/json_text.hpp"
+
 namespace dbr::app {
 
-nlohmann::json make_envelope(std::string_view subject, nlohmann::json body) {
-  nlohmann::json envelope = nlohmann::json::object();
-  envelope["body"] = std::move(body);
-  envelope["subject"] = subject;
-  envelope["source"] = kSourceController;
-  envelope["destination"] = kDestinationBroadcast;
+std::string make_envelope(std::string_view subject_json, std::string_view body_json) {
+  std::string envelope = R"({"body":)";
+  envelope.append(body_json);
+  envelope += R"(,"subject":)";
+  envelope.append(subject_json);
+  envelope += R"(,"source":)" + json_text::quote(kSourceController);
+  envelope += R"(,"destination":)" + json_text::quote(kDestinationBroadcast) + "}";
   return envelope;
 }
 
-nlohmann::json component_probe_payload() {
-  return {{"body", "are you there?"}, {"subject", kHeartbeatSubject}, {"source", kSourceController}};
+std::string component_probe_payload() {
+  return R"({"body":"are you there?","subject":)" + json_text::quote(kHeartbeatSubject) + R"(,"source":)" +
+         json_text::quote(kSourceController) + "}";
 }
 
 }  // namespace dbr::app

@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "app/envelope.hpp"
-#include "log/log.hpp"
 
 namespace dbr::app {
 
@@ -26,8 +25,6 @@ void Heartbeat::controller_heartbeat(TimePoint now) {
 void Heartbeat::on_timeout(TimePoint now) {
   if (!running_) return;
   if (countdown_end_ <= now && countdown_end_ <= next_alive_) {
-    log::debug("heartbeat: no controller.heartbeat for {} s; asking who is there",
-               std::chrono::duration_cast<std::chrono::seconds>(config_.loop_duration).count());
     queue(kIsAnyoneThere);
     running_ = false;
     return;

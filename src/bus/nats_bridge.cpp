@@ -109,10 +109,10 @@ void on_async_error(natsConnection*, natsSubscription*, natsStatus err, void* cl
 
 }  // namespace
 
-NatsBridge::NatsBridge(loop::EventLoop& loop, NatsOptions options, Handlers handlers)
+NatsBridge::NatsBridge(loop::EventLoop& loop, NatsOptions options, Handler handler)
     : loop_(loop),
       options_(std::move(options)),
-      handlers_(std::move(handlers)),
+      handler_(std::move(handler)),
       context_(std::make_shared<Context>()),
       inbox_(loop, options_.inbox_capacity, [this](BusMessage&& m) { on_inbound(std::move(m)); }),
       notes_(loop, 64, [this](LinkNote&& n) { on_link_note(std::move(n)); }),
@@ -270,7 +270,7 @@ void NatsBridge::on_link_note(LinkNote&& note) {
     case LinkState::Connecting:
       break;
   }
-  if (handlers_.on_state) handlers_.on_state(state_);
+  if (handler_) handler_(state_);
   if (state_ == LinkState::Closed && shutting_down_) finish_shutdown();
 }
 
@@ -280,7 +280,7 @@ void NatsBridge::on_inbound(BusMessage&& message) {
     log::warn("NATS inbox full: {} message(s) dropped, oldest first", dropped - inbox_dropped_reported_);
     inbox_dropped_reported_ = dropped;
   }
-  if (handlers_.on_message) handlers_.on_message(std::move(message));
+  if (handler_) handler_(std::move(message));
 }
 
 PublishResult NatsBridge::publish(const std::string& subject, std::string_view payload) {

@@ -35,6 +35,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <variant>
 #include <vector>
 
 #include "bus/link_state.hpp"
@@ -91,14 +92,15 @@ struct LinkNote {
   std::string text;  // Error: libnats's description
 };
 
+// What the bridge tells its owner, on the loop thread: each inbound message
+// (moved), and the link's state on every change.
+using BusEvent = std::variant<BusMessage, LinkState>;
+
 class NatsBridge {
  public:
-  struct Handlers {
-    std::function<void(BusMessage&&)> on_message;  // loop thread
-    std::function<void(LinkState)> on_state;       // loop thread, on every change
-  };
+  using Handler = std::function<void(BusEvent&&)>;
 
-  NatsBridge(loop::EventLoop& loop, NatsOptions options, Handlers handlers);
+  NatsBridge(loop::EventLoop& loop, NatsOptions options, Handler handler);
   ~NatsBridge();
   NatsBridge(const NatsBridge&) = delete;
   NatsBridge& operator=(const NatsBridge&) = delete;
@@ -129,7 +131,7 @@ class NatsBridge {
 
   loop::EventLoop& loop_;
   NatsOptions options_;
-  Handlers handlers_;
+  Handler handler_;
   __natsOptions* nats_options_ = nullptr;
   std::shared_ptr<Context> context_;
   loop::Mailbox<BusMessage> inbox_;

@@ -96,4 +96,14 @@ void set_level(Level level) {
 
 Level level() { return g_level; }
 
+void write(const LogLine& line) {
+  switch (line.level) {
+    case Level::Debug: debug("{}", line.text); break;
+    case Level::Info: info("{}", line.text); break;
+    case Level::Warning: warn("{}", line.text); break;
+    case Level::Error: error("{}", line.text); break;
+    case Level::Critical: critical("{}", line.text); break;
+  }
+}
+
 }  // namespace dbr::log

@@ -19,6 +19,8 @@ void setup(Level level, Format format = Format::Auto);
 void set_level(Level level);
 Level level();
 bool stderr_is_journal();
+// Writes a line a core returned, at its level.
+void write(const LogLine& line);
 
 template <typename... Args>
 void debug(spdlog::format_string_t<Args...> fmt, Args&&... args) {

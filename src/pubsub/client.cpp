@@ -8,19 +8,6 @@
 
 namespace dbr::pubsub {
 
-namespace {
-
-void log_line(const LogLine& line) {
-  switch (line.level) {
-    case LogLevel::Debug: log::debug("{}", line.text); break;
-    case LogLevel::Info: log::info("{}", line.text); break;
-    case LogLevel::Warning: log::warn("{}", line.text); break;
-    case LogLevel::Error: log::error("{}", line.text); break;
-  }
-}
-
-}  // namespace
-
 Client::Client(loop::EventLoop& loop, Random& random, ClientOptions options,
                std::unique_ptr<ClientUrlSource> url_source, Handler handler)
     : Client(loop, random, std::move(options), std::move(url_source), std::move(handler), TransportOptions{}) {}
@@ -71,8 +58,8 @@ void Client::internet(bool online) {
   pump();
 }
 
-MessageId Client::send_to_group(nlohmann::json data) {
-  MessageId id = core_.send_to_group(std::move(data), loop_.now());
+MessageId Client::send_to_group(std::string data_json) {
+  MessageId id = core_.send_to_group(std::move(data_json), loop_.now());
   pump();
   return id;
 }
@@ -111,7 +98,8 @@ void Client::execute(Action&& action) {
           open_new(a.subprotocol);
         } else if constexpr (std::is_same_v<T, OpenRecovery>) {
           if (base_url_.empty()) {
-            core_.transport_failed({FailureKind::InvalidUrl, 0, std::nullopt, "no URL to recover"}, loop_.now());
+            core_.on_transport(ws::Failure{FailureKind::InvalidUrl, 0, std::nullopt, 0, "no URL to recover"},
+                               loop_.now());
             return;
           }
           std::string url = base_url_ + (base_url_.find('?') == std::string::npos ? "?" : "&") + a.query;
@@ -129,8 +117,6 @@ void Client::execute(Action&& action) {
           if (url_source_) url_source_->cancel();
           drop_transport();
           check_stopped();
-        } else if constexpr (std::is_same_v<T, CheckInternet>) {
-          if (handler_.on_check_internet) handler_.on_check_internet();
         }
       },
       std::move(action));
@@ -166,57 +152,30 @@ void Client::open_transport(const std::string& url, const std::string& subprotoc
   options.close_timeout = transport_.close_timeout;
   options.max_message_bytes = max_message_bytes_;
   options.send_queue_max_bytes = transport_.send_queue_max_bytes;
-  // Each handler only forwards to a member function and touches nothing of
+  // The handler only forwards to a member function and touches nothing of
   // its closure afterwards: the member may destroy the Connection, and with
   // it this closure, while the closure is still on the stack.
-  ws::Connection::Handler h;
-  h.on_open = [this](const ws::Opened& opened) { on_transport_opened(opened); };
-  h.on_message = [this](ws::Message&& m) { on_transport_message(std::move(m)); };
-  h.on_activity = [this] { on_transport_activity(); };
-  h.on_closed = [this](const ws::Closed& closed) { on_transport_closed(closed); };
-  h.on_failed = [this](const ws::Failure& failure) { on_transport_failed(failure); };
+  auto h = [this](ws::Event&& event) { on_transport(std::move(event)); };
   connection_ = std::make_unique<ws::Connection>(loop_, random_, std::move(options), std::move(h));
   hub_display_ = connection_->display_url();
   connection_->open();
 }
 
-void Client::on_transport_opened(const ws::Opened& opened) {
-  core_.transport_opened(opened.subprotocol, loop_.now());
-  pump();
-}
-
-void Client::on_transport_message(ws::Message&& m) {
-  if (m.text) {
-    core_.transport_text(m.payload, loop_.now());
-  } else {
-    // The JSON subprotocols carry text frames; the service never sends binary.
-    log::debug("ignoring a binary WebSocket message of {} bytes", m.payload.size());
+void Client::on_transport(ws::Event&& event) {
+  const bool terminal = std::holds_alternative<ws::Closed>(event) || std::holds_alternative<ws::Failure>(event);
+  if (terminal) {
+    if (const auto* closed = std::get_if<ws::Closed>(&event))
+      last_error_ = fmt::format("WebSocket closed with {}{}{} by {}", closed->code, closed->reason.empty() ? "" : ": ",
+                                closed->reason, closed->by_peer ? "the hub" : "us");
+    else if (const auto* f = std::get_if<ws::Failure>(&event))
+      last_error_ = describe(AttemptFailure{f->kind, f->http_status, f->retry_after, f->detail});
+    // Allowed inside its own callback: `event` lives in the Connection's
+    // caller frame, not in the Connection.
+    connection_.reset();
   }
+  core_.on_transport(std::move(event), loop_.now());
   pump();
-}
-
-void Client::on_transport_activity() {
-  core_.transport_activity(loop_.now());
-  pump();
-}
-
-void Client::on_transport_closed(const ws::Closed& closed) {
-  last_error_ = fmt::format("WebSocket closed with {}{}{} by {}", closed.code, closed.reason.empty() ? "" : ": ",
-                            closed.reason, closed.by_peer ? "the hub" : "us");
-  const std::uint16_t code = closed.code;
-  connection_.reset();  // allowed inside its own callback; `closed` is not used after this
-  core_.transport_closed(code, loop_.now());
-  pump();
-  check_stopped();
-}
-
-void Client::on_transport_failed(const ws::Failure& failure) {
-  AttemptFailure f{failure.kind, failure.http_status, failure.retry_after, failure.detail};
-  last_error_ = describe(f);
-  connection_.reset();  // allowed inside its own callback; `failure` is not used after this
-  core_.transport_failed(f, loop_.now());
-  pump();
-  check_stopped();
+  if (terminal) check_stopped();
 }
 
 void Client::drop_transport() {
@@ -226,28 +185,13 @@ void Client::drop_transport() {
 }
 
 void Client::dispatch(Event&& event) {
-  std::visit(
-      [this](auto&& e) {
-        using T = std::decay_t<decltype(e)>;
-        if constexpr (std::is_same_v<T, Connected>) {
-          if (handler_.on_connected) handler_.on_connected(e);
-        } else if constexpr (std::is_same_v<T, Joined>) {
-          if (handler_.on_joined) handler_.on_joined(e);
-        } else if constexpr (std::is_same_v<T, GroupMessage>) {
-          if (handler_.on_group_message) handler_.on_group_message(std::move(e));
-        } else if constexpr (std::is_same_v<T, ServerMessage>) {
-          if (handler_.on_server_message) handler_.on_server_message(std::move(e));
-        } else if constexpr (std::is_same_v<T, Delivered>) {
-          // Counted by the core; nothing to do per message.
-        } else if constexpr (std::is_same_v<T, Dropped>) {
-          if (handler_.on_dropped) handler_.on_dropped(e);
-        } else if constexpr (std::is_same_v<T, StateChanged>) {
-          if (handler_.on_state_changed) handler_.on_state_changed(e);
-        } else if constexpr (std::is_same_v<T, LogLine>) {
-          log_line(e);
-        }
-      },
-      std::move(event));
+  // Log lines are the core's words, written here at the edge; the rest is
+  // the owner's business.
+  if (const auto* line = std::get_if<LogLine>(&event)) {
+    log::write(*line);
+    return;
+  }
+  if (handler_) handler_(std::move(event));
 }
 
 }  // namespace dbr::pubsub

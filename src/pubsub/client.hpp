@@ -1,18 +1,18 @@
 #pragma once
 // The Web PubSub client on the loop: the thin adapter that drives ClientCore
-// (client_core.hpp) with a real WebSocket (ws::Connection), a client-URL
-// source and one timer. It executes the core's actions in order, forwards
-// transport events with the loop's `now`, logs the core's log lines, and
-// hands application events to its owner. It decides no policy.
+// (core/client_core.hpp) with a real WebSocket (ws::Connection), a
+// client-URL source and one timer. It executes the core's actions in order,
+// hands the WebSocket's events to the core as they come (with the loop's
+// `now`), writes the core's log lines, and hands every other event to its
+// owner. It decides no policy.
 #include <functional>
 #include <memory>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
 #include "common/random.hpp"
 #include "loop/timer.hpp"
 #include "pubsub/core/client_core.hpp"
+#include "ws/codec/events.hpp"
 #include "pubsub/url_source.hpp"
 
 namespace dbr::loop {
@@ -20,10 +20,6 @@ class EventLoop;
 }
 namespace dbr::ws {
 class Connection;
-struct Closed;
-struct Failure;
-struct Message;
-struct Opened;
 }
 
 namespace dbr::pubsub {
@@ -38,15 +34,9 @@ struct ClientOptions {
 
 class Client {
  public:
-  struct Handler {
-    std::function<void(const Connected&)> on_connected;   // a new or recovered connection
-    std::function<void(const Joined&)> on_joined;         // the group is joined (after every new connection)
-    std::function<void(GroupMessage&&)> on_group_message;
-    std::function<void(ServerMessage&&)> on_server_message;
-    std::function<void(const Dropped&)> on_dropped;       // an app message will never be sent
-    std::function<void(const StateChanged&)> on_state_changed;
-    std::function<void()> on_check_internet;              // ask the monitor for a check now
-  };
+  // Every event of the core but its log lines (which the client writes):
+  // one type, handed on once, moved.
+  using Handler = std::function<void(Event&&)>;
   struct TransportOptions {
     Duration connect_timeout = std::chrono::seconds(15);
     Duration handshake_timeout = std::chrono::seconds(15);
@@ -68,7 +58,8 @@ class Client {
   // is gone (at once when none is open).
   void stop(std::function<void()> done);
   void internet(bool online);
-  MessageId send_to_group(nlohmann::json data);
+  // `data_json`: one JSON value, sent as its text (dataType json).
+  MessageId send_to_group(std::string data_json);
   // A config reload changed only timings (backoff, settle, keepalive) or the
   // outbox bound: applied without dropping the connection.
   void retune(const ClientCoreOptions& options);
@@ -86,12 +77,8 @@ class Client {
   void pump();
   void execute(Action&& action);
   void dispatch(Event&& event);
-  // ws::Connection events; each may destroy the Connection that reports it.
-  void on_transport_opened(const ws::Opened& opened);
-  void on_transport_message(ws::Message&& message);
-  void on_transport_activity();
-  void on_transport_closed(const ws::Closed& closed);
-  void on_transport_failed(const ws::Failure& failure);
+  // The current WebSocket's events; may destroy the Connection that reports them.
+  void on_transport(ws::Event&& event);
   void check_stopped();
 
   loop::EventLoop& loop_;

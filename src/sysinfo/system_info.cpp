@@ -13,8 +13,8 @@ constexpr const char* kDeviceIdNotSet = "Environment Variable DEVICE_ID Not Set"
 constexpr const char* kLocationNotSet = "Environment Variable LOCATION_DESCRIPTION Not Set";
 
 template <typename T>
-nlohmann::json or_null(const std::optional<T>& v) {
-  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+Json or_null(const std::optional<T>& v) {
+  return v ? Json(*v) : Json(nullptr);
 }
 
 double round_to(double v, int decimals) {
@@ -22,29 +22,29 @@ double round_to(double v, int decimals) {
   return std::round(v * scale) / scale;
 }
 
-nlohmann::json round_or_null(const std::optional<double>& v, int decimals) {
-  return v ? nlohmann::json(round_to(*v, decimals)) : nlohmann::json(nullptr);
+Json round_or_null(const std::optional<double>& v, int decimals) {
+  return v ? Json(round_to(*v, decimals)) : Json(nullptr);
 }
 
 std::string device_id_of(const SystemInfoIdentity& id) {
   return id.device_id.empty() ? kDeviceIdNotSet : id.device_id;
 }
 
-nlohmann::json hardware_json(const HardwareFacts& hw) {
-  nlohmann::json cpu = {
+Json hardware_json(const HardwareFacts& hw) {
+  Json cpu = {
       {"model", or_null(hw.cpu.model)},
       {"cores", or_null(hw.cpu.cores)},
       {"architecture", or_null(hw.cpu.architecture)},
       {"current_temp_c", round_or_null(hw.cpu.temperature_c, 1)},
-      {"load", hw.cpu.load ? nlohmann::json(*hw.cpu.load) : nlohmann::json(nullptr)},
+      {"load", hw.cpu.load ? Json(*hw.cpu.load) : Json(nullptr)},
   };
   auto mib = [](const std::optional<std::uint64_t>& kib) {
-    return kib ? nlohmann::json(static_cast<std::uint64_t>(std::llround(static_cast<double>(*kib) / 1024.0)))
-               : nlohmann::json(nullptr);
+    return kib ? Json(static_cast<std::uint64_t>(std::llround(static_cast<double>(*kib) / 1024.0)))
+               : Json(nullptr);
   };
   auto gib = [](const std::optional<std::uint64_t>& bytes) {
-    return bytes ? nlohmann::json(round_to(static_cast<double>(*bytes) / (1024.0 * 1024.0 * 1024.0), 1))
-                 : nlohmann::json(nullptr);
+    return bytes ? Json(round_to(static_cast<double>(*bytes) / (1024.0 * 1024.0 * 1024.0), 1))
+                 : Json(nullptr);
   };
   return {
       {"model", or_null(hw.model)},
@@ -59,21 +59,21 @@ nlohmann::json hardware_json(const HardwareFacts& hw) {
   };
 }
 
-nlohmann::json os_json(const OsFacts& os) {
-  nlohmann::json boot = nullptr;
+Json os_json(const OsFacts& os) {
+  Json boot = nullptr;
   if (os.boot_time_unix_s) boot = format_utc(WallClock::time_point(std::chrono::seconds(*os.boot_time_unix_s)), true);
   return {{"name", or_null(os.name)}, {"version", or_null(os.version)}, {"kernel", or_null(os.kernel)},
           {"boot_time_utc", boot}};
 }
 
-nlohmann::json interface_json(const InterfaceFacts& i, const SlowFacts* slow) {
-  nlohmann::json j = {
+Json interface_json(const InterfaceFacts& i, const SlowFacts* slow) {
+  Json j = {
       {"name", i.name},         {"type", interface_type_name(i.type)}, {"mac", or_null(i.mac)},
       {"ip_v4", or_null(i.ip_v4)}, {"ip_v6", or_null(i.ip_v6)},       {"state", link_state_name(i.state)},
   };
   if (i.speed_mbps && *i.speed_mbps > 0) j["speed_mbps"] = *i.speed_mbps;
   if (i.type == InterfaceType::Wifi) {
-    nlohmann::json ssid = nullptr;
+    Json ssid = nullptr;
     if (slow) {
       auto it = slow->wifi_ssid.find(i.name);
       if (it != slow->wifi_ssid.end() && it->second) ssid = *it->second;
@@ -84,17 +84,17 @@ nlohmann::json interface_json(const InterfaceFacts& i, const SlowFacts* slow) {
   return j;
 }
 
-nlohmann::json network_json(const NetworkFacts& net, const SlowFacts* slow) {
-  nlohmann::json interfaces = nlohmann::json::array();
+Json network_json(const NetworkFacts& net, const SlowFacts* slow) {
+  Json interfaces = Json::array();
   for (const auto& i : net.interfaces) interfaces.push_back(interface_json(i, slow));
-  nlohmann::json latency = nullptr;
+  Json latency = nullptr;
   // Only report a latency measured to the gateway that is current now.
   if (slow && slow->gateway_latency_ms && net.default_route && slow->gateway == net.default_route->address)
     latency = *slow->gateway_latency_ms;
-  nlohmann::json connectivity = {
-      {"default_route", net.default_route ? nlohmann::json(net.default_route->address) : nlohmann::json(nullptr)},
+  Json connectivity = {
+      {"default_route", net.default_route ? Json(net.default_route->address) : Json(nullptr)},
       {"dns_servers", net.dns_servers},
-      {"internet_reachable", slow ? or_null(slow->internet_reachable) : nlohmann::json(nullptr)},
+      {"internet_reachable", slow ? or_null(slow->internet_reachable) : Json(nullptr)},
       {"latency_ms_to_gateway", latency},
   };
   return {{"hostname", or_null(net.hostname)}, {"interfaces", std::move(interfaces)},
@@ -131,12 +131,13 @@ std::string link_state_name(LinkState s) {
   return "unknown";
 }
 
-nlohmann::json compose_system_info(const SystemInfoIdentity& identity, WallClock::time_point wall_now,
-                                   const HostFacts& host, const SlowFacts* slow, const nlohmann::json& components) {
-  nlohmann::json info = {
+Json compose_system_info(const SystemInfoIdentity& identity, WallClock::time_point wall_now, const HostFacts& host,
+                         const SlowFacts* slow, const AgentFacts& agent) {
+  Json info = {
       {"device_id", device_id_of(identity)},
       {"timestamp", format_utc(wall_now, false)},
-      {"dunebugger_components", components},
+      {"ntp_available", agent.ntp_available},
+      {"dunebugger_components", agent.components},
       {"hardware", hardware_json(host.hardware)},
       {"os", os_json(host.os)},
       {"network", network_json(host.network, slow)},
@@ -146,26 +147,24 @@ nlohmann::json compose_system_info(const SystemInfoIdentity& identity, WallClock
   return {{"system_info", std::move(info)}};
 }
 
-nlohmann::json fallback_system_info(const SystemInfoIdentity& identity, WallClock::time_point wall_now) {
+Json fallback_system_info(const SystemInfoIdentity& identity, WallClock::time_point wall_now) {
   return {{"system_info",
            {{"device_id", device_id_of(identity)},
             {"timestamp", format_utc(wall_now, false)},
             {"status", "error_collecting_info"}}}};
 }
 
-nlohmann::json system_info_or_fallback(const SystemInfoIdentity& identity, WallClock::time_point wall_now,
-                                       const std::function<nlohmann::json()>& compose, std::string* error) {
+std::string system_info_or_fallback(const SystemInfoIdentity& identity, WallClock::time_point wall_now,
+                                    const std::function<Json()>& compose, std::string* error) {
   try {
-    nlohmann::json info = compose();
-    // The client serialises later; make sure it can (invalid UTF-8 throws).
-    (void)info.dump();
-    return info;
+    // Written here, where a failure can still fall back (invalid UTF-8 throws).
+    return compose().dump();
   } catch (const std::exception& e) {
     if (error) *error = e.what();
   } catch (...) {
     if (error) *error = "unknown exception";
   }
-  return fallback_system_info(identity, wall_now);
+  return fallback_system_info(identity, wall_now).dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
 }  // namespace dbr::sysinfo

@@ -1,7 +1,9 @@
 #pragma once
-// The system_info message body, dunebugger-protocol.md §1.3:
-//   {"system_info": {device_id, timestamp, dunebugger_components, hardware,
-//                    os, network, location}}
+// The system_info message body, dunebugger-protocol.md §1.3, with
+// upstream develop's ntp_available (§6), keys in upstream's order (an
+// ordered_json keeps insertion order; Python dicts do too):
+//   {"system_info": {device_id, timestamp, ntp_available,
+//                    dunebugger_components, hardware, os, network, location}}
 // composed from facts (no I/O here). Missing facts are null. Formats:
 //   timestamp       UTC "YYYY-MM-DDTHH:MM:SS" (no Z; the front end adds it)
 //   boot_time_utc   UTC "YYYY-MM-DDTHH:MM:SSZ"
@@ -20,6 +22,7 @@
 
 namespace dbr::sysinfo {
 
+using Json = nlohmann::ordered_json;
 using WallClock = std::chrono::system_clock;
 
 struct SystemInfoIdentity {
@@ -28,17 +31,24 @@ struct SystemInfoIdentity {
   bool operator==(const SystemInfoIdentity&) const = default;
 };
 
+// What the agent knows beside the host facts.
+struct AgentFacts {
+  bool ntp_available = false;  // the NTP check's verdict; false until its first answer (as upstream)
+  Json components;             // Components::to_json()
+};
+
 // `slow` may be null before the worker's first report (its fields are then
-// null). `components` is Components::to_json().
-nlohmann::json compose_system_info(const SystemInfoIdentity& identity, WallClock::time_point wall_now,
-                                   const HostFacts& host, const SlowFacts* slow, const nlohmann::json& components);
+// null).
+Json compose_system_info(const SystemInfoIdentity& identity, WallClock::time_point wall_now, const HostFacts& host,
+                         const SlowFacts* slow, const AgentFacts& agent);
 
-nlohmann::json fallback_system_info(const SystemInfoIdentity& identity, WallClock::time_point wall_now);
+Json fallback_system_info(const SystemInfoIdentity& identity, WallClock::time_point wall_now);
 
-// Runs `compose`; if it throws, returns the fallback and puts the reason in
-// `*error` (for the caller's one ERROR line).
-nlohmann::json system_info_or_fallback(const SystemInfoIdentity& identity, WallClock::time_point wall_now,
-                                       const std::function<nlohmann::json()>& compose, std::string* error);
+// Runs `compose` and returns its JSON text; if it throws (or its text cannot
+// be written), returns the fallback's and puts the reason in `*error` (for
+// the caller's one ERROR line).
+std::string system_info_or_fallback(const SystemInfoIdentity& identity, WallClock::time_point wall_now,
+                                    const std::function<Json()>& compose, std::string* error);
 
 // "YYYY-MM-DDTHH:MM:SS" in UTC, with a trailing "Z" if `zulu`.
 std::string format_utc(WallClock::time_point t, bool zulu);

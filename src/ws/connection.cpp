@@ -216,7 +216,9 @@ void Connection::pump() {
   std::shared_ptr<bool> alive = alive_;
   flush_output();
   while (auto event = codec_.poll_event()) {
-    deliver(std::move(*event));
+    if (auto* opened = std::get_if<Opened>(&*event))
+      log::debug("websocket open to {} (subprotocol '{}')", display_url_, opened->subprotocol);
+    handler_(std::move(*event));
     if (!*alive) return;  // the owner destroyed us
   }
   if (codec_.finished()) {
@@ -225,21 +227,6 @@ void Connection::pump() {
   }
   deadline_timer_.arm_at(codec_.next_deadline());
   if (watch_) watch_->set_events(loop::IoWatch::kRead | (want_write_ ? loop::IoWatch::kWrite : 0u));
-}
-
-void Connection::deliver(Codec::Event&& event) {
-  if (auto* opened = std::get_if<Opened>(&event)) {
-    log::debug("websocket open to {} (subprotocol '{}')", display_url_, opened->subprotocol);
-    if (handler_.on_open) handler_.on_open(*opened);
-  } else if (auto* message = std::get_if<Message>(&event)) {
-    if (handler_.on_message) handler_.on_message(std::move(*message));
-  } else if (std::holds_alternative<Activity>(event)) {
-    if (handler_.on_activity) handler_.on_activity();
-  } else if (auto* closed = std::get_if<Closed>(&event)) {
-    if (handler_.on_closed) handler_.on_closed(*closed);
-  } else if (auto* failure = std::get_if<Failure>(&event)) {
-    if (handler_.on_failed) handler_.on_failed(*failure);
-  }
 }
 
 void Connection::teardown_transport() {

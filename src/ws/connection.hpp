@@ -15,11 +15,12 @@
 // CURLOPT_MAXAGE_CONN (118 s by default), and curl_easy_send then fails;
 // tests/integration/net checks that libcurl behaviour.
 //
-// Events (Handler): on_open once; on_message per message; on_activity when
-// bytes arrive (proof of life); then exactly one terminal event per open(),
-// on_closed or on_failed. None after abort() or destruction. Events are only
-// delivered from loop callbacks, never from inside open(), send_text() or
-// close(). The owner may destroy the Connection inside any callback.
+// Events: one handler gets every ws::Event (events.hpp) as the codec made
+// it, moved: Opened once, Message per message, Activity when bytes arrive
+// (proof of life), then exactly one terminal Closed or Failure per open().
+// None after abort() or destruction. Events are only delivered from loop
+// callbacks, never from inside open(), send_text() or close(). The owner may
+// destroy the Connection inside the handler.
 //
 // Send queue bound: encoded frames wait in a queue of at most
 // send_queue_max_bytes of data. When send_text() would take it over the
@@ -74,13 +75,7 @@ class Connection {
     std::size_t max_message_bytes = 1 << 20;
     std::size_t send_queue_max_bytes = 4 << 20;
   };
-  struct Handler {
-    std::function<void(const Opened&)> on_open;
-    std::function<void(Message&&)> on_message;
-    std::function<void()> on_activity;
-    std::function<void(const Closed&)> on_closed;
-    std::function<void(const Failure&)> on_failed;
-  };
+  using Handler = std::function<void(Event&&)>;
 
   Connection(loop::EventLoop& loop, Random& random, Options options, Handler handler);
   ~Connection();
@@ -111,7 +106,6 @@ class Connection {
   void flush_output();
   // Delivers events, then re-arms the timer and watch or tears down.
   void pump();
-  void deliver(Codec::Event&& event);
   void teardown_transport();
   Failure classify_connect_error(CURLcode rc) const;
 

@@ -163,9 +163,10 @@ class NatsPeer:
         self._send(b"PING\r\n")
         self.pongs.get(timeout=timeout)
 
-    def next(self, timeout=5, subject=None):
-        """The next message (optionally on `subject`), as (time, subject, json);
-        TimeoutError when none comes within `timeout` seconds."""
+    def next(self, timeout=5, subject=None, raw=False):
+        """The next message (optionally on `subject`), as (time, subject, json),
+        or (time, subject, bytes) with `raw`; TimeoutError when none comes
+        within `timeout` seconds."""
         deadline = time.monotonic() + timeout
         missing = "no NATS message%s within %.1f s" % (" on " + subject if subject else "", timeout)
         while True:
@@ -177,7 +178,7 @@ class NatsPeer:
             except queue.Empty:
                 raise TimeoutError(missing) from None
             if subject is None or s == subject:
-                return t, s, json.loads(payload)
+                return t, s, payload if raw else json.loads(payload)
 
     def drain(self):
         items = []

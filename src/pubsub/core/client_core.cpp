@@ -27,20 +27,45 @@ void ClientCore::stop(TimePoint now) { feed({Input::Stop}, now); }
 
 void ClientCore::internet(bool online, TimePoint now) { feed({online ? Input::Online : Input::Offline}, now); }
 
+void ClientCore::on_transport(ws::Event&& event, TimePoint now) {
+  std::visit(
+      [&](auto&& e) {
+        using T = std::decay_t<decltype(e)>;
+        if constexpr (std::is_same_v<T, ws::Opened>) {
+          transport_opened(e.subprotocol, now);
+        } else if constexpr (std::is_same_v<T, ws::Message>) {
+          if (e.text) {
+            transport_text(std::move(e.payload), now);
+          } else {
+            // The JSON subprotocols carry text frames; the service never sends binary.
+            note(LogLevel::Debug, "ignoring a binary WebSocket message of " + std::to_string(e.payload.size()) + " bytes");
+          }
+        } else if constexpr (std::is_same_v<T, ws::Activity>) {
+          // Any frame, WebSocket pings and pongs too, proves the link.
+          if (keepalive_.running()) keepalive_.received(now);
+        } else if constexpr (std::is_same_v<T, ws::Closed>) {
+          feed({Input::TransportClosed, e.code, {}, session_.recoverable()}, now);
+        } else if constexpr (std::is_same_v<T, ws::Failure>) {
+          transport_failed(AttemptFailure{e.kind, e.http_status, e.retry_after, std::move(e.detail)}, now);
+        }
+      },
+      std::move(event));
+}
+
 void ClientCore::transport_opened(std::string_view chosen, TimePoint now) {
   if (chosen != subprotocol_ && supervisor_.attempt_in_flight()) {
     // Without our subprotocol we would be a "simple" client that the
     // service never sends protocol frames to.
     out_.actions.emplace_back(Abort{"wrong subprotocol"});
-    AttemptFailure failure{FailureKind::Handshake, 0, std::nullopt,
-                           "the service chose subprotocol '" + std::string(chosen) + "', not " + subprotocol_};
-    feed({Input::TransportFailed, 0, failure, session_.recoverable()}, now);
+    transport_failed(AttemptFailure{FailureKind::Handshake, 0, std::nullopt,
+                                    "the service chose subprotocol '" + std::string(chosen) + "', not " + subprotocol_},
+                     now);
     return;
   }
   feed({Input::TransportOpened}, now);
 }
 
-void ClientCore::transport_text(std::string_view text, TimePoint now) {
+void ClientCore::transport_text(std::string&& text, TimePoint now) {
   if (!supervisor_.transport_open()) {
     if (supervisor_.state() == State::Stopped) {
       note(LogLevel::Debug, "ignoring a frame that arrived after stop");
@@ -52,36 +77,8 @@ void ClientCore::transport_text(std::string_view text, TimePoint now) {
     return;
   }
   keepalive_.received(now);
-  ServiceFrame frame = decode_service_frame(text);
-  if (const auto* error = std::get_if<DecodeError>(&frame)) {
-    ++out_.counters.malformed_frames;
-    note(LogLevel::Warning, "malformed frame from the service (" + error->detail + ", " +
-                                std::to_string(text.size()) + " bytes), ignoring");
-    return;
-  }
-  if (const auto* connected = std::get_if<ConnectedFrame>(&frame)) {
-    if (supervisor_.state() == State::Connecting) {
-      session_.adopt(*connected);
-      feed({Input::ServiceConnected}, now);
-    } else {
-      session_.refresh(*connected);
-      note(LogLevel::Debug, "connected message on a recovered session; reconnection token updated");
-    }
-    return;
-  }
-  if (const auto* disconnected = std::get_if<DisconnectedFrame>(&frame)) {
-    note(LogLevel::Info, "the service is disconnecting us: " + disconnected->message);
-    return;
-  }
-  session_.on_frame(frame, now);
-}
-
-void ClientCore::transport_activity(TimePoint now) {
-  if (keepalive_.running()) keepalive_.received(now);
-}
-
-void ClientCore::transport_closed(std::uint16_t code, TimePoint now) {
-  feed({Input::TransportClosed, code, {}, session_.recoverable()}, now);
+  if (session_.on_frame(decode_service_frame(std::move(text)), now) == FrameSignal::ServiceConnected)
+    feed({Input::ServiceConnected}, now);
 }
 
 void ClientCore::transport_failed(const AttemptFailure& failure, TimePoint now) {
@@ -92,7 +89,9 @@ void ClientCore::credentials_failed(const AttemptFailure& failure, TimePoint now
   feed({Input::CredentialsFailed, 0, failure, false}, now);
 }
 
-MessageId ClientCore::send_to_group(nlohmann::json data, TimePoint now) { return session_.send(std::move(data), now); }
+MessageId ClientCore::send_to_group(std::string data_json, TimePoint now) {
+  return session_.send(std::move(data_json), now);
+}
 
 void ClientCore::on_timeout(TimePoint now) {
   supervisor_.on_timeout(now);
@@ -171,7 +170,7 @@ void ClientCore::drain(TimePoint now) {
                 out_.actions.emplace_back(Abort{item.reason});
                 break;
               case CommandKind::CheckInternet:
-                out_.actions.emplace_back(CheckInternet{});
+                out_.events.emplace_back(InternetCheckWanted{item.reason});
                 break;
             }
           } else if constexpr (std::is_same_v<T, TransitionRecord>) {

@@ -8,12 +8,12 @@
 //
 // Contract with the adapter:
 //   - OpenNew: fetch a fresh client URL, open a WebSocket offering the
-//     subprotocol; report transport_opened(subprotocol) or transport_failed,
-//     or credentials_failed when the URL source failed. OpenRecovery: the
-//     same with the last new connection's URL + "&" (or "?") + query.
+//     subprotocol and hand every event it reports to on_transport(), as it
+//     came (one type, ws::Event, dispatched here once); credentials_failed
+//     when the URL source failed. OpenRecovery: the same with the last new
+//     connection's URL + "&" (or "?") + query.
 //   - After Abort, report nothing more about that transport. After Close,
-//     report transport_closed (or transport_failed on its close timeout).
-//   - transport_closed(1006) for an abrupt end.
+//     report its Closed (or Failure on its close timeout).
 //   - Poll actions and events until empty after every input.
 #include <cstdint>
 #include <optional>
@@ -21,7 +21,6 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 
 #include "common/random.hpp"
 #include "common/time.hpp"
@@ -30,6 +29,7 @@
 #include "pubsub/core/keepalive.hpp"
 #include "pubsub/core/session.hpp"
 #include "pubsub/core/supervisor.hpp"
+#include "ws/codec/events.hpp"
 
 namespace dbr::pubsub {
 
@@ -56,15 +56,12 @@ class ClientCore {
   void start(TimePoint now);  // intent on
   void stop(TimePoint now);   // intent off; Close(1000) if a transport is open
   void internet(bool online, TimePoint now);
-  void transport_opened(std::string_view subprotocol, TimePoint now);
-  void transport_text(std::string_view text, TimePoint now);
-  void transport_activity(TimePoint now);  // any frame, WebSocket ping/pong too
-  void transport_closed(std::uint16_t code, TimePoint now);
-  void transport_failed(const AttemptFailure& failure, TimePoint now);
+  // What the WebSocket of the current attempt reports (ws/codec/events.hpp).
+  void on_transport(ws::Event&& event, TimePoint now);
   void credentials_failed(const AttemptFailure& failure, TimePoint now);
   // Queues an application message for the group; Delivered or Dropped
   // follows with the returned id.
-  MessageId send_to_group(nlohmann::json data, TimePoint now);
+  MessageId send_to_group(std::string data_json, TimePoint now);
   void on_timeout(TimePoint now);  // a spurious call is a no-op
   // A config reload changed timings (backoff, settle, keepalive) or the
   // outbox bound, not the connection itself: apply them without dropping
@@ -86,6 +83,9 @@ class ClientCore {
   const std::string& subprotocol() const { return subprotocol_; }
 
  private:
+  void transport_opened(std::string_view subprotocol, TimePoint now);
+  void transport_text(std::string&& text, TimePoint now);
+  void transport_failed(const AttemptFailure& failure, TimePoint now);
   void feed(SupervisorEvent event, TimePoint now);
   void drain(TimePoint now);
   void on_transition(const TransitionRecord& record, TimePoint now);

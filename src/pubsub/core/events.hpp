@@ -9,20 +9,17 @@
 #include <string>
 #include <variant>
 
-#include <nlohmann/json.hpp>
+#include "common/json_text.hpp"
 
 #include "common/failure_kind.hpp"
+#include "common/log_level.hpp"
 #include "common/time.hpp"
 #include "pubsub/core/transitions.hpp"
 
 namespace dbr::pubsub {
 
-enum class LogLevel { Debug, Info, Warning, Error };
-
-struct LogLine {
-  LogLevel level = LogLevel::Debug;
-  std::string text;
-};
+using LogLevel = log::Level;
+using LogLine = log::LogLine;
 
 // The agent's one list of failure kinds, shared with the WebSocket.
 using dbr::FailureKind;
@@ -52,7 +49,7 @@ using MessageId = std::uint64_t;
 
 // ---- actions: the adapter executes them in order --------------------------
 // Fetch a fresh client URL (sign a token / ask Auth0) and open a WebSocket
-// offering `subprotocol`. Report transport_opened/failed, or
+// offering `subprotocol`. Report the WebSocket's events (on_transport), or
 // credentials_failed when no URL could be had.
 struct OpenNew {
   std::string subprotocol;
@@ -67,8 +64,8 @@ struct OpenRecovery {
 struct SendText {
   std::string frame;
 };
-// Start the close handshake; report transport_closed when it completes (or
-// transport_failed when the adapter's own close timeout expires).
+// Start the close handshake; report the WebSocket's Closed when it completes
+// (or its Failure when the close times out).
 struct Close {
   std::uint16_t code = 1000;
   std::string reason;
@@ -78,10 +75,7 @@ struct Close {
 struct Abort {
   std::string reason;
 };
-// Ask the internet monitor for an immediate check.
-struct CheckInternet {};
-
-using Action = std::variant<OpenNew, OpenRecovery, SendText, Close, Abort, CheckInternet>;
+using Action = std::variant<OpenNew, OpenRecovery, SendText, Close, Abort>;
 
 // ---- events ----------------------------------------------------------------
 // A connection is usable. is_new: a new connection (the group is being
@@ -98,11 +92,11 @@ struct GroupMessage {
   std::string group;
   std::optional<std::string> from_user_id;
   std::string data_type;  // json, text, binary or protobuf (the last two base64 strings)
-  nlohmann::json data;
+  json_text::OwnedValue data;  // the exact bytes the service sent
 };
 struct ServerMessage {
   std::string data_type;
-  nlohmann::json data;
+  json_text::OwnedValue data;
 };
 // The service acknowledged the message (success, or Duplicate).
 struct Delivered {
@@ -119,8 +113,15 @@ struct StateChanged {
   State to = State::Stopped;
   std::string reason;
 };
+// A connection attempt failed or a connection was lost in a way that may be
+// our internet going away: the owner asks the internet monitor for a check
+// now instead of at its next interval.
+struct InternetCheckWanted {
+  std::string reason;
+};
 
-using Event = std::variant<Connected, Joined, GroupMessage, ServerMessage, Delivered, Dropped, StateChanged, LogLine>;
+using Event = std::variant<Connected, Joined, GroupMessage, ServerMessage, Delivered, Dropped, StateChanged,
+                           InternetCheckWanted, LogLine>;
 
 struct Counters {
   std::uint64_t attempts = 0;           // new connection attempts (OpenNew)

@@ -9,153 +9,150 @@ std::uint64_t allocate_ack_id() {
   return next.fetch_add(1, std::memory_order_relaxed);
 }
 
-using nlohmann::json;
-
 namespace {
 
-// Invalid UTF-8 from the application must not throw out of dump().
-std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+namespace jt = json_text;
+using Members = std::vector<jt::Member>;
 
 DecodeError bad_field(std::string_view name) {
   return {DecodeErrorKind::BadField, "field '" + std::string(name) + "' is missing or has the wrong type"};
 }
 
-// Reads an unsigned 64-bit integer field; nlohmann stores non-negative
-// integers as number_unsigned, negative ones as number_integer.
-std::optional<std::uint64_t> get_u64(const json& object, const char* name) {
-  auto it = object.find(name);
-  if (it == object.end()) return std::nullopt;
-  if (it->is_number_unsigned()) return it->get<std::uint64_t>();
-  return std::nullopt;
-}
-
 // A string field that may be absent or null.
-bool get_optional_string(const json& object, const char* name, std::optional<std::string>& out) {
-  auto it = object.find(name);
-  if (it == object.end() || it->is_null()) {
-    out.reset();
-    return true;
-  }
-  if (!it->is_string()) return false;
-  out = it->get<std::string>();
-  return true;
+bool read_optional_string(const Members& frame, std::string_view name, std::optional<std::string>& out) {
+  const jt::Member* m = jt::find(frame, name);
+  out.reset();
+  if (m == nullptr || m->value.kind == jt::Kind::Null) return true;
+  out = jt::string_of(m->value);
+  return out.has_value();
 }
 
-ServiceFrame decode_ack(const json& frame) {
+std::optional<std::string> read_string(const Members& frame, std::string_view name) {
+  const jt::Member* m = jt::find(frame, name);
+  return m ? jt::string_of(m->value) : std::nullopt;
+}
+
+std::optional<std::uint64_t> read_uint(const Members& frame, std::string_view name) {
+  const jt::Member* m = jt::find(frame, name);
+  return m ? jt::uint_of(m->value) : std::nullopt;
+}
+
+ServiceFrame decode_ack(const Members& frame) {
   AckFrame ack;
-  auto id = get_u64(frame, "ackId");
+  auto id = read_uint(frame, "ackId");
   if (!id) return bad_field("ackId");
   ack.ack_id = *id;
-  auto success = frame.find("success");
-  if (success == frame.end() || !success->is_boolean()) return bad_field("success");
-  ack.success = success->get<bool>();
+  const jt::Member* success = jt::find(frame, "success");
+  auto success_value = success ? jt::bool_of(success->value) : std::nullopt;
+  if (!success_value) return bad_field("success");
+  ack.success = *success_value;
   if (!ack.success) {
     // "Read `error` only when `success` is false."
-    auto error = frame.find("error");
-    if (error != frame.end() && error->is_object()) {
-      auto name = error->find("name");
-      if (name != error->end() && name->is_string()) ack.error_name = name->get<std::string>();
-      auto message = error->find("message");
-      if (message != error->end() && message->is_string()) ack.error_message = message->get<std::string>();
+    if (const jt::Member* error = jt::find(frame, "error"); error && error->value.kind == jt::Kind::Object) {
+      const Members fields = jt::members(error->value);
+      ack.error_name = read_string(fields, "name").value_or("");
+      ack.error_message = read_string(fields, "message").value_or("");
     }
     if (ack.error_name.empty()) ack.error_name = "Unknown";
   }
   return ack;
 }
 
-ServiceFrame decode_message(const json& frame) {
+ServiceFrame decode_message(const Members& frame, std::string&& text) {
   std::optional<std::uint64_t> sequence_id;
-  if (frame.contains("sequenceId")) {
-    sequence_id = get_u64(frame, "sequenceId");
+  if (jt::find(frame, "sequenceId") != nullptr) {
+    sequence_id = read_uint(frame, "sequenceId");
     if (!sequence_id) return bad_field("sequenceId");
   }
-  auto from = frame.find("from");
-  if (from == frame.end() || !from->is_string()) return bad_field("from");
+  auto from = read_string(frame, "from");
+  if (!from) return bad_field("from");
   DataFrame message;
   message.sequence_id = sequence_id;
-  const auto& from_text = from->get_ref<const std::string&>();
-  if (from_text == "group") {
+  if (*from == "group") {
     message.from = DataFrame::From::Group;
-    auto group = frame.find("group");
-    if (group == frame.end() || !group->is_string()) return bad_field("group");
-    message.group = group->get<std::string>();
-    if (!get_optional_string(frame, "fromUserId", message.from_user_id)) return bad_field("fromUserId");
-  } else if (from_text == "server") {
+    auto group = read_string(frame, "group");
+    if (!group) return bad_field("group");
+    message.group = std::move(*group);
+    if (!read_optional_string(frame, "fromUserId", message.from_user_id)) return bad_field("fromUserId");
+  } else if (*from == "server") {
     message.from = DataFrame::From::Server;
   } else {
-    return UnknownFrame{"message from '" + from_text + "'", sequence_id};
+    return UnknownFrame{"message from '" + *from + "'", sequence_id};
   }
   message.data_type = "json";
-  if (auto type = frame.find("dataType"); type != frame.end()) {
-    if (!type->is_string()) return bad_field("dataType");
-    message.data_type = type->get<std::string>();
+  if (jt::find(frame, "dataType") != nullptr) {
+    auto type = read_string(frame, "dataType");
+    if (!type) return bad_field("dataType");
+    message.data_type = std::move(*type);
   }
   if (message.data_type != "json" && message.data_type != "text" && message.data_type != "binary" &&
       message.data_type != "protobuf")
     return UnknownFrame{"dataType '" + message.data_type + "'", sequence_id};
-  if (auto data = frame.find("data"); data != frame.end()) message.data = *data;
+  // The data's bytes stay where they are: the frame's text moves into it.
+  if (const jt::Member* data = jt::find(frame, "data")) message.data = jt::OwnedValue(std::move(text), data->value);
   return message;
 }
 
-ServiceFrame decode_system(const json& frame) {
-  auto event = frame.find("event");
-  if (event == frame.end() || !event->is_string()) return bad_field("event");
-  const auto& name = event->get_ref<const std::string&>();
-  if (name == "connected") {
+ServiceFrame decode_system(const Members& frame) {
+  auto event = read_string(frame, "event");
+  if (!event) return bad_field("event");
+  if (*event == "connected") {
     ConnectedFrame connected;
-    auto id = frame.find("connectionId");
-    if (id == frame.end() || !id->is_string() || id->get_ref<const std::string&>().empty())
-      return bad_field("connectionId");
-    connected.connection_id = id->get<std::string>();
-    if (!get_optional_string(frame, "userId", connected.user_id)) return bad_field("userId");
-    if (!get_optional_string(frame, "reconnectionToken", connected.reconnection_token))
+    auto id = read_string(frame, "connectionId");
+    if (!id || id->empty()) return bad_field("connectionId");
+    connected.connection_id = std::move(*id);
+    if (!read_optional_string(frame, "userId", connected.user_id)) return bad_field("userId");
+    if (!read_optional_string(frame, "reconnectionToken", connected.reconnection_token))
       return bad_field("reconnectionToken");
     return connected;
   }
-  if (name == "disconnected") {
-    DisconnectedFrame disconnected;
-    if (auto message = frame.find("message"); message != frame.end() && message->is_string())
-      disconnected.message = message->get<std::string>();
-    return disconnected;
-  }
-  return UnknownFrame{"system event '" + name + "'", std::nullopt};
+  if (*event == "disconnected") return DisconnectedFrame{read_string(frame, "message").value_or("")};
+  return UnknownFrame{"system event '" + *event + "'", std::nullopt};
+}
+
+ServiceFrame decode_members(const Members& frame, std::string&& text) {
+  auto type = read_string(frame, "type");
+  if (!type) return DecodeError{DecodeErrorKind::MissingType, "no string 'type' field"};
+  if (*type == "ack") return decode_ack(frame);
+  if (*type == "message") return decode_message(frame, std::move(text));
+  if (*type == "system") return decode_system(frame);
+  if (*type == "pong") return PongFrame{};
+  // Only `type:"message"` frames carry sequence ids (reliable protocol spec).
+  return UnknownFrame{"type '" + *type + "'", std::nullopt};
 }
 
 }  // namespace
 
 std::string encode_join_group(std::string_view group, std::uint64_t ack_id) {
-  return dump(json{{"type", "joinGroup"}, {"group", group}, {"ackId", ack_id}});
+  return R"({"type":"joinGroup","group":)" + jt::quote(group) + R"(,"ackId":)" + std::to_string(ack_id) + "}";
 }
 
-std::string encode_send_to_group(std::string_view group, std::uint64_t ack_id, const json& data) {
-  return dump(json{{"type", "sendToGroup"},
-                   {"group", group},
-                   {"ackId", ack_id},
-                   {"noEcho", true},
-                   {"dataType", "json"},
-                   {"data", data}});
+std::string encode_send_to_group(std::string_view group, std::uint64_t ack_id, std::string_view data_json) {
+  std::string frame = R"({"type":"sendToGroup","group":)" + jt::quote(group) + R"(,"ackId":)" +
+                      std::to_string(ack_id) + R"(,"noEcho":true,"dataType":"json","data":)";
+  frame.append(data_json);
+  frame += '}';
+  return frame;
 }
 
 std::string encode_sequence_ack(std::uint64_t sequence_id) {
-  return dump(json{{"type", "sequenceAck"}, {"sequenceId", sequence_id}});
+  return R"({"type":"sequenceAck","sequenceId":)" + std::to_string(sequence_id) + "}";
 }
 
 std::string encode_ping() { return R"({"type":"ping"})"; }
 
-ServiceFrame decode_service_frame(std::string_view text) {
-  json frame = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (frame.is_discarded()) return DecodeError{DecodeErrorKind::NotJson, "not valid JSON"};
-  if (!frame.is_object()) return DecodeError{DecodeErrorKind::NotObject, "not a JSON object"};
-  auto type = frame.find("type");
-  if (type == frame.end() || !type->is_string())
-    return DecodeError{DecodeErrorKind::MissingType, "no string 'type' field"};
-  const auto& name = type->get_ref<const std::string&>();
-  if (name == "ack") return decode_ack(frame);
-  if (name == "message") return decode_message(frame);
-  if (name == "system") return decode_system(frame);
-  if (name == "pong") return PongFrame{};
-  // Only `type:"message"` frames carry sequence ids (reliable protocol spec).
-  return UnknownFrame{"type '" + name + "'", std::nullopt};
+ServiceFrame decode_service_frame(std::string text) {
+  const std::size_t bytes = text.size();
+  auto value = jt::parse(text);
+  ServiceFrame frame;
+  if (!value)
+    frame = DecodeError{DecodeErrorKind::NotJson, "not valid JSON"};
+  else if (value->kind != jt::Kind::Object)
+    frame = DecodeError{DecodeErrorKind::NotObject, "not a JSON object"};
+  else
+    frame = decode_members(jt::members(*value), std::move(text));
+  if (auto* error = std::get_if<DecodeError>(&frame)) error->frame_bytes = bytes;
+  return frame;
 }
 
 }  // namespace dbr::pubsub

@@ -4,13 +4,18 @@
 // service's frames into typed values. Decoding never throws: malformed input
 // becomes a DecodeError, unknown types/events/sources become UnknownFrame
 // ("Ignore unknown type/event/from/dataType values (both SDKs do)").
+//
+// Application data passes as JSON text, never as a parsed tree: a message's
+// `data` is the exact bytes the service sent (json_text::OwnedValue, the
+// frame moved in whole), and sendToGroup carries the caller's JSON text
+// unchanged, so what the device relays keeps its key order and spelling.
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
 
-#include <nlohmann/json.hpp>
+#include "common/json_text.hpp"
 
 namespace dbr::pubsub {
 
@@ -21,12 +26,12 @@ namespace dbr::pubsub {
 // deliberate resend of the same request (after a recovery or an ack timeout)
 // ever reuses one.
 // Thread-safe; starts at 1 and never repeats within the process.
-// Thread-safe; starts at 1 and never repeats within the process.
 std::uint64_t allocate_ack_id();
 
 std::string encode_join_group(std::string_view group, std::uint64_t ack_id);
 // dataType json, noEcho true: the device never wants its own messages back.
-std::string encode_send_to_group(std::string_view group, std::uint64_t ack_id, const nlohmann::json& data);
+// `data_json` is valid JSON text (the caller's), spliced in unchanged.
+std::string encode_send_to_group(std::string_view group, std::uint64_t ack_id, std::string_view data_json);
 std::string encode_sequence_ack(std::uint64_t sequence_id);
 std::string encode_ping();
 
@@ -44,7 +49,7 @@ struct DataFrame {
   std::string group;                        // From::Group only
   std::optional<std::string> from_user_id;  // null or absent: nullopt
   std::string data_type;                    // json, text, binary (base64), protobuf (base64)
-  nlohmann::json data;
+  json_text::OwnedValue data;               // the exact bytes sent; absent: null
   std::optional<std::uint64_t> sequence_id;  // reliable protocol only
 };
 
@@ -72,12 +77,14 @@ enum class DecodeErrorKind { NotJson, NotObject, MissingType, BadField };
 struct DecodeError {
   DecodeErrorKind kind = DecodeErrorKind::NotJson;
   std::string detail;  // never quotes the frame (it may hold a reconnection token)
+  std::size_t frame_bytes = 0;
 };
 
 using ServiceFrame =
     std::variant<AckFrame, DataFrame, ConnectedFrame, DisconnectedFrame, PongFrame, UnknownFrame, DecodeError>;
 
-ServiceFrame decode_service_frame(std::string_view text);
+// Takes the frame's text whole: a message's data keeps viewing into it.
+ServiceFrame decode_service_frame(std::string text);
 
 
 }  // namespace dbr::pubsub

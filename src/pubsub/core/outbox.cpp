@@ -4,7 +4,7 @@
 
 namespace dbr::pubsub {
 
-std::optional<MessageId> Outbox::push(MessageId id, nlohmann::json data) {
+std::optional<MessageId> Outbox::push(MessageId id, std::string data_json) {
   std::optional<MessageId> dropped;
   if (entries_.size() >= capacity_) {
     dropped = entries_.front().id;
@@ -12,7 +12,7 @@ std::optional<MessageId> Outbox::push(MessageId id, nlohmann::json data) {
   }
   Entry entry;
   entry.id = id;
-  entry.data = std::move(data);
+  entry.data_json = std::move(data_json);
   entries_.push_back(std::move(entry));
   return dropped;
 }

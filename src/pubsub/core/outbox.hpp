@@ -17,7 +17,6 @@
 #include <optional>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 
 #include "common/time.hpp"
 #include "pubsub/core/events.hpp"
@@ -34,7 +33,7 @@ class Outbox {
 
   struct Entry {
     MessageId id = 0;
-    nlohmann::json data;
+    std::string data_json;
     Phase phase = Phase::Waiting;
     std::optional<std::uint64_t> ack_id;
     TimePoint due{};
@@ -44,7 +43,7 @@ class Outbox {
   explicit Outbox(std::size_t capacity) : capacity_(capacity == 0 ? 1 : capacity) {}
 
   // Appends; returns the id of the oldest entry if the bound made it go.
-  std::optional<MessageId> push(MessageId id, nlohmann::json data);
+  std::optional<MessageId> push(MessageId id, std::string data_json);
 
   // The oldest waiting entry, or nullptr.
   Entry* next_waiting();

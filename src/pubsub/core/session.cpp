@@ -48,11 +48,6 @@ void Session::adopt(const ConnectedFrame& frame) {
   reconnection_token_ = frame.reconnection_token.value_or("");
 }
 
-void Session::refresh(const ConnectedFrame& frame) {
-  // "update the stored token from it and not fire the connected callback"
-  if (frame.reconnection_token && !frame.reconnection_token->empty()) reconnection_token_ = *frame.reconnection_token;
-}
-
 void Session::link_up_new(TimePoint now) {
   link_up_ = true;
   sequence_.reset();
@@ -99,31 +94,61 @@ std::string Session::recovery_query() const {
          "&awps_reconnection_token=" + percent_encode(reconnection_token_);
 }
 
-void Session::on_frame(const ServiceFrame& frame, TimePoint now) {
-  if (const auto* ack = std::get_if<AckFrame>(&frame)) {
-    if ((join_ == Join::Joining || join_ == Join::RetryWait) && ack->ack_id == join_ack_id_) {
-      on_join_ack(*ack, now);
-    } else if (Outbox::Entry* entry = outbox_.find_by_ack(ack->ack_id)) {
-      on_send_ack(*entry, *ack, now);
-    } else {
-      out_.events.emplace_back(LogLine{LogLevel::Debug, "ack for unknown ackId " + std::to_string(ack->ack_id) + ", ignoring"});
-    }
-  } else if (const auto* data = std::get_if<DataFrame>(&frame)) {
-    on_data(*data, now);
-  } else if (const auto* unknown = std::get_if<UnknownFrame>(&frame)) {
-    bool duplicate = false;
-    note_sequence(unknown->sequence_id, duplicate, now);
-    ++out_.counters.unknown_frames;
-    out_.events.emplace_back(LogLine{LogLevel::Debug, "ignoring a service frame with unknown " + unknown->what});
-  }
-  // PongFrame: its arrival already counted as a sign of life.
+FrameSignal Session::on_frame(ServiceFrame&& frame, TimePoint now) {
+  return std::visit(
+      [&](auto&& f) {
+        using T = std::decay_t<decltype(f)>;
+        if constexpr (std::is_same_v<T, AckFrame>) {
+          on_ack(f, now);
+        } else if constexpr (std::is_same_v<T, DataFrame>) {
+          on_data(std::move(f), now);
+        } else if constexpr (std::is_same_v<T, ConnectedFrame>) {
+          // A new connection's session is forgotten before it opens, so an
+          // empty id means this `connected` starts one.
+          if (connection_id_.empty()) {
+            adopt(f);
+            return FrameSignal::ServiceConnected;
+          }
+          // After a recovery: "update the stored token from it and not fire
+          // the connected callback".
+          if (f.reconnection_token && !f.reconnection_token->empty()) reconnection_token_ = *f.reconnection_token;
+          note(LogLevel::Debug, "connected message on a recovered session; reconnection token updated");
+        } else if constexpr (std::is_same_v<T, DisconnectedFrame>) {
+          note(LogLevel::Info, "the service is disconnecting us: " + f.message);
+        } else if constexpr (std::is_same_v<T, UnknownFrame>) {
+          bool duplicate = false;
+          note_sequence(f.sequence_id, duplicate, now);
+          ++out_.counters.unknown_frames;
+          note(LogLevel::Debug, "ignoring a service frame with unknown " + f.what);
+        } else if constexpr (std::is_same_v<T, DecodeError>) {
+          ++out_.counters.malformed_frames;
+          note(LogLevel::Warning, "malformed frame from the service (" + f.detail + ", " + std::to_string(f.frame_bytes) +
+                                      " bytes), ignoring");
+        }
+        // PongFrame: its arrival already counted as a sign of life.
+        return FrameSignal::None;
+      },
+      std::move(frame));
 }
 
-MessageId Session::send(nlohmann::json data, TimePoint now) {
+void Session::on_ack(const AckFrame& ack, TimePoint now) {
+  if ((join_ == Join::Joining || join_ == Join::RetryWait) && ack.ack_id == join_ack_id_) {
+    on_join_ack(ack, now);
+  } else if (Outbox::Entry* entry = outbox_.find_by_ack(ack.ack_id)) {
+    on_send_ack(*entry, ack, now);
+  } else {
+    note(LogLevel::Debug, "ack for unknown ackId " + std::to_string(ack.ack_id) + ", ignoring");
+  }
+}
+
+MessageId Session::send(std::string data_json, TimePoint now) {
   MessageId id = next_message_id_++;
-  if (data.is_null()) {
+  // The text is spliced into the frame as it is: anything but one JSON
+  // value would change the frame itself.
+  auto data = json_text::parse(data_json);
+  if (!data || data->kind == json_text::Kind::Null) {
     // "null is rejected" by the service for dataType json.
-    drop(id, "data is null");
+    drop(id, data ? "data is null" : "data is not valid JSON");
     ++out_.counters.refused;
     return id;
   }
@@ -132,7 +157,7 @@ MessageId Session::send(nlohmann::json data, TimePoint now) {
     ++out_.counters.outbox_drops;
     return id;
   }
-  if (auto oldest = outbox_.push(id, std::move(data))) {
+  if (auto oldest = outbox_.push(id, std::move(data_json))) {
     drop(*oldest, "outbox full");
     ++out_.counters.outbox_drops;
   }
@@ -228,15 +253,16 @@ void Session::on_send_ack(Outbox::Entry& entry, const AckFrame& ack, TimePoint n
   outbox_.mark_retry(entry, now + options_.send_retry_delay);
 }
 
-void Session::on_data(const DataFrame& frame, TimePoint now) {
+void Session::on_data(DataFrame&& frame, TimePoint now) {
   bool duplicate = false;
   note_sequence(frame.sequence_id, duplicate, now);
   if (duplicate) return;
   ++out_.counters.messages_in;
   if (frame.from == DataFrame::From::Group)
-    out_.events.emplace_back(GroupMessage{frame.group, frame.from_user_id, frame.data_type, frame.data});
+    out_.events.emplace_back(GroupMessage{std::move(frame.group), std::move(frame.from_user_id),
+                                          std::move(frame.data_type), std::move(frame.data)});
   else
-    out_.events.emplace_back(ServerMessage{frame.data_type, frame.data});
+    out_.events.emplace_back(ServerMessage{std::move(frame.data_type), std::move(frame.data)});
 }
 
 void Session::note_sequence(std::optional<std::uint64_t> sequence_id, bool& duplicate, TimePoint now) {
@@ -259,14 +285,14 @@ void Session::pump(TimePoint now) {
   while (Outbox::Entry* entry = outbox_.next_waiting()) {
     std::uint64_t ack_id = allocate_ack_id();
     outbox_.mark_in_flight(*entry, ack_id, now + options_.ack_timeout);
-    send_text(encode_send_to_group(options_.group, ack_id, entry->data));
+    send_text(encode_send_to_group(options_.group, ack_id, entry->data_json));
   }
 }
 
 void Session::resend(Outbox::Entry& entry, TimePoint now) {
   outbox_.mark_in_flight(entry, *entry.ack_id, now + options_.ack_timeout);
   ++out_.counters.resends;
-  send_text(encode_send_to_group(options_.group, *entry.ack_id, entry.data));
+  send_text(encode_send_to_group(options_.group, *entry.ack_id, entry.data_json));
 }
 
 void Session::set_outbox_limit(std::size_t outbox_max_messages) {
@@ -276,6 +302,8 @@ void Session::set_outbox_limit(std::size_t outbox_max_messages) {
     drop(id, "outbox bound lowered by a config reload");
   }
 }
+
+void Session::note(LogLevel level, std::string text) { out_.events.emplace_back(LogLine{level, std::move(text)}); }
 
 void Session::drop(MessageId id, std::string reason) { out_.events.emplace_back(Dropped{id, std::move(reason)}); }
 

@@ -31,7 +31,6 @@
 #include <optional>
 #include <string>
 
-#include <nlohmann/json.hpp>
 
 #include "common/time.hpp"
 #include "pubsub/core/events.hpp"
@@ -59,6 +58,9 @@ struct SessionOptions {
   bool operator==(const SessionOptions&) const = default;
 };
 
+// What a frame means for the connection, beyond the session.
+enum class FrameSignal { None, ServiceConnected };
+
 class Session {
  public:
   static constexpr std::size_t kUnbufferedInFlightLimit = 1000;
@@ -66,8 +68,6 @@ class Session {
   Session(SessionOptions options, Outputs& out);
 
   // ---- lifecycle (ClientCore calls these on supervisor transitions) ------
-  void adopt(const ConnectedFrame& frame);    // a new connection's `connected`
-  void refresh(const ConnectedFrame& frame);  // `connected` after a recovery: new token only
   void link_up_new(TimePoint now);            // joins the group
   void link_up_recovered(TimePoint now);      // resends the unacknowledged
   void link_down();                           // the session may still be recovered
@@ -78,9 +78,13 @@ class Session {
   void set_outbox_limit(std::size_t outbox_max_messages);
 
   // ---- traffic --------------------------------------------------------------
-  // Ack, DataFrame, UnknownFrame and PongFrame; others are ClientCore's.
-  void on_frame(const ServiceFrame& frame, TimePoint now);
-  MessageId send(nlohmann::json data, TimePoint now);
+  // Every frame from the service, whatever its kind, is routed here. A
+  // `connected` message while no session is held (a new connection) is
+  // adopted and returned as ServiceConnected, for the supervisor; after a
+  // recovery it only refreshes the reconnection token.
+  FrameSignal on_frame(ServiceFrame&& frame, TimePoint now);
+  // `data_json`: one JSON value, sent as its text.
+  MessageId send(std::string data_json, TimePoint now);
   void on_timeout(TimePoint now);
   std::optional<TimePoint> next_deadline() const;
 
@@ -102,11 +106,14 @@ class Session {
   void send_join(TimePoint now, bool same_ack_id);
   void on_join_ack(const AckFrame& ack, TimePoint now);
   void on_send_ack(Outbox::Entry& entry, const AckFrame& ack, TimePoint now);
-  void on_data(const DataFrame& frame, TimePoint now);
+  void adopt(const ConnectedFrame& frame);
+  void on_ack(const AckFrame& ack, TimePoint now);
+  void on_data(DataFrame&& frame, TimePoint now);
   void note_sequence(std::optional<std::uint64_t> sequence_id, bool& duplicate, TimePoint now);
   void flush_sequence_ack(TimePoint now);
   void pump(TimePoint now);
   void resend(Outbox::Entry& entry, TimePoint now);
+  void note(LogLevel level, std::string text);
   void drop(MessageId id, std::string reason);
   void drop_all(const std::string& reason);
   bool reliable() const { return options_.protocol == Protocol::JsonReliable; }

@@ -47,14 +47,10 @@ struct CodecOptions {
   std::size_t send_queue_max_bytes = 4 << 20;
 };
 
-// Proof of life: bytes of the WebSocket stream arrived (at most one per
-// on_bytes call).
-struct Activity {};
-
 class Codec {
  public:
   enum class Phase { Idle, Connecting, Handshaking, Open, Closing, Flushing, Finished };
-  using Event = std::variant<Opened, Message, Activity, Closed, Failure>;
+  using Event = ws::Event;
 
   Codec(Random& random, CodecOptions options);
 

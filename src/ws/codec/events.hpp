@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 
 #include "common/failure_kind.hpp"
 
@@ -46,5 +47,12 @@ struct Failure {
   std::uint16_t close_code = 0;                      // Protocol: the code we sent
   std::string detail;  // for logs; never holds the URL's path or query
 };
+
+// Proof of life: bytes of the WebSocket stream arrived (at most one per read).
+struct Activity {};
+
+// Everything a connection reports, in order: Opened once, then Message and
+// Activity, then exactly one terminal Closed or Failure.
+using Event = std::variant<Opened, Message, Activity, Closed, Failure>;
 
 }  // namespace dbr::ws

@@ -8,11 +8,14 @@ must hold no secret.
     /usr/bin/python3 tests/integration/app/test_end_to_end.py --agent build/src/dunebugger-remote
 """
 import asyncio
+import json
 import datetime
 import threading
 import time
 
 from e2e import DEVICE_ID, GROUP, LOCATION, E2ETestCase, envelope, free_port, main
+
+import json_raw  # noqa: E402  (tests/support, on the path e2e sets)
 
 I_AM_ALIVE = "I am alive"
 IS_ANYONE_THERE = "Is anyone there?"
@@ -175,12 +178,12 @@ class ConversationTest(E2ETestCase):
         # NATS -> group: a subject not in the §2 list is dropped with a warning.
         peer.pub("dunebugger.remote.schedule_command", {"body": "c", "subject": "schedule_command",
                                                         "source": "scheduler"})
-        peer.pub("dunebugger.remote.modes_list", {"body": [], "subject": "modes_list", "source": "scheduler"})
+        peer.pub("dunebugger.remote.states_list", {"body": [], "subject": "states_list", "source": "scheduler"})
         self.wait_log("NATS message on dunebugger.remote.schedule_command dropped: unknown subject", 5)
-        self.wait_log("NATS message on dunebugger.remote.modes_list dropped: unknown subject", 5)
+        self.wait_log("NATS message on dunebugger.remote.states_list dropped: unknown subject", 5)
         peer.flush()  # our own two messages come back (we listen on ">") before the PONG
         self.assertEqual([s for _, s, _ in peer.drain()],
-                         ["dunebugger.remote.schedule_command", "dunebugger.remote.modes_list"])
+                         ["dunebugger.remote.schedule_command", "dunebugger.remote.states_list"])
 
         # group -> NATS: the loop guard, no dot, unknown recipient, a two-token name.
         heartbeats_before = len(self.received(fe, "heartbeat"))
@@ -448,6 +451,93 @@ class CloudOutageTest(E2ETestCase):
         question = envelope("heartbeat", IS_ANYONE_THERE)
         sent = self.hub.wait_agent_messages(1, 5, since, lambda m: m["data"] == question and m["connectionId"] == new)
         self.assertIn(question, [m["data"] for m in sent if m["connectionId"] == new])
+
+
+
+# Bodies as Python's json.dumps writes them (", ", ": "), keys NOT sorted,
+# numbers spelled as they came (1.50, 1e3, -0.0), an escaped and a raw
+# non-ASCII character, an escaped quote: nlohmann would sort the keys and
+# respell the numbers; a relay must pass them on byte for byte.
+RAW_BODIES = {
+    "scheduler_status": ('{"schedule_loaded": true, "weekdays_configured": 5, "special_dates_configured": 0, '
+                         '"commands_available": 12, "states_available": 3, "next_action": "accensione \\u00e8 \u00e8", '
+                         '"next_action_time": "17:00"}'),
+    "modes_list": ('{"modes": [{"name": "notte", "desc": "luci \\"soffuse\\" \u2728", '
+                   '"commands": {"z": "dr", "a": "c"}}]}'),
+    "analytics_metrics": '{"zeta": 1.50, "alpha": 1e3, "mid": -0.0, "list": [3, 1, 2], "none": null}',
+    "gpio_state": ('[{"pin": 17, "label": "Stella \u00e8", "mode": "OUTPUT", "state": "LOW", "switch": "ON", '
+                   '"volts": 3.30}]'),
+}
+
+
+class RelayBytesTest(E2ETestCase):
+    """dunebugger-protocol.md §6: scheduler_status, modes_list and
+    analytics_metrics reach the front end, and every body passes between NATS
+    and the group unchanged (issue: relay bodies byte for byte)."""
+
+    def setUp(self):
+        super().setUp()
+        self.start_hub()
+        self.start_nats()
+
+    def raw_received(self, fe, subject, timeout=5):
+        """The exact text of the data of the front end's frame carrying `subject`."""
+        self.wait_received(fe, subject, timeout)
+        frames = self.aio.call(lambda: list(fe.client.frames))
+        for frame in frames:
+            try:
+                data = json_raw.member(frame, "data")
+            except (ValueError, KeyError):
+                continue
+            if json_raw.member(data, "subject") == '"%s"' % subject:
+                return data
+        self.fail("no raw frame with subject %s" % subject)
+
+    def test_nats_to_front_end_keeps_every_byte_of_the_body(self):
+        self.start_agent(componentHeartbeatSecs=3600)
+        scheduler = self.peer("scheduler")
+        fe = self.frontend()
+        self.aio.run(fe.wait_online(True, 5), 10)
+        for subject, body in RAW_BODIES.items():
+            with self.subTest(subject=subject):
+                payload = '{"body": %s, "subject": "%s", "source": "scheduler"}' % (body, subject)
+                scheduler.pub("dunebugger.remote." + subject, payload.encode())
+                data = self.raw_received(fe, subject)
+                self.assertEqual(json_raw.member(data, "body"), body)
+                # The envelope around it is the agent's own, in upstream's key order.
+                self.assertEqual(list(json_raw.members(data)), ["body", "subject", "source", "destination"])
+                self.assertEqual(json.loads(data)["destination"], "broadcast")
+
+    def test_front_end_to_nats_keeps_every_byte_but_the_subject(self):
+        self.start_agent(componentHeartbeatSecs=3600)
+        core = self.peer("core", subscribe=["dunebugger.core.>"])
+        fe = self.frontend()
+        self.aio.run(fe.wait_online(True, 5), 10)
+        for body in RAW_BODIES.values():
+            with self.subTest(body=body[:30]):
+                sent = '{"subject": "core.dunebugger_set", "body": %s, "connectionId": "%s", "extra": [1.50]}' % (
+                    body, fe.connection_id)
+                self.aio.run(fe.client.send_to_group(GROUP, None, no_echo=True, data_text=sent))
+                _, nats_subject, payload = core.next(timeout=5, subject="dunebugger.core.dunebugger_set", raw=True)
+                self.assertEqual(payload.decode(), sent.replace('"core.dunebugger_set"', '"dunebugger_set"', 1))
+
+    def test_a_heartbeat_counts_for_the_source_it_names_whatever_connection_carries_it(self):
+        self.start_agent(componentHeartbeatSecs=3600)
+        fe = self.frontend()
+        self.aio.run(fe.wait_online(True, 5), 10)
+        # On the NATS connection named "core", the scheduler's answer (§6).
+        carrier = self.peer("core")
+        carrier.pub("dunebugger.remote.heartbeat", b'{"body": "alive", "subject": "heartbeat", "source": "scheduler"}')
+        carrier.flush()
+        states = {c["name"]: c["state"] for c in self.system_info(fe)["dunebugger_components"]}
+        self.assertEqual(states, {"dunebugger": "not_responding", "scheduler": "running",
+                                  "dunebugger-remote": "running"})
+        # And the other way round: the core's heartbeat on a connection named "scheduler".
+        self.peer("scheduler").pub("dunebugger.remote.heartbeat",
+                                   b'{"body": "alive", "subject": "heartbeat", "source": "core"}')
+        time.sleep(0.2)
+        states = {c["name"]: c["state"] for c in self.system_info(fe)["dunebugger_components"]}
+        self.assertEqual(states["dunebugger"], "running")
 
 
 if __name__ == "__main__":

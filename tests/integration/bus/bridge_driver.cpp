@@ -2,9 +2,9 @@
 // as the agent wires them, with the Web PubSub side replaced by JSON lines:
 //
 //   stdin  {"op":"joined"}                      the client joined the group
-//          {"op":"group","data":<json>}         a group message's data
+//          {"op":"group","data":<json>}         a group message's data (or "data_text": its JSON text)
 //          {"op":"publish","subject":s,"payload":p}  a raw bridge publish
-//   stdout {"event":"to_group","data":<json>}   what the agent sends to the group
+//   stdout {"event":"to_group","data":<json>,"data_text":"..."}   what the agent sends to the group (parsed, and its exact text)
 //          {"event":"link","state":"connected"} NATS link changes
 //          {"event":"publish","result":"sent"|"not_connected"|"failed"}
 //          {"event":"ready"}                    everything started
@@ -71,13 +71,22 @@ int main(int argc, char** argv) {
   // The app and the bridge refer to each other through these sinks, so the
   // bridge is created first and the app's publish sink captures it.
   std::optional<app::AppService> app;
-  bus::NatsBridge bridge(loop, agent::bus_options(config),
-                         {.on_message = [&](bus::BusMessage&& m) { app->on_bus_message(m.subject, m.payload); },
-                          .on_state = [&](bus::LinkState s) {
-                            emit({{"event", "link"}, {"state", bus::link_state_name(s)}});
-                          }});
+  bus::NatsBridge bridge(loop, agent::bus_options(config), [&](bus::BusEvent&& event) {
+    if (auto* m = std::get_if<bus::BusMessage>(&event)) {
+      app->on_bus_message(m->subject, m->payload);
+      return;
+    }
+    const auto state = std::get<bus::LinkState>(event);
+    emit({{"event", "link"}, {"state", bus::link_state_name(state)}});
+    if (state == bus::LinkState::Connected) app->on_bus_connected();
+  });
   app.emplace(loop, agent::app_options(config),
-              app::AppSinks{.send_to_group = [](json data) { emit({{"event", "to_group"}, {"data", std::move(data)}}); },
+              app::AppSinks{.send_to_group =
+                                [](std::string data_json) {
+                                  emit({{"event", "to_group"},
+                                        {"data", json::parse(data_json)},
+                                        {"data_text", std::move(data_json)}});
+                                },
                             .publish_to_bus =
                                 [&](const std::string& subject, const std::string& payload) {
                                   return bridge.publish(subject, payload) == bus::PublishResult::Sent;
@@ -113,7 +122,7 @@ int main(int argc, char** argv) {
         if (what == "joined") {
           app->on_joined();
         } else if (what == "group") {
-          app->on_group_message(op["data"]);
+          app->on_group_message(op.contains("data_text") ? op["data_text"].get<std::string>() : op["data"].dump());
         } else if (what == "publish") {
           auto r = bridge.publish(op["subject"].get<std::string>(), op["payload"].get<std::string>());
           emit({{"event", "publish"},

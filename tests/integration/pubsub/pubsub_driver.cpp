@@ -12,7 +12,8 @@
 //     {"event":"state","from":"Connecting","to":"Connected","reason":"..."}
 //     {"event":"connected","connectionId":...,"userId":...,"is_new":true}
 //     {"event":"joined","group":...}
-//     {"event":"message","from":"group"|"server","group":...,"fromUserId":...,"dataType":...,"data":...}
+//     {"event":"message","from":"group"|"server","group":...,"fromUserId":...,"dataType":...,"data":...,
+//      "data_text":"<the data's exact bytes>"}
 //     {"event":"sent","id":N}           send_to_group's MessageId
 //     {"event":"dropped","id":N,"reason":...}
 //     {"event":"check_internet"}
@@ -20,7 +21,7 @@
 //     {"event":"stopped"}               Client::stop completed; exit 0 follows
 //   stdin
 //     {"cmd":"internet","online":true|false}
-//     {"cmd":"send","data":<json>}
+//     {"cmd":"send","data":<json>} or {"cmd":"send","data_text":"<JSON text, sent as it is>"}
 //     {"cmd":"counters"}
 //     {"cmd":"reload"}                  re-read the config file, Client::retune
 //     {"cmd":"stop"}                    Client::stop, then exit 0
@@ -131,35 +132,46 @@ int main(int argc, char** argv) {
   auto source = pubsub::make_url_source(agent::url_source_options(config), ev, multi);
   if (!source) usage("the config names no client URL source (url, connectionString or AUTH0_*)");
 
-  pubsub::Client::Handler handler;
-  handler.on_connected = [](const pubsub::Connected& c) {
-    emit({{"event", "connected"},
-          {"connectionId", c.connection_id},
-          {"userId", optional_string(c.user_id)},
-          {"is_new", c.is_new}});
+  auto handler = [](pubsub::Event&& event) {
+    std::visit(
+        [](auto&& e) {
+          using T = std::decay_t<decltype(e)>;
+          if constexpr (std::is_same_v<T, pubsub::Connected>) {
+            emit({{"event", "connected"},
+                  {"connectionId", e.connection_id},
+                  {"userId", optional_string(e.user_id)},
+                  {"is_new", e.is_new}});
+          } else if constexpr (std::is_same_v<T, pubsub::Joined>) {
+            emit({{"event", "joined"}, {"group", e.group}});
+          } else if constexpr (std::is_same_v<T, pubsub::GroupMessage>) {
+            // "data" as parsed JSON for the harness's checks, "data_text"
+            // as the exact bytes the client passed on.
+            emit({{"event", "message"},
+                  {"from", "group"},
+                  {"group", e.group},
+                  {"fromUserId", optional_string(e.from_user_id)},
+                  {"dataType", e.data_type},
+                  {"data", json::parse(e.data.text())},
+                  {"data_text", std::string(e.data.text())}});
+          } else if constexpr (std::is_same_v<T, pubsub::ServerMessage>) {
+            emit({{"event", "message"},
+                  {"from", "server"},
+                  {"dataType", e.data_type},
+                  {"data", json::parse(e.data.text())},
+                  {"data_text", std::string(e.data.text())}});
+          } else if constexpr (std::is_same_v<T, pubsub::Dropped>) {
+            emit({{"event", "dropped"}, {"id", e.id}, {"reason", e.reason}});
+          } else if constexpr (std::is_same_v<T, pubsub::StateChanged>) {
+            emit({{"event", "state"},
+                  {"from", std::string(pubsub::state_name(e.from))},
+                  {"to", std::string(pubsub::state_name(e.to))},
+                  {"reason", e.reason}});
+          } else if constexpr (std::is_same_v<T, pubsub::InternetCheckWanted>) {
+            emit({{"event", "check_internet"}});
+          }
+        },
+        std::move(event));
   };
-  handler.on_joined = [](const pubsub::Joined& j) { emit({{"event", "joined"}, {"group", j.group}}); };
-  handler.on_group_message = [](pubsub::GroupMessage&& m) {
-    emit({{"event", "message"},
-          {"from", "group"},
-          {"group", m.group},
-          {"fromUserId", optional_string(m.from_user_id)},
-          {"dataType", m.data_type},
-          {"data", std::move(m.data)}});
-  };
-  handler.on_server_message = [](pubsub::ServerMessage&& m) {
-    emit({{"event", "message"}, {"from", "server"}, {"dataType", m.data_type}, {"data", std::move(m.data)}});
-  };
-  handler.on_dropped = [](const pubsub::Dropped& d) {
-    emit({{"event", "dropped"}, {"id", d.id}, {"reason", d.reason}});
-  };
-  handler.on_state_changed = [](const pubsub::StateChanged& s) {
-    emit({{"event", "state"},
-          {"from", std::string(pubsub::state_name(s.from))},
-          {"to", std::string(pubsub::state_name(s.to))},
-          {"reason", s.reason}});
-  };
-  handler.on_check_internet = [] { emit({{"event", "check_internet"}}); };
 
   pubsub::Client client(ev, random, agent::web_pubsub_options(config).client, std::move(source), std::move(handler));
 
@@ -182,7 +194,11 @@ int main(int argc, char** argv) {
     if (name == "internet") {
       client.internet(cmd.value("online", false));
     } else if (name == "send") {
-      auto id = client.send_to_group(cmd.contains("data") ? cmd["data"] : json(nullptr));
+      // "data_text": JSON text sent as it is; "data": a value (written compactly).
+      std::string data = cmd.contains("data_text") ? cmd["data_text"].get<std::string>()
+                         : cmd.contains("data")    ? cmd["data"].dump()
+                                                   : "null";
+      auto id = client.send_to_group(std::move(data));
       emit({{"event", "sent"}, {"id", id}});
     } else if (name == "counters") {
       emit(counters_line(client));

@@ -86,22 +86,28 @@ struct Recorder {
   bool done() const { return closed || failure; }
 
   ws::Connection::Handler handler() {
-    ws::Connection::Handler h;
-    h.on_open = [this](const ws::Opened& o) { opened = o; };
-    h.on_message = [this](ws::Message&& m) { messages.push_back(std::move(m)); };
-    h.on_activity = [this] { ++activity; };
-    h.on_closed = [this](const ws::Closed& c) {
-      closed = c;
-      ++terminal_events;
+    return [this](ws::Event&& event) {
+      std::visit(
+          [this](auto&& e) {
+            using T = std::decay_t<decltype(e)>;
+            if constexpr (std::is_same_v<T, ws::Opened>) {
+              opened = e;
+            } else if constexpr (std::is_same_v<T, ws::Message>) {
+              messages.push_back(std::move(e));
+            } else if constexpr (std::is_same_v<T, ws::Activity>) {
+              ++activity;
+            } else if constexpr (std::is_same_v<T, ws::Closed>) {
+              closed = e;
+              ++terminal_events;
+            } else if constexpr (std::is_same_v<T, ws::Failure>) {
+              failure = e;
+              ++terminal_events;
+            }
+          },
+          std::move(event));
     };
-    h.on_failed = [this](const ws::Failure& f) {
-      failure = f;
-      ++terminal_events;
-    };
-    return h;
   }
 };
-
 
 // Keeps a connection and its recorder together.
 struct Client {
@@ -439,23 +445,15 @@ TEST_CASE("the owner may destroy the connection from inside any callback") {
       destroyed = true;
       conn.reset();
     };
-    ws::Connection::Handler h;
     const std::string which = tc.name;
-    h.on_open = [&](const ws::Opened&) {
-      if (which == "on_open") return destroy();
-      if (!tc.send.empty()) conn->send_text(tc.send);
+    // Each event, by the name its callback had before one handler took them all.
+    auto event_name = [](const ws::Event& e) -> std::string {
+      static const char* const kNames[] = {"on_open", "on_message", "on_activity", "on_closed", "on_failed"};
+      return kNames[e.index()];
     };
-    h.on_activity = [&] {
-      if (which == "on_activity") destroy();
-    };
-    h.on_message = [&](ws::Message&&) {
-      if (which == "on_message") destroy();
-    };
-    h.on_closed = [&](const ws::Closed&) {
-      if (which == "on_closed") destroy();
-    };
-    h.on_failed = [&](const ws::Failure&) {
-      if (which == "on_failed") destroy();
+    ws::Connection::Handler h = [&](ws::Event&& e) {
+      if (event_name(e) == which) return destroy();
+      if (std::holds_alternative<ws::Opened>(e) && !tc.send.empty()) conn->send_text(tc.send);
     };
     conn = std::make_unique<ws::Connection>(ev, random, options(tc.url), h);
     conn->open();

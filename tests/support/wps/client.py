@@ -27,6 +27,7 @@ import json
 import logging
 import urllib.parse
 
+import json_raw
 import ws_compat
 from ws_compat import ConnectionClosed, InvalidHandshake
 
@@ -391,7 +392,8 @@ class WpsClient:
             raise ConnectionLost(str(e)) from None
 
     async def send_json(self, obj):
-        await self.send_raw(json.dumps(obj))
+        # json_raw.Raw members (data given as text) are written as they are.
+        await self.send_raw(json_raw.dumps(obj) if json_raw.has_raw(obj) else json.dumps(obj))
 
     async def _invoke(self, obj, ack, ack_id, timeout):
         if not ack:
@@ -423,7 +425,11 @@ class WpsClient:
     async def leave_group(self, group, ack=True, ack_id=None, timeout=5.0):
         return await self._invoke({"type": "leaveGroup", "group": group}, ack, ack_id, timeout)
 
-    async def send_to_group(self, group, data, data_type="json", no_echo=False, ack=True, ack_id=None, timeout=5.0):
+    async def send_to_group(self, group, data, data_type="json", no_echo=False, ack=True, ack_id=None, timeout=5.0,
+                            data_text=None):
+        """`data_text`: JSON text sent as it is instead of `data` (for byte-exact relays)."""
+        if data_text is not None:
+            data = json_raw.Raw(data_text)
         return await self._invoke({"type": "sendToGroup", "group": group, "dataType": data_type, "data": data,
                                    "noEcho": no_echo}, ack, ack_id, timeout)
 

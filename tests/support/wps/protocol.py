@@ -6,6 +6,8 @@ import binascii
 import json
 import re
 
+import json_raw
+
 JSON_PROTOCOL = "json.webpubsub.azure.v1"
 RELIABLE_PROTOCOL = "json.reliable.webpubsub.azure.v1"
 SUBPROTOCOLS = (JSON_PROTOCOL, RELIABLE_PROTOCOL)
@@ -97,8 +99,10 @@ def parse_client_message(text, reliable):
         if not isinstance(no_echo, bool):
             raise ProtocolViolation("noEcho must be a boolean")
         data_type, data = _data(msg)
+        # The data's own text travels on, as the service passes it: a relay
+        # through the hub keeps every byte (key order, numbers, escapes).
         return {"type": kind, "group": _group(msg), "ackId": _ack_id(msg), "noEcho": no_echo,
-                "dataType": data_type, "data": data}
+                "dataType": data_type, "data": data, "dataText": json_raw.members(text)["data"]}
     if kind == "event":
         event = msg.get("event")
         if not isinstance(event, str) or not EVENT_NAME.match(event):
@@ -147,10 +151,11 @@ def duplicate_message(ack_id):
 PONG_FRAME = dumps({"type": "pong"})
 
 
-def group_message_body(group, from_user_id, data_type, data):
-    """The unsequenced frame text; add_sequence_id() splices the id in per recipient."""
-    return dumps({"type": "message", "from": "group", "group": group, "fromUserId": from_user_id,
-                  "dataType": data_type, "data": data})
+def group_message_body(group, from_user_id, data_type, data, data_text=None):
+    """The unsequenced frame text; add_sequence_id() splices the id in per recipient.
+    `data_text`, when given, is the data's JSON text as the sender wrote it, put in unchanged."""
+    return json_raw.dumps({"type": "message", "from": "group", "group": group, "fromUserId": from_user_id,
+                           "dataType": data_type, "data": json_raw.Raw(data_text) if data_text else data})
 
 
 def server_message_body(data_type, data):

@@ -595,7 +595,7 @@ class WpsServer:
                 self._log_group_message(group, "client", session, req, "forbidden", 0)
                 self._forbidden(conn, ack_id, "send to group '%s'" % group)
                 return
-            body = protocol.group_message_body(group, session.user_id, req["dataType"], req["data"])
+            body = protocol.group_message_body(group, session.user_id, req["dataType"], req["data"], req["dataText"])
             exclude = session.connection_id if req["noEcho"] else None
             recipients = self._publish(group, body, exclude)
             self._log_group_message(group, "client", session, req, "delivered", recipients)

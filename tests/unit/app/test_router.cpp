@@ -19,6 +19,8 @@ json front_end(const std::string& subject, json body) {
 
 const Router kRouter("dunebugger", "remote");
 
+GroupRoute route_json(const json& data) { return kRouter.route_group(data.dump()); }
+
 }  // namespace
 
 TEST_CASE("every front-end core/scheduler request goes to <root>.<recipient>.<name> with subject = name") {
@@ -54,42 +56,46 @@ TEST_CASE("every front-end core/scheduler request goes to <root>.<recipient>.<na
   };
   for (const auto& row : rows) {
     CAPTURE(row.subject);
-    auto route = kRouter.route_group(front_end(row.subject, row.body));
+    auto route = route_json(front_end(row.subject, row.body));
     auto* forward = std::get_if<ForwardToBus>(&route);
     REQUIRE(forward);
     CHECK(forward->subject == row.nats_subject);
-    CHECK(forward->payload == json{{"subject", row.name}, {"body", row.body}, {"connectionId", "conn-42"}});
-    CHECK_FALSE(forward->payload.contains("source"));
+    CHECK(json::parse(forward->payload) == json{{"subject", row.name}, {"body", row.body}, {"connectionId", "conn-42"}});
+    CHECK_FALSE(json::parse(forward->payload).contains("source"));
   }
 }
 
-TEST_CASE("controller.heartbeat and controller.system_info are handled locally") {
-  auto hb = kRouter.route_group(front_end("controller.heartbeat", "I am here"));
+TEST_CASE("controller.heartbeat, controller.system_info and ntp_status are handled locally") {
+  auto hb = route_json(front_end("controller.heartbeat", "I am here"));
   CHECK(std::holds_alternative<HeartbeatReceived>(hb));
   for (const char* body : {"null", "refresh"}) {
-    auto si = kRouter.route_group(front_end("controller.system_info", body));
+    auto si = route_json(front_end("controller.system_info", body));
     CHECK(std::holds_alternative<SystemInfoRequested>(si));
   }
+  // §6: "controller.ntp_status (also updater.ntp_status)".
+  CHECK(std::holds_alternative<NtpStatusRequested>(route_json(front_end("controller.ntp_status", "null"))));
+  CHECK(std::holds_alternative<NtpStatusRequested>(route_json(front_end("updater.ntp_status", "null"))));
 }
 
 TEST_CASE("the router ignores what the spec says to ignore, each for its own reason") {
   auto reason = [](const json& data) {
-    auto route = kRouter.route_group(data);
-    auto* ignore = std::get_if<Ignore>(&route);
+    auto routed = route_json(data);
+    auto* ignore = std::get_if<Ignore>(&routed);
     REQUIRE(ignore);
     return ignore->reason;
   };
   // Loop guard: our own broadcasts come back when noEcho is off somewhere.
-  CHECK(reason(make_envelope("heartbeat", "I am alive")) == IgnoreReason::LoopGuard);
+  CHECK(reason(json::parse(make_envelope(R"("heartbeat")", R"("I am alive")"))) == IgnoreReason::LoopGuard);
   json guarded = front_end("core.dunebugger_set", "c");
   guarded["source"] = "controller";
   CHECK(reason(guarded) == IgnoreReason::LoopGuard);
   // Pre-c72f128 front ends sent unprefixed subjects (§4.8): ignored.
   CHECK(reason(front_end("heartbeat", "I am here")) == IgnoreReason::NoDot);
   CHECK(reason(front_end("terminal.x", "null")) == IgnoreReason::UnknownRecipient);
-  CHECK(reason(front_end("updater.check_updates", "null")) == IgnoreReason::UnknownRecipient);
+  // The updater is upstream's unfinished work (§6, "not adopted").
+  CHECK(reason(front_end("updater.check_updates", "null")) == IgnoreReason::UnknownLocalSubject);
   CHECK(reason(front_end(".heartbeat", "null")) == IgnoreReason::UnknownRecipient);
-  CHECK(reason(front_end("controller.ntp_status", "null")) == IgnoreReason::UnknownControllerSubject);
+  CHECK(reason(front_end("controller.reboot", "null")) == IgnoreReason::UnknownLocalSubject);
   CHECK(reason(front_end("core.a.b", "null")) == IgnoreReason::NotOneToken);
   CHECK(reason(front_end("core.", "null")) == IgnoreReason::NotOneToken);
   CHECK(reason(front_end("scheduler.*", "null")) == IgnoreReason::NotOneToken);
@@ -99,18 +105,22 @@ TEST_CASE("the router ignores what the spec says to ignore, each for its own rea
   CHECK(reason(json("core.refresh_gpios")) == IgnoreReason::NotAnObject);
   CHECK(reason(json{{"body", "x"}}) == IgnoreReason::NoSubject);
   CHECK(reason(json{{"subject", 5}, {"body", "x"}}) == IgnoreReason::NoSubject);
+  auto invalid = kRouter.route_group("{\"subject\":");
+  REQUIRE(std::holds_alternative<Ignore>(invalid));
+  CHECK(std::get<Ignore>(invalid).reason == IgnoreReason::NotAnObject);
 }
 
 TEST_CASE("a source other than controller passes, and extra keys travel unchanged") {
   json data = front_end("core.refresh_gpios", "null");
   data["source"] = "browser";
   data["extra"] = {{"k", 1}};
-  auto route = kRouter.route_group(data);
-  auto* forward = std::get_if<ForwardToBus>(&route);
+  auto routed = route_json(data);
+  auto* forward = std::get_if<ForwardToBus>(&routed);
   REQUIRE(forward);
-  CHECK(forward->payload["source"] == "browser");
-  CHECK(forward->payload["extra"] == json{{"k", 1}});
-  CHECK(forward->payload["subject"] == "refresh_gpios");
+  json payload = json::parse(forward->payload);
+  CHECK(payload["source"] == "browser");
+  CHECK(payload["extra"] == json{{"k", 1}});
+  CHECK(payload["subject"] == "refresh_gpios");
 }
 
 TEST_CASE("every listed NATS subject is re-broadcast as the exact envelope") {
@@ -135,6 +145,12 @@ TEST_CASE("every listed NATS subject is re-broadcast as the exact envelope") {
        json::array({{{"date", "01-12-2025"}, {"time", "08:00"}, {"datetime", "2025-12-01T08:00:00"}, {"action", "on"},
                      {"commands", json::array({"c"})}, {"description", "morning"}}})},
       {"last_executed_action", {{"executed", false}, {"message", "nothing yet"}}},
+      // upstream develop (§6)
+      {"scheduler_status",
+       {{"schedule_loaded", true}, {"weekdays_configured", 5}, {"special_dates_configured", 0},
+        {"commands_available", 12}, {"states_available", 3}, {"next_action", "on"}, {"next_action_time", "08:00"}}},
+      {"modes_list", {{"modes", json::array({{{"name", "night"}, {"desc", "lights off"}, {"commands", {{"a", "dr"}}}}})}}},
+      {"analytics_metrics", json::array({1, "any", nullptr})},
   };
   for (const auto& row : rows) {
     CAPTURE(row.x);
@@ -142,7 +158,7 @@ TEST_CASE("every listed NATS subject is re-broadcast as the exact envelope") {
     auto route = kRouter.route_bus("dunebugger.remote." + row.x, payload.dump());
     auto* broadcast = std::get_if<Broadcast>(&route);
     REQUIRE(broadcast);
-    CHECK(broadcast->envelope ==
+    CHECK(json::parse(broadcast->envelope) ==
           json{{"body", row.body}, {"subject", row.x}, {"source", "controller"}, {"destination", "broadcast"}});
   }
 }
@@ -152,7 +168,7 @@ TEST_CASE("the broadcast subject is the payload's, not the NATS token") {
   auto route = kRouter.route_bus("dunebugger.remote.playing_time", payload.dump());
   auto* broadcast = std::get_if<Broadcast>(&route);
   REQUIRE(broadcast);
-  CHECK(broadcast->envelope["subject"] == "playing_time_v2");
+  CHECK(json::parse(broadcast->envelope)["subject"] == "playing_time_v2");
 }
 
 TEST_CASE("component heartbeats are recognised by their source") {
@@ -179,8 +195,8 @@ TEST_CASE("everything else from NATS is dropped with a reason") {
     return drop->reason;
   };
   json ok = {{"body", 1}, {"subject", "x"}, {"source", "core"}};
-  for (const char* x : {"schedule_command", "commands_list", "states_list", "scheduler_status", "modes_list",
-                        "analytics_metrics", "schedule", "schedule_next", "dunebugger_set"})
+  for (const char* x : {"schedule_command", "commands_list", "states_list", "schedule", "schedule_next",
+                        "dunebugger_set", "check_updates", "get_ntp_status"})
     CHECK(reason(std::string("dunebugger.remote.") + x, ok.dump()) == DropReason::UnknownSubject);
   CHECK(reason("dunebugger.core.gpio_state", ok.dump()) == DropReason::ForeignSubject);
   CHECK(reason("dunebugger.remote.", ok.dump()) == DropReason::ForeignSubject);
@@ -198,7 +214,7 @@ TEST_CASE("subjects follow the configured root and client id") {
   Router r("acme", "edge1");
   CHECK(r.subscription() == "acme.edge1.*");
   CHECK(r.probe_subjects() == std::vector<std::string>{"acme.core.heartbeat", "acme.scheduler.heartbeat"});
-  auto forward = r.route_group(front_end("core.refresh_gpios", "null"));
+  auto forward = r.route_group(front_end("core.refresh_gpios", "null").dump());
   REQUIRE(std::holds_alternative<ForwardToBus>(forward));
   CHECK(std::get<ForwardToBus>(forward).subject == "acme.core.refresh_gpios");
   json log = {{"body", "b"}, {"subject", "log"}, {"source", "core"}};
@@ -208,8 +224,44 @@ TEST_CASE("subjects follow the configured root and client id") {
 }
 
 TEST_CASE("the probe payload is exactly the Python agent's") {
-  CHECK(component_probe_payload().dump() ==
-        R"({"body":"are you there?","source":"controller","subject":"heartbeat"})");
-  CHECK(make_envelope("log", json{{"a", 1}}) ==
-        json{{"body", {{"a", 1}}}, {"subject", "log"}, {"source", "controller"}, {"destination", "broadcast"}});
+  // Keys in the Python agent's order (its dict's insertion order).
+  CHECK(component_probe_payload() == R"({"body":"are you there?","subject":"heartbeat","source":"controller"})");
+  CHECK(make_envelope(R"("log")", R"({"b" : 1.50, "a":1})") ==
+        R"({"body":{"b" : 1.50, "a":1},"subject":"log","source":"controller","destination":"broadcast"})");
+}
+
+TEST_CASE("a heartbeat is credited to the component its payload's source names; get_ntp_status only from the scheduler") {
+  // What the scheduler answers a probe with (§6), e.g. on a connection named otherwise.
+  auto hb = kRouter.route_bus("dunebugger.remote.heartbeat", R"({"body": "alive", "subject": "heartbeat", "source": "scheduler"})");
+  REQUIRE(std::holds_alternative<ComponentHeartbeat>(hb));
+  CHECK(std::get<ComponentHeartbeat>(hb).component == Component::Scheduler);
+  auto asked = kRouter.route_bus("dunebugger.remote.get_ntp_status",
+                                 R"({"body": "get_ntp_status", "subject": "get_ntp_status", "source": "scheduler"})");
+  CHECK(std::holds_alternative<NtpStatusAsked>(asked));
+  auto from_core = kRouter.route_bus("dunebugger.remote.get_ntp_status",
+                                     R"({"body": "get_ntp_status", "subject": "get_ntp_status", "source": "core"})");
+  REQUIRE(std::holds_alternative<Drop>(from_core));
+  CHECK(std::get<Drop>(from_core).reason == DropReason::UnknownSubject);
+  CHECK(kRouter.scheduler_subject("ntp_status") == "dunebugger.scheduler.ntp_status");
+}
+
+TEST_CASE("relayed bodies keep their bytes: key order, number spelling, escapes and raw UTF-8") {
+  // As Python's json.dumps writes them (", " and ": "), keys not sorted.
+  const std::string body =
+      "{\"pin\": 17, \"label\": \"cr\u00e8che \xC3\xA8 \\\"lamp\\\"\", \"mode\": \"OUTPUT\", "
+      "\"volts\": 1.50, \"max\": 1e3, \"list\": [3, 1, 2], \"none\": null}";
+  SUBCASE("NATS -> group") {
+    const std::string payload = "{\"body\": " + body + ", \"subject\": \"gpio_state\", \"source\": \"core\"}";
+    auto routed = kRouter.route_bus("dunebugger.remote.gpio_state", payload);
+    REQUIRE(std::holds_alternative<Broadcast>(routed));
+    CHECK(std::get<Broadcast>(routed).envelope ==
+          "{\"body\":" + body + ",\"subject\":\"gpio_state\",\"source\":\"controller\",\"destination\":\"broadcast\"}");
+  }
+  SUBCASE("group -> NATS: only the subject's value changes") {
+    const std::string data = "{\"subject\": \"core.dunebugger_set\", \"body\": " + body + ", \"connectionId\": \"c-\u00e9\"}";
+    auto routed = kRouter.route_group(data);
+    REQUIRE(std::holds_alternative<ForwardToBus>(routed));
+    CHECK(std::get<ForwardToBus>(routed).payload ==
+          "{\"subject\": \"dunebugger_set\", \"body\": " + body + ", \"connectionId\": \"c-\u00e9\"}");
+  }
 }

@@ -116,13 +116,11 @@ TEST_CASE("callbacks that libnats delivers after the closed callback find the br
     options.probe_every = std::chrono::hours(1);
     options.drain_timeout = std::chrono::seconds(2);
     bool closed = false;
-    dbr::bus::NatsBridge bridge(loop, options,
-                                {.on_message = {},
-                                 .on_state =
-                                     [&](LinkState s) {
-                                       if (s == LinkState::Connected) loop.request_shutdown("test: drain now");
-                                       if (s == LinkState::Closed) closed = true;
-                                     }});
+    dbr::bus::NatsBridge bridge(loop, options, [&](dbr::bus::BusEvent&& event) {
+      const auto* s = std::get_if<LinkState>(&event);
+      if (s && *s == LinkState::Connected) loop.request_shutdown("test: drain now");
+      if (s && *s == LinkState::Closed) closed = true;
+    });
     bool timed_out = false;
     dbr::loop::Timer guard(loop, [&] {
       timed_out = true;

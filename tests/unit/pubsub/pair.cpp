@@ -34,7 +34,7 @@ void Pair::start() {
 }
 
 MessageId Pair::send(const nlohmann::json& data) {
-  MessageId id = core.send_to_group(data, now);
+  MessageId id = core.send_to_group(data.dump(), now);
   pump();
   return id;
 }
@@ -75,6 +75,7 @@ void Pair::pump() {
     }
     while (auto event = core.poll_event()) {
       any = true;
+      if (std::holds_alternative<InternetCheckWanted>(*event)) ++check_internet;
       events.push_back({now, std::move(*event)});
     }
     if (!any) return;
@@ -108,14 +109,12 @@ void Pair::execute(Action action) {
           if (link_->open) service.link_closed(id, a.code, now);
           link_.reset();
           std::uint16_t code = a.code;
-          schedule(2 * latency, [this, code] { core.transport_closed(code, now); });
+          schedule(2 * latency, [this, code] { closed(code); });
         } else if constexpr (std::is_same_v<T, Abort>) {
           aborts_at.push_back(now);
           if (!link_) return;
           if (link_->open) service.link_lost(link_->id, now);
           link_.reset();
-        } else if constexpr (std::is_same_v<T, CheckInternet>) {
-          ++check_internet;
         }
       },
       std::move(action));
@@ -135,13 +134,13 @@ void Pair::open_link(bool recovery, std::string query) {
       if (credentials)
         core.credentials_failed(*credentials, now);
       else
-        core.transport_failed(*refusal, now);
+        failed(*refusal);
       return;
     }
     ServiceReply reply = recovery ? service.open_recovery(id, query, now)
                                   : service.open_new(id, core.subprotocol(), now);
     link_->open = true;
-    core.transport_opened(subprotocol_override.value_or(core.subprotocol()), now);
+    core.on_transport(ws::Opened{subprotocol_override.value_or(core.subprotocol())}, now);
     pump();
     handle_reply(id, std::move(reply), 0s);
     if (drop_after_open) {
@@ -155,7 +154,7 @@ void Pair::open_link(bool recovery, std::string query) {
 void Pair::to_client(LinkId id, std::string frame, Duration delay) {
   schedule(delay, [this, id, frame] {
     if (!is_current(id) || !link_->open || link_->silent) return;
-    core.transport_text(frame, now);
+    core.on_transport(ws::Message{true, frame}, now);
   });
 }
 
@@ -167,7 +166,7 @@ void Pair::handle_reply(LinkId id, ServiceReply reply, Duration delay) {
       if (!is_current(id)) return;
       service.link_lost(id, now);
       link_.reset();
-      core.transport_closed(code, now);
+      closed(code);
     });
   }
 }
@@ -178,12 +177,20 @@ void Pair::drop_abruptly(bool as_failure) {
   service.link_lost(link_->id, now);
   link_.reset();
   if (!was_open)
-    core.transport_failed(AttemptFailure{FailureKind::Tcp, 0, std::nullopt, "connection reset"}, now);
+    failed(AttemptFailure{FailureKind::Tcp, 0, std::nullopt, "connection reset"});
   else if (as_failure)
-    core.transport_failed(AttemptFailure{FailureKind::Io, 0, std::nullopt, "connection reset"}, now);
+    failed(AttemptFailure{FailureKind::Io, 0, std::nullopt, "connection reset"});
   else
-    core.transport_closed(1006, now);
+    closed(1006);
   pump();
+}
+
+void Pair::closed(std::uint16_t code) { core.on_transport(ws::Closed{code, {}, true, code != 1006}, now); }
+
+void Pair::failed(const AttemptFailure& failure) {
+  std::optional<std::chrono::seconds> retry_after;
+  if (failure.retry_after) retry_after = std::chrono::duration_cast<std::chrono::seconds>(*failure.retry_after);
+  core.on_transport(ws::Failure{failure.kind, failure.http_status, retry_after, 0, failure.detail}, now);
 }
 
 void Pair::go_silent() {

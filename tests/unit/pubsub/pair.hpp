@@ -97,6 +97,9 @@ class Pair {
   };
 
   void execute(Action action);
+  // The transport reports, as ws::Connection would.
+  void closed(std::uint16_t code);
+  void failed(const AttemptFailure& failure);
   void open_link(bool recovery, std::string query);
   void to_client(LinkId id, std::string frame, Duration delay);
   void handle_reply(LinkId id, ServiceReply reply, Duration delay);

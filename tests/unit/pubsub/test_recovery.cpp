@@ -16,7 +16,7 @@ namespace {
 
 std::vector<json> group_data(const Pair& p) {
   std::vector<json> out;
-  for (const auto& m : p.events_of<GroupMessage>()) out.push_back(m.data);
+  for (const auto& m : p.events_of<GroupMessage>()) out.push_back(json::parse(m.data.text()));
   return out;
 }
 

@@ -103,7 +103,8 @@ TEST_CASE("soak: across 100 abrupt drops in the reliable protocol every message 
 
     // Group -> device: each message reaches the application exactly once, in order.
     std::vector<int> down_seen;
-    for (const auto& m : p.events_of<GroupMessage>()) down_seen.push_back(m.data["down"].get<int>());
+    for (const auto& m : p.events_of<GroupMessage>())
+      down_seen.push_back(nlohmann::json::parse(m.data.text())["down"].get<int>());
     REQUIRE(down_seen.size() == static_cast<std::size_t>(down));
     for (int i = 0; i < down; ++i) CHECK(down_seen[static_cast<std::size_t>(i)] == i + 1);
     CHECK(up > 1000);

@@ -47,6 +47,13 @@ const json kComponents = json::array({{{"name", "dunebugger"}, {"state", "runnin
                                       {{"name", "scheduler"}, {"state", "not_responding"}},
                                       {{"name", "dunebugger-remote"}, {"state", "running"}, {"version", "0.1.0"}}});
 
+// compose_system_info with kComponents, read back as a plain json to compare.
+json compose(const SystemInfoIdentity& id, WallClock::time_point wall, const HostFacts& host, const SlowFacts* slow,
+             bool ntp_available = false) {
+  return json::parse(
+      compose_system_info(id, wall, host, slow, AgentFacts{ntp_available, Json::parse(kComponents.dump())}).dump());
+}
+
 }  // namespace
 
 TEST_CASE("system_info from a fake Raspberry Pi tree: every field") {
@@ -58,7 +65,7 @@ TEST_CASE("system_info from a fake Raspberry Pi tree: every field") {
   host.network = read_network(tree.root(), kUname, pi_addresses());
   SlowFacts slow = pi_slow_facts();
   auto wall = WallClock::time_point(std::chrono::seconds(1733059815));  // 2024-12-01T13:30:15Z
-  json got = compose_system_info({"pi-kitchen", "Kitchen shelf"}, wall, host, &slow, kComponents);
+  json got = compose({"pi-kitchen", "Kitchen shelf"}, wall, host, &slow);
 
   struct statvfs st {};
   REQUIRE(::statvfs(tree.root().c_str(), &st) == 0);
@@ -69,6 +76,7 @@ TEST_CASE("system_info from a fake Raspberry Pi tree: every field") {
                     {
                         {"device_id", "pi-kitchen"},
                         {"timestamp", "2024-12-01T13:30:15"},
+                        {"ntp_available", false},
                         {"dunebugger_components", kComponents},
                         {"hardware",
                          {{"model", "Raspberry Pi 4 Model B Rev 1.4"},
@@ -137,7 +145,7 @@ TEST_CASE("an empty tree gives nulls, the spec's fallbacks, and no crash") {
   host.hardware = read_hardware(tree.root(), Uname{});
   host.os = read_os(tree.root(), Uname{});
   host.network = read_network(tree.root(), Uname{}, {});
-  json got = compose_system_info({"", ""}, WallClock::time_point{}, host, nullptr, kComponents)["system_info"];
+  json got = compose({"", ""}, WallClock::time_point{}, host, nullptr)["system_info"];
   CHECK(got["device_id"] == "Environment Variable DEVICE_ID Not Set");
   CHECK(got["location"]["description"] == "Environment Variable LOCATION_DESCRIPTION Not Set");
   CHECK(got["timestamp"] == "1970-01-01T00:00:00");
@@ -187,7 +195,7 @@ TEST_CASE("malformed files are nulls, not crashes") {
   CHECK_FALSE(net.interfaces[0].mac);
   CHECK_FALSE(net.default_route);
   HostFacts host{hw, os, net};
-  CHECK_NOTHROW((void)compose_system_info({"d", "l"}, WallClock::now(), host, nullptr, kComponents).dump());
+  CHECK_NOTHROW((void)compose({"d", "l"}, WallClock::now(), host, nullptr));
 }
 
 TEST_CASE("default route: lowest metric IPv4, else an IPv6 gateway") {
@@ -216,13 +224,13 @@ TEST_CASE("a latency measured to another gateway is not reported") {
   host.network = read_network(tree.root(), kUname, {});
   SlowFacts slow = pi_slow_facts();
   slow.gateway = "192.168.1.254";
-  json got = compose_system_info({"d", "l"}, WallClock::now(), host, &slow, kComponents);
+  json got = compose({"d", "l"}, WallClock::now(), host, &slow);
   CHECK(got["system_info"]["network"]["connectivity"]["latency_ms_to_gateway"].is_null());
 }
 
 TEST_CASE("system_info from this machine's real /proc and /sys has the full structure") {
   HostFacts host = read_host_facts("/");
-  json got = compose_system_info({"dev", "loc"}, WallClock::now(), host, nullptr, kComponents);
+  json got = compose({"dev", "loc"}, WallClock::now(), host, nullptr);
   REQUIRE_NOTHROW((void)got.dump());
   const json& s = got["system_info"];
   CHECK(std::regex_match(s["timestamp"].get<std::string>(), std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)")));
@@ -255,20 +263,45 @@ TEST_CASE("system_info from this machine's real /proc and /sys has the full stru
 TEST_CASE("the fallback is used when composing throws") {
   auto wall = WallClock::time_point(std::chrono::seconds(86400));
   std::string error;
-  json got = system_info_or_fallback(
-      {"pi-1", "x"}, wall, []() -> json { throw std::runtime_error("boom"); }, &error);
-  CHECK(got == json{{"system_info",
-                     {{"device_id", "pi-1"}, {"timestamp", "1970-01-02T00:00:00"}, {"status", "error_collecting_info"}}}});
+  std::string got = system_info_or_fallback(
+      {"pi-1", "x"}, wall, []() -> Json { throw std::runtime_error("boom"); }, &error);
+  CHECK(got ==
+        R"({"system_info":{"device_id":"pi-1","timestamp":"1970-01-02T00:00:00","status":"error_collecting_info"}})");
   CHECK(error == "boom");
   // A value that cannot be serialised (invalid UTF-8) also falls back.
   error.clear();
-  got = system_info_or_fallback({"pi-1", "x"}, wall, [] { return json{{"system_info", {{"ssid", "\xff"}}}}; }, &error);
-  CHECK(got["system_info"]["status"] == "error_collecting_info");
+  got = system_info_or_fallback({"pi-1", "x"}, wall, [] { return Json{{"system_info", {{"ssid", "\xff"}}}}; }, &error);
+  CHECK(json::parse(got)["system_info"]["status"] == "error_collecting_info");
   CHECK_FALSE(error.empty());
   error.clear();
-  got = system_info_or_fallback({"pi-1", "x"}, wall, [] { return json{{"system_info", 1}}; }, &error);
-  CHECK(got == json{{"system_info", 1}});
+  got = system_info_or_fallback({"pi-1", "x"}, wall, [] { return Json{{"system_info", 1}}; }, &error);
+  CHECK(got == R"({"system_info":1})");
   CHECK(error.empty());
+}
+
+TEST_CASE("system_info's keys come in upstream's order, with ntp_available after timestamp") {
+  test::FakeTree tree;
+  test::build_pi_tree(tree);
+  HostFacts host;
+  host.hardware = read_hardware(tree.root(), kUname);
+  host.os = read_os(tree.root(), kUname);
+  host.network = read_network(tree.root(), kUname, pi_addresses());
+  SlowFacts slow = pi_slow_facts();
+  std::string text =
+      compose_system_info({"pi", "shelf"}, WallClock::time_point{}, host, &slow, AgentFacts{true, Json::array()}).dump();
+  std::vector<std::size_t> at;
+  for (const char* key : {"\"device_id\"", "\"timestamp\"", "\"ntp_available\":true", "\"dunebugger_components\"",
+                          "\"hardware\"", "\"os\"", "\"network\"", "\"location\""})
+    at.push_back(text.find(key));
+  for (std::size_t i = 0; i < at.size(); ++i) {
+    CAPTURE(i);
+    REQUIRE(at[i] != std::string::npos);
+    if (i > 0) CHECK(at[i - 1] < at[i]);
+  }
+  // Nested objects keep upstream's order too (hardware_info.py: model, revision, cpu, memory, storage).
+  CHECK(text.find("\"model\"") < text.find("\"revision\""));
+  CHECK(text.find("\"revision\"") < text.find("\"cpu\""));
+  CHECK(text.find("\"memory\"") < text.find("\"storage\""));
 }
 
 TEST_CASE("UTC formats with and without Z") {
