@@ -327,13 +327,18 @@ class Redirects(Peers):
         self.assertEqual(self.server.seen, [(PROBE_HOST, "/")])
         self.finish(d)
 
-    def check_portal(self, d, requests):
+    def next_http_failure(self, d, status, error):
+        """The next report: offline at the HTTP stage, with this status and reason."""
         r = d.next_report(10)
         self.assertFalse(r["online"], r)
         self.assertTrue(r["dns_ok"])
         self.assertEqual(r["failure"], "http status")
-        self.assertEqual(r["http_status"], 302)
-        self.assertEqual(r["error"], "http status 302 (redirect to %s)" % PORTAL_HOST)
+        self.assertEqual(r["http_status"], status)
+        self.assertEqual(r["error"], error)
+        return r
+
+    def check_portal(self, d, requests):
+        self.next_http_failure(d, 302, "http status 302 (redirect to %s)" % PORTAL_HOST)
         self.assertEqual(self.server.seen, requests)
         self.assertEqual(self.dns_queries(PORTAL_HOST), 0)
         self.assertNotIn("secret-portal-token", d.log())
@@ -354,11 +359,7 @@ class Redirects(Peers):
         self.server.route("/", 302, "/next")
         self.server.route("/next", 302, "/")
         d = self.driver()
-        r = d.next_report(10)
-        self.assertFalse(r["online"], r)
-        self.assertEqual(r["failure"], "http status")
-        self.assertEqual(r["http_status"], 302)
-        self.assertEqual(r["error"], "http status 302 (redirect loop: back to %s)" % PROBE_HOST)
+        r = self.next_http_failure(d, 302, "http status 302 (redirect loop: back to %s)" % PROBE_HOST)
         self.assertEqual(self.server.seen, [(PROBE_HOST, "/"), (PROBE_HOST, "/next")])
         self.assertLess(r["https_ms"], 1000)
         self.finish(d)
@@ -368,11 +369,7 @@ class Redirects(Peers):
             self.server.route(path, 307, "/%d" % (i + 1))
         self.server.route("/4", 200)
         d = self.driver()
-        r = d.next_report(10)
-        self.assertFalse(r["online"], r)
-        self.assertEqual(r["failure"], "http status")
-        self.assertEqual(r["http_status"], 307)
-        self.assertEqual(r["error"], "http status 307 (more than 3 redirects, the next to %s)" % PROBE_HOST)
+        self.next_http_failure(d, 307, "http status 307 (more than 3 redirects, the next to %s)" % PROBE_HOST)
         self.assertEqual([p for _, p in self.server.seen], ["/", "/1", "/2", "/3"])
         self.server.route("/3", 200)
         d.request()

@@ -19,38 +19,42 @@ TEST_CASE("site: registrable domains come from the Public Suffix List") {
 }
 
 TEST_CASE("site: same_site") {
+  struct Case {
+    const char* probe;
+    const char* target;
+    bool same;
+    const char* why;
+  };
+  const Case cases[] = {
+      {"example.com", "example.com", true, "the probe host itself"},
+      {"example.com", "EXAMPLE.com.", true, "case and a trailing dot do not count"},
+      {"localhost", "localhost", true, "a name without a registrable domain is itself"},
+      {"192.0.2.1", "192.0.2.1", true, "an IPv4 literal is itself"},
+      {"2001:db8::1", "2001:db8::1", true, "an IPv6 literal is itself"},
+      {"example.com", "www.example.com", true, "www under the registrable domain"},
+      {"www.example.com", "example.com", true, "and back"},
+      {"probe.example.co.uk", "www.Example.co.uk", true, "below a two-label suffix"},
+      {"probe.test", "www.probe.test", true, "the default rule \"*\""},
+      {"example.com", "login.hotel-wifi.net", false, "a portal"},
+      {"example.com", "example.net", false, "another suffix"},
+      {"example.com", "notexample.com", false, "a name that only ends alike"},
+      {"example.co.uk", "other.co.uk", false, "co.uk is a suffix, not a site"},
+      {"foo.github.io", "bar.github.io", false, "nor is github.io (the list's private part)"},
+      {"example.com", "com", false, "the suffix itself"},
+      {"example.com", "", false, "no host"},
+      {"example.com", "192.0.2.1", false, "an IP literal is another site"},
+      {"192.0.2.1", "192.0.2.2", false, "another address"},
+      {"192.0.2.1", "example.com", false, "a name is not an address's site"},
+      {"2001:db8::1", "2001:db8::2", false, "another IPv6 address"},
+      {"localhost", "www.localhost", false, "no registrable domain: only itself"},
+      {"co.uk", "www.co.uk", false, "a public suffix: only itself"},
+  };
   PublicSuffixList list;
-  SUBCASE("the probe host itself, whatever the case or a trailing dot") {
-    CHECK(same_site("example.com", "example.com", list));
-    CHECK(same_site("example.com", "EXAMPLE.com.", list));
-    CHECK(same_site("localhost", "localhost", list));
-    CHECK(same_site("192.0.2.1", "192.0.2.1", list));
-    CHECK(same_site("2001:db8::1", "2001:db8::1", list));
-  }
-  SUBCASE("another host under the same registrable domain") {
-    CHECK(same_site("example.com", "www.example.com", list));
-    CHECK(same_site("www.example.com", "example.com", list));
-    CHECK(same_site("probe.example.co.uk", "www.Example.co.uk", list));
-    CHECK(same_site("probe.test", "www.probe.test", list));
-  }
-  SUBCASE("another site") {
-    CHECK_FALSE(same_site("example.com", "login.hotel-wifi.net", list));
-    CHECK_FALSE(same_site("example.com", "example.net", list));
-    CHECK_FALSE(same_site("example.com", "notexample.com", list));
-    CHECK_FALSE(same_site("example.co.uk", "other.co.uk", list));      // co.uk is a suffix, not a site
-    CHECK_FALSE(same_site("foo.github.io", "bar.github.io", list));    // nor is github.io
-    CHECK_FALSE(same_site("example.com", "com", list));
-    CHECK_FALSE(same_site("example.com", "", list));
-  }
-  SUBCASE("an IP literal is only itself") {
-    CHECK_FALSE(same_site("example.com", "192.0.2.1", list));
-    CHECK_FALSE(same_site("192.0.2.1", "192.0.2.2", list));
-    CHECK_FALSE(same_site("192.0.2.1", "example.com", list));
-    CHECK_FALSE(same_site("2001:db8::1", "2001:db8::2", list));
-  }
-  SUBCASE("a name without a registrable domain is only itself") {
-    CHECK_FALSE(same_site("localhost", "www.localhost", list));
-    CHECK_FALSE(same_site("co.uk", "www.co.uk", list));
+  for (const auto& c : cases) {
+    CAPTURE(c.probe);
+    CAPTURE(c.target);
+    CAPTURE(c.why);
+    CHECK(same_site(c.probe, c.target, list) == c.same);
   }
 }
 
