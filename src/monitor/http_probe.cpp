@@ -55,9 +55,9 @@ HttpProbe::HttpProbe(Options options)
   set(e, CURLOPT_URL, options_.url.c_str());
   set(e, CURLOPT_PROTOCOLS_STR, "http,https");
   set(e, CURLOPT_NOSIGNAL, 1L);  // we are not the main thread
-  set(e, CURLOPT_FOLLOWLOCATION, 0L);  // a redirect is an answer (a captive portal's)
-  set(e, CURLOPT_TIMEOUT_MS, to_ms(options_.timeout));
-  set(e, CURLOPT_CONNECTTIMEOUT_MS, to_ms(options_.timeout));
+  // Redirects are followed here, hop by hop (redirects.hpp), so each is
+  // judged before it is taken and each host is pinned.
+  set(e, CURLOPT_FOLLOWLOCATION, 0L);
   set(e, CURLOPT_USERAGENT, options_.user_agent.c_str());
   set(e, CURLOPT_ERRORBUFFER, curl_->error.data());
   set(e, CURLOPT_WRITEFUNCTION, &HttpProbe::on_body);
@@ -82,6 +82,7 @@ std::size_t HttpProbe::on_body(char*, std::size_t size, std::size_t count, void*
 }
 
 void HttpProbe::cancel() {
+  lookup_.reset();
   if (curl_->attached) {
     curl_multi_remove_handle(curl_->multi, curl_->easy);
     curl_->attached = false;
@@ -96,37 +97,77 @@ void HttpProbe::cancel() {
 
 void HttpProbe::start(const std::vector<std::string>& addresses, bool fresh_connection) {
   cancel();
-  CURL* e = curl_->easy;
+  started_ = Clock::now();
+  deadline_ = started_ + options_.timeout;
+  outcome_ = HttpOutcome{};
+  done_ = false;
+  chain_.emplace(options_.url, target_);
+  resolved_.clear();
+  if (!target_.host_is_ip) resolved_.emplace_back(normalized_host(target_.host), addresses);
+  begin_request(options_.url, target_, fresh_connection);
+}
+
+HttpOutcome HttpProbe::timed_out() const {
+  HttpOutcome o;
+  o.failure = ProbeFailure::Timeout;
+  o.error = fmt::format("timeout: no result within {} ms", to_ms(options_.timeout));
+  return o;
+}
+
+const std::vector<std::string>* HttpProbe::addresses_of(const std::string& host) const {
+  auto key = normalized_host(host);
+  for (const auto& [name, addresses] : resolved_)
+    if (name == key) return &addresses;
+  return nullptr;
+}
+
+void HttpProbe::pin(const ProbeTarget& target) {
+  // "-host:port" drops an earlier pin from curl's DNS cache (pins never
+  // expire); "host:port:a,b" pins this request's host to its answer.
   curl_slist* list = nullptr;
-  if (!addresses.empty()) {
-    // "-host:port" drops the previous pin; "host:port:a,b" pins this answer.
-    auto host_port = fmt::format("{}:{}", target_.host, target_.port);
-    std::string pinned;
-    for (const auto& a : addresses) {
-      if (!pinned.empty()) pinned += ',';
-      pinned += bracket_if_ipv6(a);
-    }
-    list = curl_slist_append(list, ("-" + host_port).c_str());
-    if (list) {
-      auto* grown = curl_slist_append(list, (host_port + ":" + pinned).c_str());
-      if (!grown) {
-        curl_slist_free_all(list);
-        list = nullptr;
-      } else {
-        list = grown;
+  auto append = [&list](const std::string& entry) {
+    auto* grown = curl_slist_append(list, entry.c_str());
+    if (!grown) throw std::bad_alloc();
+    list = grown;
+  };
+  try {
+    for (const auto& key : pinned_) append("-" + key);
+    pinned_.clear();
+    const auto* addresses = target.host_is_ip ? nullptr : addresses_of(target.host);
+    if (addresses && !addresses->empty()) {
+      auto key = fmt::format("{}:{}", target.host, target.port);
+      std::string pinned;
+      for (const auto& a : *addresses) {
+        if (!pinned.empty()) pinned += ',';
+        pinned += bracket_if_ipv6(a);
       }
+      append(key + ":" + pinned);
+      pinned_.push_back(key);
     }
+  } catch (...) {
+    curl_slist_free_all(list);
+    throw;
   }
-  set(e, CURLOPT_RESOLVE, list);
+  set(curl_->easy, CURLOPT_RESOLVE, list);
   curl_slist_free_all(curl_->resolve);
-  curl_->resolve = list;
+  curl_->resolve = list;  // curl reads it when the transfer starts
+}
+
+void HttpProbe::begin_request(const std::string& url, const ProbeTarget& target, bool fresh_connection) {
+  auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline_ - Clock::now());
+  if (left <= Duration::zero()) {
+    finish(timed_out());
+    return;
+  }
+  CURL* e = curl_->easy;
+  set(e, CURLOPT_URL, url.c_str());
+  pin(target);
+  set(e, CURLOPT_TIMEOUT_MS, to_ms(left));
+  set(e, CURLOPT_CONNECTTIMEOUT_MS, to_ms(left));
   set(e, CURLOPT_FRESH_CONNECT, fresh_connection ? 1L : 0L);
   curl_->error[0] = '\0';
   body_bytes_ = 0;
   body_cut_ = false;
-  started_ = Clock::now();
-  outcome_ = HttpOutcome{};
-  done_ = false;
   CURLMcode r = curl_multi_add_handle(curl_->multi, e);
   if (r != CURLM_OK) {
     HttpOutcome o;
@@ -138,10 +179,48 @@ void HttpProbe::start(const std::vector<std::string>& addresses, bool fresh_conn
   curl_->attached = true;
 }
 
+void HttpProbe::follow(RedirectVerdict redirect) {
+  curl_multi_remove_handle(curl_->multi, curl_->easy);
+  curl_->attached = false;
+  const auto& host = redirect.target.host;
+  if (redirect.target.host_is_ip || addresses_of(host)) {
+    begin_request(redirect.url, redirect.target, false);  // the connection just made may carry it
+    return;
+  }
+  // Another host of the same site: resolved like the probe host (c-ares,
+  // the same servers, never a cache), within what is left of the timeout.
+  auto left = deadline_ - Clock::now();
+  if (left <= Duration::zero()) {
+    finish(timed_out());
+    return;
+  }
+  lookup_.emplace(DnsProbe::Options{options_.dns_servers, left});
+  lookup_->start(host, Clock::now());
+  pending_hop_ = std::move(redirect);
+}
+
+void HttpProbe::step_lookup(std::span<pollfd> extra, Duration max_wait) {
+  lookup_->step(extra, max_wait);
+  if (!lookup_->done()) return;
+  auto answer = lookup_->outcome();
+  lookup_.reset();
+  if (!answer.ok) {
+    HttpOutcome o;
+    o.failure = ProbeFailure::Dns;
+    o.error = answer.error;  // "dns: www.example.com: ..."
+    finish(std::move(o));
+    return;
+  }
+  resolved_.emplace_back(pending_hop_.target.host, std::move(answer.addresses));
+  begin_request(pending_hop_.url, pending_hop_.target, false);
+}
+
 void HttpProbe::finish(HttpOutcome outcome) {
   outcome.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started_);
   outcome_ = std::move(outcome);
   done_ = true;
+  lookup_.reset();
+  chain_.reset();  // and the suffix list it may have read
   if (curl_->attached) {
     curl_multi_remove_handle(curl_->multi, curl_->easy);
     curl_->attached = false;
@@ -160,9 +239,23 @@ void HttpProbe::collect() {
     char* redirect = nullptr;
     if (curl_easy_getinfo(curl_->easy, CURLINFO_REDIRECT_URL, &redirect) == CURLE_OK && redirect)
       ex.redirect_url = redirect;
-    auto outcome = classify_http(ex);
     char* ip = nullptr;
-    if (curl_easy_getinfo(curl_->easy, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip) outcome.primary_ip = ip;
+    std::string primary_ip;
+    if (curl_easy_getinfo(curl_->easy, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip) primary_ip = ip;
+    HttpOutcome outcome;
+    auto verdict = ex.curl_code == CURLE_OK && chain_ ? chain_->next(ex.status, ex.redirect_url) : RedirectVerdict{};
+    if (verdict.kind == RedirectVerdict::Kind::Follow) {
+      follow(std::move(verdict));
+      return;
+    }
+    if (verdict.kind == RedirectVerdict::Kind::Refuse) {
+      outcome.status = static_cast<int>(ex.status);
+      outcome.failure = ProbeFailure::HttpStatus;
+      outcome.error = std::move(verdict.error);
+    } else {
+      outcome = classify_http(ex);
+    }
+    outcome.primary_ip = std::move(primary_ip);
     finish(std::move(outcome));
     return;
   }
@@ -171,17 +264,18 @@ void HttpProbe::collect() {
 void HttpProbe::step(std::span<pollfd> extra, Duration max_wait) {
   for (auto& p : extra) p.revents = 0;
   if (done_) return;
+  auto hard_stop = started_ + options_.timeout + kHardStopMargin;
+  if (lookup_) {
+    step_lookup(extra, max_wait);  // bounded by its own deadline, deadline_
+    return;
+  }
   int running = 0;
   curl_multi_perform(curl_->multi, &running);
   collect();
-  if (done_) return;
-  auto hard_stop = started_ + options_.timeout + kHardStopMargin;
+  if (done_ || lookup_) return;
   auto now = Clock::now();
   if (now >= hard_stop) {
-    HttpOutcome o;
-    o.failure = ProbeFailure::Timeout;
-    o.error = fmt::format("timeout: no result within {} ms", to_ms(options_.timeout));
-    finish(std::move(o));
+    finish(timed_out());
     return;
   }
   std::vector<curl_waitfd> waits;

@@ -48,7 +48,8 @@ struct Monitor::Impl {
         post(std::move(p)),
         schedule({options.interval, options.link_debounce, options.link_max_delay}),
         dns({options.dns_servers, options.timeout}),
-        http({options.probe_url, options.timeout, options.ca_file, options.user_agent, options.max_body_bytes}) {
+        http({options.probe_url, options.timeout, options.ca_file, options.user_agent, options.max_body_bytes,
+              options.dns_servers}) {
     wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (wake_fd < 0) throw std::system_error(errno, std::generic_category(), "monitor eventfd");
     if (options.watch_links) {

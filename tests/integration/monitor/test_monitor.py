@@ -4,6 +4,7 @@ veth pair for link changes. A C++ driver runs a real Monitor posting into a
 real event loop and prints what the loop receives."""
 import os
 import shutil
+import threading
 import sys
 import tempfile
 import time
@@ -11,7 +12,7 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
 import test_main  # noqa: E402
-from http_peer import PROBE_HOST, ProbeServer  # noqa: E402
+from http_peer import PROBE_HOST, HttpPeer, ProbeServer  # noqa: E402
 from monitor_driver import MonitorDriver as Driver, UdpBlackHole  # noqa: E402
 from netlab import Dnsmasq, NetNs  # noqa: E402
 from test_ca import TestCA  # noqa: E402
@@ -225,6 +226,172 @@ class Timeouts(Peers):
         stopped = self.finish(d)
         self.assertLess(stopped["stop_ms"], 1000)
         self.assertEqual(stopped["reports"], 0)
+
+
+WWW_HOST = "www." + PROBE_HOST
+PORTAL_HOST = "portal.test"
+
+
+class Site(HttpPeer):
+    """One HTTPS server for every host of the probe's site (and a portal),
+    answering by Host and path from `routes`:
+        routes[(host, path)] = (status, location, delay_s); status None hangs
+    A path without a route is a 404. `seen` lists (host, path) requests;
+    `before_answer(host, path)`, when set, runs before each answer."""
+
+    def __init__(self, ssl_context):
+        self.routes, self.seen, self.seen_lock = {}, [], threading.Lock()
+        self.before_answer = None
+        super().__init__(self._answer, "127.0.0.1", ssl_context)
+
+    def route(self, path, status, location=None, host=PROBE_HOST, delay_s=0):
+        self.routes[(host, path)] = (status, location, delay_s)
+
+    def _answer(self, request, body):
+        host = request.headers.get("Host", "").rsplit(":", 1)[0]
+        with self.seen_lock:
+            self.seen.append((host, request.path))
+        status, location, delay_s = self.routes.get((host, request.path), (404, None, 0))
+        if self.before_answer:
+            self.before_answer(host, request.path)
+        time.sleep(delay_s)
+        if status is None:
+            return None
+        headers = [("Location", location)] if location else []
+        return status, headers + [("Content-Type", "text/plain")], b"ok\n"
+
+
+class Redirects(Peers):
+    """Redirects within the probe's site are followed (at most 3, no loop);
+    one to another site is a captive portal's answer."""
+
+    def setUp(self):
+        self.dns = Dnsmasq()  # answers probe.test and every name under it
+        self.addCleanup(self.dns.close)
+        ctx = CA.server_context("site", dns=[PROBE_HOST, WWW_HOST, PORTAL_HOST], ips=["127.0.0.1"])
+        self.server = Site(ctx)
+        self.addCleanup(self.server.close)
+
+    def driver(self, timeout=2, **kw):
+        d = Driver(DRIVER, self.server.url(PROBE_HOST), dns=["127.0.0.1:%d" % self.dns.port], timeout=timeout,
+                   interval=60, ca_file=CA.cert_path, **kw)
+        self.addCleanup(d.close)
+        return d
+
+    def dns_queries(self, host):
+        with open(self.dns.log_path) as f:
+            return sum(1 for line in f if ("query[A] %s " % host) in line)
+
+    def test_same_host_redirect_to_a_landing_page_is_online(self):
+        self.server.route("/", 301, "/home")
+        self.server.route("/home", 200)
+        d = self.driver()
+        r = d.next_report(10)
+        self.assertTrue(r["online"], r)
+        self.assertEqual(r["http_status"], 200)
+        self.assertEqual(r["address"], "127.0.0.1")
+        self.assertEqual(self.server.seen, [(PROBE_HOST, "/"), (PROBE_HOST, "/home")])
+        self.assertEqual(self.server.connections, 1, "the redirect took the connection it came on")
+        self.assertEqual(self.server.user_agents, ["dunebugger-remote/test"] * 2)
+        self.finish(d)
+
+    def test_www_host_of_the_same_domain_is_resolved_and_online(self):
+        self.server.route("/", 302, self.server.url(WWW_HOST, "/home"))
+        self.server.route("/home", 200, host=WWW_HOST)
+        self.assertEqual(self.dns_queries(WWW_HOST), 0)
+        d = self.driver()
+        r = d.next_report(10)
+        self.assertTrue(r["online"], r)
+        self.assertEqual(r["http_status"], 200)
+        self.assertEqual(self.server.seen, [(PROBE_HOST, "/"), (WWW_HOST, "/home")])
+        # www was asked of the monitor's DNS server (c-ares): the system's
+        # resolver knows no *.test name, so curl could not have found it.
+        self.assertEqual(self.dns_queries(WWW_HOST), 1)
+        d.request()
+        self.assertTrue(d.next_report(5)["online"])
+        self.assertEqual(self.dns_queries(WWW_HOST), 2, "every check asks again")
+        self.finish(d)
+
+    def test_a_failed_lookup_of_the_www_host_is_a_dns_failure(self):
+        self.server.route("/", 302, self.server.url(WWW_HOST, "/home"))
+        self.server.route("/home", 200, host=WWW_HOST)
+        # The DNS server goes away after it answered for the probe host.
+        self.server.before_answer = lambda host, path: self.dns.stop()
+        d = self.driver()
+        r = d.next_report(10)
+        self.assertFalse(r["online"], r)
+        self.assertTrue(r["dns_ok"], "the probe host did resolve")
+        self.assertEqual(r["failure"], "dns")
+        self.assertTrue(r["error"].startswith("dns: %s: " % WWW_HOST), r["error"])
+        print("\nthe www lookup failed: %s (https %d ms)" % (r["error"], r["https_ms"]), file=sys.stderr)
+        self.assertEqual(self.server.seen, [(PROBE_HOST, "/")])
+        self.finish(d)
+
+    def next_http_failure(self, d, status, error):
+        """The next report: offline at the HTTP stage, with this status and reason."""
+        r = d.next_report(10)
+        self.assertFalse(r["online"], r)
+        self.assertTrue(r["dns_ok"])
+        self.assertEqual(r["failure"], "http status")
+        self.assertEqual(r["http_status"], status)
+        self.assertEqual(r["error"], error)
+        return r
+
+    def check_portal(self, d, requests):
+        self.next_http_failure(d, 302, "http status 302 (redirect to %s)" % PORTAL_HOST)
+        self.assertEqual(self.server.seen, requests)
+        self.assertEqual(self.dns_queries(PORTAL_HOST), 0)
+        self.assertNotIn("secret-portal-token", d.log())
+        self.finish(d)
+
+    def test_redirect_to_another_host_is_a_captive_portal(self):
+        self.server.route("/", 302, self.server.url(PORTAL_HOST, "/login?session=secret-portal-token"))
+        self.server.route("/login?session=secret-portal-token", 200, host=PORTAL_HOST)
+        self.check_portal(self.driver(), [(PROBE_HOST, "/")])
+
+    def test_another_host_after_a_hop_within_the_site_is_a_captive_portal(self):
+        self.server.route("/", 301, self.server.url(WWW_HOST, "/"))
+        self.server.route("/", 302, self.server.url(PORTAL_HOST, "/login?session=secret-portal-token"), host=WWW_HOST)
+        self.server.route("/login?session=secret-portal-token", 200, host=PORTAL_HOST)
+        self.check_portal(self.driver(), [(PROBE_HOST, "/"), (WWW_HOST, "/")])
+
+    def test_redirect_loop_fails(self):
+        self.server.route("/", 302, "/next")
+        self.server.route("/next", 302, "/")
+        d = self.driver()
+        r = self.next_http_failure(d, 302, "http status 302 (redirect loop: back to %s)" % PROBE_HOST)
+        self.assertEqual(self.server.seen, [(PROBE_HOST, "/"), (PROBE_HOST, "/next")])
+        self.assertLess(r["https_ms"], 1000)
+        self.finish(d)
+
+    def test_four_redirects_fail_three_are_followed(self):
+        for i, path in enumerate(["/", "/1", "/2", "/3"]):
+            self.server.route(path, 307, "/%d" % (i + 1))
+        self.server.route("/4", 200)
+        d = self.driver()
+        self.next_http_failure(d, 307, "http status 307 (more than 3 redirects, the next to %s)" % PROBE_HOST)
+        self.assertEqual([p for _, p in self.server.seen], ["/", "/1", "/2", "/3"])
+        self.server.route("/3", 200)
+        d.request()
+        r = d.next_report(5)
+        self.assertTrue(r["online"], r)
+        self.assertEqual([p for _, p in self.server.seen][4:], ["/", "/1", "/2", "/3"])
+        self.finish(d)
+
+    def test_redirects_share_the_probe_timeout(self):
+        # 0.6 s to the redirect, then a hop that never answers: with one
+        # budget the probe ends at ~1 s, not 0.6 + 1 s.
+        self.server.route("/", 302, "/slow", delay_s=0.6)
+        self.server.route("/slow", None)
+        d = self.driver(timeout=1)
+        r = d.next_report(10)
+        self.assertFalse(r["online"], r)
+        self.assertEqual(r["failure"], "timeout")
+        self.assertTrue(r["error"].startswith("timeout: "), r["error"])
+        print("\nredirect then a hung hop, timeout 1 s: https probe ended after %d ms" % r["https_ms"], file=sys.stderr)
+        self.assertGreaterEqual(r["https_ms"], 900)
+        self.assertLess(r["https_ms"], 1400)
+        self.finish(d)
 
 
 class LinkChange(unittest.TestCase):
