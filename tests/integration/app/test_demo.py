@@ -1,28 +1,46 @@
 """The README's "run it" command: scripts/run-demo exactly as a new user runs
 it (without apt and the build: --no-install --agent <binary>).
 
-Checks that its console shows the device online, a heartbeat loop, a
-system_info reply, a GPIO round trip and the status report, and that when it
-returns (end of --duration, or Ctrl-C) no process it started is left.
+Two ways in: with its output to a pipe for a fixed --duration (the first
+screen, the status report at the end); and in a terminal (a pseudo-terminal
+that is the session's controlling terminal, as in a login), where a person
+types at the console's prompt: help, a malformed line (answered there, not
+sent), a GPIO switch (the whole gpio_state, the changed pin pointed out),
+`:heartbeats on`, then Ctrl-C. Either way, when it returns no process it
+started is left.
 
     /usr/bin/python3 tests/integration/app/test_demo.py --agent build/src/dunebugger-remote
 """
+import fcntl
 import json
 import os
+import pty
 import re
 import shutil
 import signal
 import socket
+import struct
 import subprocess
+import termios
 import threading
 import time
 import unittest
 
 import e2e
 from e2e import ACCESS_KEY, TOP, main
+from wps.control_client import ControlClient
 
 RUN_DEMO = os.path.join(TOP, "scripts", "run-demo")
 JWT_RE = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}")
+# What the screen shows of the console's output: text, CR, LF, and the
+# control sequences its line editor writes (erase to the end of the line,
+# cursor right or left); any other sequence is dropped.
+TERMINAL_TOKEN_RE = re.compile(r"\x1b\[([0-9;?]*)([A-Za-z])|\r|\n|[^\x1b\r\n]+")
+STAMP_RE = re.compile(r"^\d\d:\d\d:\d\d ")
+HEARTBEAT_LINE_RE = re.compile(r"^\d\d:\d\d:\d\d (<- heartbeat|-> controller\.heartbeat) ", re.M)
+PROMPT = "demo-crib> "
+TERMINAL_ROWS, TERMINAL_COLUMNS = 50, 160
+GREETING_SECONDS = 50  # the console waits up to 35 s for the components, then asks for the rest
 
 
 def port_open(port):
@@ -67,38 +85,70 @@ def processes_left(session_id, work):
 
 
 class Demo:
-    """scripts/run-demo as a process in a session of its own (like a login
-    terminal), its output collected line by line with arrival times."""
+    """scripts/run-demo as a process in a session of its own (like a login),
+    its output collected as it arrives. terminal=False: stdin /dev/null,
+    output to a pipe. terminal=True: a pseudo-terminal of TERMINAL_ROWS x
+    TERMINAL_COLUMNS is its controlling terminal, stdin and output, so
+    typing goes through the terminal (Ctrl-C included)."""
 
-    def __init__(self, agent, duration):
+    def __init__(self, agent, duration=None, terminal=False):
         env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "ASAN_OPTIONS", "UBSAN_OPTIONS",
                                                              "LSAN_OPTIONS", "LANG")}
+        args = [RUN_DEMO, "--no-install", "--agent", agent] + (["--duration", str(duration)] if duration else [])
         self.started = time.monotonic()
-        self.proc = subprocess.Popen([RUN_DEMO, "--no-install", "--agent", agent, "--duration", str(duration)],
-                                     cwd=TOP, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True, errors="replace", env=env,
-                                     start_new_session=True)
-        self.lines = []
-        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.chunks = []  # (seconds since start, text)
+        self.master = None
+        if terminal:
+            env["TERM"] = "xterm"
+            self.master, slave = pty.openpty()
+            fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", TERMINAL_ROWS, TERMINAL_COLUMNS, 0, 0))
+
+            def login_session():  # what a login does: a new session whose terminal this is
+                os.setsid()
+                fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+            self.proc = subprocess.Popen(args, cwd=TOP, stdin=slave, stdout=slave, stderr=slave, env=env,
+                                         preexec_fn=login_session)
+            os.close(slave)  # the master reads EIO once the demo's last process has closed it
+            self.reader = threading.Thread(target=self._read_terminal, daemon=True)
+        else:
+            self.proc = subprocess.Popen(args, cwd=TOP, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                         stderr=subprocess.STDOUT, env=env, start_new_session=True)
+            self.reader = threading.Thread(target=self._read_pipe, daemon=True)
         self.reader.start()
 
-    def _read(self):
-        for line in self.proc.stdout:
-            self.lines.append((time.monotonic() - self.started, line.rstrip("\n")))
+    def _read_pipe(self):
+        for data in iter(lambda: self.proc.stdout.read1(65536), b""):
+            self.chunks.append((time.monotonic() - self.started, data.decode(errors="replace")))
+
+    def _read_terminal(self):
+        while True:
+            try:
+                data = os.read(self.master, 65536)
+            except OSError:  # EIO: no process holds the terminal any more
+                return
+            if not data:
+                return
+            self.chunks.append((time.monotonic() - self.started, data.decode(errors="replace")))
 
     def text(self):
-        return "\n".join(line for _, line in self.lines)
+        """What the screen showed, line after line."""
+        return screen_text("".join(chunk for _, chunk in list(self.chunks)))
 
-    def wait_line(self, pattern, timeout):
+    def lines(self):
+        return self.text().split("\n")
+
+    def wait_text(self, pattern, timeout, after=0):
+        """The first match of `pattern` in the text from offset `after`, or None."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for _, line in list(self.lines):
-                if re.search(pattern, line):
-                    return line
-            if self.proc.poll() is not None:
-                break
+        while True:
+            m = re.compile(pattern, re.M).search(self.text(), after)
+            if m or time.monotonic() >= deadline or self.proc.poll() is not None and not self.reader.is_alive():
+                return m
             time.sleep(0.05)
-        return None
+
+    def type(self, line):
+        """Type a line and Enter, as on a keyboard."""
+        os.write(self.master, line.encode() + b"\r")
 
     def wait(self, timeout):
         try:
@@ -115,20 +165,79 @@ class Demo:
             pass
         self.proc.wait()
         self.reader.join(5)
-        self.proc.stdout.close()
+
+    def close(self):
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+        if self.master is not None:
+            os.close(self.master)
+            self.master = None
+
+
+def screen_text(raw):
+    """The lines a terminal shows for `raw` output, scrolled-off ones
+    included: CR moves to the line's start, text overwrites, ESC [ K
+    erases to the end of the line, ESC [ n C / D move the cursor."""
+    lines, line, column = [], [], 0
+    for m in TERMINAL_TOKEN_RE.finditer(raw):
+        token = m.group(0)
+        if token == "\n":
+            lines.append("".join(line).rstrip())
+            line, column = [], 0
+        elif token == "\r":
+            column = 0
+        elif m.group(2) is not None:
+            count = int(m.group(1)) if m.group(1).isdigit() else 1
+            if m.group(2) == "K":
+                del line[column:]
+            elif m.group(2) == "C":
+                column += count
+            elif m.group(2) == "D":
+                column = max(0, column - count)
+        else:
+            line.extend(" " * (column - len(line)))
+            line[column:column + len(token)] = token
+            column += len(token)
+    return "\n".join(lines + ["".join(line)])
+
+
+def shown_block(text, head_pattern):
+    """The lines a message shows below its head line (matching
+    `head_pattern`): up to the next timestamped line or prompt."""
+    lines = text.split("\n")
+    for n, line in enumerate(lines):
+        if re.search(head_pattern, line):
+            block = []
+            for body_line in lines[n + 1:]:
+                if STAMP_RE.match(body_line) or body_line.startswith(PROMPT) or not body_line.startswith(" "):
+                    break
+                block.append(body_line)
+            return line, block
+    return None, []
+
+
+def gpio_rows(block):
+    """The pin objects a shown gpio_state lists, and the marked (changed) ones."""
+    rows, marked = [], []
+    for line in block:
+        m = re.match(r"^\s*(>> )?(\{\"pin\": .*\}),?(   <- .*)?$", line)
+        if m:
+            rows.append(json.loads(m.group(2)))
+            if m.group(1):
+                marked.append((rows[-1], m.group(3)))
+    return rows, marked
 
 
 class DemoTest(unittest.TestCase):
-    def run_demo(self, duration):
-        demo = Demo(e2e.AGENT, duration)
+    def run_demo(self, duration=None, terminal=False):
+        demo = Demo(e2e.AGENT, duration, terminal)
         self.addCleanup(self._cleanup, demo)
         return demo
 
     def _cleanup(self, demo):
         if demo.proc.poll() is None:
             demo.kill_all()
-        else:
-            demo.proc.stdout.close()
+        demo.close()
         work = self.work_dir(demo, required=False)
         # Whatever a failed demo left behind in its session goes too (the test already failed).
         for pid, _ in processes_left(demo.proc.pid, work or "/nonexistent/"):
@@ -175,6 +284,28 @@ class DemoTest(unittest.TestCase):
         self.assertIsNone(JWT_RE.search(agent_log))
         self.assertNotIn("Traceback", text)
 
+    def check_first_screen(self, text):
+        """system_info shown whole once the components run (never a
+        "not_responding" greeting), then the GPIO and schedule refreshes."""
+        self.assertIn("device ONLINE", text)
+        self.assertNotIn('"state": "not_responding"', text)
+        head, block = shown_block(text, r"^\d\d:\d\d:\d\d <- system_info$")
+        self.assertIsNotNone(head, text)
+        info = json.loads("\n".join(block))["system_info"]  # whole: it parses, to the last key
+        self.assertEqual(info["device_id"], "demo-crib")
+        self.assertIn("timestamp", info)
+        self.assertEqual({c["name"]: c["state"] for c in info["dunebugger_components"]},
+                         {"dunebugger": "running", "scheduler": "running", "dunebugger-remote": "running"}, text)
+        self.assertRegex(text, r"all components running after \d+ s")
+        self.assertRegex(text, r"-> core\.refresh_gpios null")
+        head, block = shown_block(text, r"<- gpio_state \(28 pins\)$")
+        rows, marked = gpio_rows(block)
+        self.assertEqual([row["pin"] for row in rows], list(range(28)), text)
+        self.assertEqual(marked, [])
+        self.assertRegex(text, r"<- current_schedule\n    # day       time  action\n    mon-sun    17:00 start")
+        # No heartbeat on the screen until asked for.
+        self.assertIsNone(HEARTBEAT_LINE_RE.search(text), text)
+
     def test_demo_shows_the_conversation_and_stops_everything(self):
         duration = 25
         demo = self.run_demo(duration)
@@ -182,34 +313,76 @@ class DemoTest(unittest.TestCase):
         text = demo.text()
         print(text)
         self.assertEqual(code, 0, text)
-        self.assertIn("device ONLINE", text)
-        alive = [t for t, line in demo.lines if re.search(r"<- heartbeat I am alive$", line)]
-        # The demo config sets heartBeatEverySecs = 20: the answer to "I am
-        # here" at once, then the loop 20 s later (within the 25 s).
-        self.assertGreaterEqual(len(alive), 2, text)
-        print("'I am alive' seen at %s s after start" % [round(t, 1) for t in alive])
-        self.assertAlmostEqual(alive[1] - alive[0], 20.0, delta=1.5)
-        self.assertRegex(text, r"-> controller\.system_info")
-        self.assertRegex(text, r'<- system_info \{"system_info": \{"device_id": "demo-crib"')
-        # The GPIO round trip: the request out, the simulated core's 28 pins back.
-        self.assertRegex(text, r"-> core\.refresh_gpios")
-        self.assertRegex(text, r'<- gpio_state \[\{[^}]*"pin": 0, ')
-        self.assertRegex(text, r"<- current_schedule ")
+        self.check_first_screen(text)
+        # The transcript keeps what the screen hides: the heartbeats. The demo
+        # config sets heartBeatEverySecs = 20: the answer to "I am here" at
+        # once, then the loop 20 s later (within the 25 s).
+        with open(os.path.join(self.work_dir(demo), "console.log")) as f:
+            transcript = f.read()
+        alive = [time.strptime(t, "%H:%M:%S") for t in
+                 re.findall(r"^(\d\d:\d\d:\d\d) <- heartbeat \"I am alive\"$", transcript, re.M)]
+        self.assertGreaterEqual(len(alive), 2, transcript)
+        seconds = [t.tm_hour * 3600 + t.tm_min * 60 + t.tm_sec for t in alive]
+        self.assertIn(seconds[1] - seconds[0], (19, 20, 21), transcript)
         # The status report at the end, while the agent still runs.
         self.assertRegex(text, r"dunebugger-remote \d+\.\d+\.\d+ \(pid \d+\)")
         self.assertRegex(text, r"NATS: +connected")
         self.assertRegex(text, r"group: demo-crib")
         self.check_clean_stop(demo)
 
-    def test_ctrl_c_stops_everything(self):
-        demo = self.run_demo(120)
-        self.assertIsNotNone(demo.wait_line(r"<- gpio_state ", 30), demo.text())
-        time.sleep(1)
-        # Ctrl-C: the terminal sends SIGINT to the foreground process group.
-        sent = time.monotonic()
-        os.killpg(demo.proc.pid, signal.SIGINT)
+    def test_a_user_at_the_prompt_then_ctrl_c(self):
+        demo = self.run_demo(terminal=True)
+        self.assertIsNotNone(demo.wait_text(r"type help for the requests you can send.*\n" + PROMPT, GREETING_SECONDS),
+                             demo.text())
+        self.check_first_screen(demo.text())
+        m = re.search(r"agent log (/tmp/dunebugger-demo\.\w+)/agent\.log", demo.text())
+        with open(os.path.join(m.group(1), "hub.out")) as f:
+            control = ControlClient("http://127.0.0.1:%d" % json.loads(f.readline())["controlPort"])
+
+        def typed(line, expect, timeout=10):
+            start = len(demo.text())
+            demo.type(line)
+            found = demo.wait_text(expect, timeout, after=start)
+            self.assertIsNotNone(found, "after typing %r, no %r in:\n%s" % (line, expect, demo.text()[start:]))
+            return demo.text()[start:]
+
+        # help lists the requests (with bodies) and the console's commands.
+        shown = typed("help", r":quit .*\n")
+        for request in ("controller.heartbeat", "controller.system_info", "controller.ntp_status",
+                        "core.dunebugger_set", "core.refresh_sequence", "core.refresh_gpios", "core.get_sequence",
+                        "scheduler.refresh", "scheduler.get_schedule", "scheduler.get_next_actions",
+                        "scheduler.get_last_executed_action", "scheduler.update_schedule"):
+            self.assertRegex(shown, r"\n  %s +\S" % re.escape(request))
+        self.assertRegex(shown, r"\n  sw <pin> on\|off +switch a GPIO")
+        self.assertRegex(shown, r"\n  :heartbeats on\|off +show or hide heartbeats")
+        # Malformed lines are answered here, with a hint, and not sent.
+        shown = typed("core.dunebugger_set sw 17", r"not sent: .*'sw' needs a pin 0-27 and on or off")
+        shown = typed("refresh_gpios", r"not sent: 'refresh_gpios' is not a request; did you mean "
+                                       r"core\.refresh_gpios\?")
+        # A switch: the core pushes the whole gpio_state; pin 17 is pointed out.
+        start = len(demo.text())
+        typed("core.dunebugger_set sw 17 on", r"changed since the last gpio_state: pin 17 \(Star\): "
+                                              r"switch OFF -> ON, state HIGH -> LOW\n")
+        head, block = shown_block(demo.text()[start:], r"<- gpio_state \(28 pins\)$")
+        rows, marked = gpio_rows(block)
+        self.assertEqual(len(rows), 28, demo.text()[start:])
+        self.assertEqual(marked, [({"pin": 17, "label": "Star", "mode": "OUTPUT", "state": "LOW", "switch": "ON"},
+                                   "   <- switch OFF -> ON, state HIGH -> LOW")])
+        # Heartbeats flow all along (the device is online) but show only when asked.
+        self.assertIsNone(HEARTBEAT_LINE_RE.search(demo.text()), demo.text())
+        typed(":heartbeats on", r"heartbeats shown")
+        typed("controller.heartbeat", r"-> controller\.heartbeat I am here\n.*<- heartbeat I am alive\n")
+        # What reached the hub from the console: only the well-formed requests.
+        sent = [(m["data"]["subject"], m["data"]["body"]) for m in control.messages("demo-crib")["messages"]
+                if m["userId"] == "frontend" and m["data"]["subject"] != "controller.system_info"]
+        self.assertEqual([s for s in sent if s[0] != "controller.heartbeat"],
+                         [("core.refresh_gpios", "null"), ("scheduler.refresh", "null"),
+                          ("core.dunebugger_set", "sw 17 on")])
+        # Ctrl-C, through the terminal: everything stops, the terminal is as it was.
+        sent_at = time.monotonic()
+        os.write(demo.master, b"\x03")
         code = demo.wait(20)
-        took = time.monotonic() - sent
+        took = time.monotonic() - sent_at
         text = demo.text()
         print(text)
         print("run-demo returned %.2f s after Ctrl-C" % took)
@@ -217,8 +390,11 @@ class DemoTest(unittest.TestCase):
         self.assertEqual(code, 130, text)
         self.check_clean_stop(demo)
         # It ends there: no report from an agent it has just stopped.
-        self.assertRegex(demo.lines[-1][1], r"^run-demo: stopped; logs in ", text)
+        self.assertRegex(text.rstrip("\n").split("\n")[-1], r"^run-demo: stopped; logs in ", text)
         self.assertNotIn("stale status", text)
+        local_modes = termios.tcgetattr(demo.master)[3]
+        self.assertEqual(local_modes & (termios.ECHO | termios.ICANON), termios.ECHO | termios.ICANON,
+                         "the console left the terminal without echo or line editing")
 
 
 if __name__ == "__main__":

@@ -8,10 +8,12 @@ restarts; it answers "Is anyone there?" with "I am here"; it drops messages
 whose destination is neither "broadcast" nor its connectionId; on
 "disconnected" (the connection is lost for good) it goes offline and stops.
 
-Importable (FrontendSimulator) and runnable as the demo's console front end:
+Importable (FrontendSimulator, with a view that is told what happens) and
+runnable as a plain logger of the conversation, one line per message:
     /usr/bin/python3 tests/support/wps/frontend.py --control http://127.0.0.1:8081 \
-        --group device-1 --print
-then type requests on stdin: "core.refresh_gpios", "core.dunebugger_set c", ...
+        --group device-1 --print --request core.refresh_gpios
+The demo's interactive console (prompt, help, whole replies) is
+tests/support/console/console.py, built on this class.
 """
 import argparse
 import asyncio
@@ -33,12 +35,14 @@ IS_ANYONE_THERE = "Is anyone there?"
 
 class FrontendSimulator:
     def __init__(self, url, group, heartbeat_timeout=HEARTBEAT_TIMEOUT_SECONDS, printer=None, keep=10000,
-                 stop_on_disconnected=True, client_options=None):
+                 stop_on_disconnected=True, client_options=None, view=None):
         """url: a client access URL, or a (async) function returning a fresh one.
-        printer: a function taking one line of text, to show the conversation."""
+        printer: a function taking one line of text, to show the conversation
+        one line per event (LineView); view: an object with LineView's
+        methods, told every event instead (the demo console)."""
         self.group = group
         self.heartbeat_timeout = heartbeat_timeout
-        self.printer = printer
+        self.view = view if view is not None else (LineView(printer) if printer is not None else None)
         self.stop_on_disconnected = stop_on_disconnected
         self.online = False
         self.online_changes = []          # (monotonic time, bool)
@@ -68,20 +72,20 @@ class FrontendSimulator:
         await self.client.stop()
         self.stopped.set()
 
-    def _show(self, text):
-        if self.printer is not None:
-            self.printer(time.strftime("%H:%M:%S ") + text)
+    def _tell(self, event, *args):
+        if self.view is not None:
+            getattr(self.view, event)(*args)
 
     # The SDK "connected" event: first connection and every new one after a loss.
     async def _on_connected(self, client):
-        self._show("hub connected, connectionId %s" % client.connection_id)
+        self._tell("hub_connected", client.connection_id)
         await client.join_group(self.group)
         await self.request("controller.heartbeat", I_AM_HERE)
         self._restart_countdown(set_online=False)
         self.ready.set()
 
     def _on_disconnected(self, client, message):
-        self._show("hub disconnected (%s)" % (message or "connection lost"))
+        self._tell("hub_disconnected", message or "connection lost")
         self._set_online(False)
         self._cancel_countdown()
         if self.stop_on_disconnected:
@@ -99,8 +103,8 @@ class FrontendSimulator:
         self.received.append(data)
         self._arrived.set()
         self._arrived = asyncio.Event()
+        self._tell("received", data)
         subject, body = data.get("subject"), data.get("body")
-        self._show("<- %s %s" % (subject, _short(body)))
         if subject == "heartbeat":
             self._restart_countdown(set_online=True)
             if body == IS_ANYONE_THERE:
@@ -121,7 +125,7 @@ class FrontendSimulator:
         if online != self.online:
             self.online = online
             self.online_changes.append((time.monotonic(), online))
-            self._show("device %s" % ("ONLINE" if online else "OFFLINE"))
+            self._tell("device_online", online)
 
     def _spawn(self, coro):
         task = asyncio.get_running_loop().create_task(coro)
@@ -132,11 +136,11 @@ class FrontendSimulator:
         with sendToGroup(group, obj, json, noEcho true)."""
         payload = {"subject": subject, "body": body, "connectionId": self.client.connection_id}
         self.sent.append(payload)
-        self._show("-> %s %s" % (subject, _short(body)))
+        self._tell("sent", payload)
         try:
             await self.client.send_to_group(self.group, payload, no_echo=True)
         except (AckError, ConnectionLost, asyncio.TimeoutError) as e:
-            self._show("!! %s not sent: %s" % (subject, e))
+            self._tell("not_sent", payload, e)
             raise
 
     async def wait_for(self, subject, timeout, predicate=None):
@@ -166,13 +170,44 @@ class FrontendSimulator:
             await asyncio.sleep(0.02)
 
 
+class LineView:
+    """One timestamped line per event, bodies cut to `limit` characters:
+    a log to grep (frontend.py --print), not a console to read."""
+
+    def __init__(self, printer, limit=160):
+        self.printer = printer
+        self.limit = limit
+
+    def _line(self, text):
+        self.printer(time.strftime("%H:%M:%S ") + text)
+
+    def hub_connected(self, connection_id):
+        self._line("hub connected, connectionId %s" % connection_id)
+
+    def hub_disconnected(self, reason):
+        self._line("hub disconnected (%s)" % reason)
+
+    def device_online(self, online):
+        self._line("device %s" % ("ONLINE" if online else "OFFLINE"))
+
+    def received(self, data):
+        self._line("<- %s %s" % (data.get("subject"), _short(data.get("body"), self.limit)))
+
+    def sent(self, payload):
+        self._line("-> %s %s" % (payload["subject"], _short(payload["body"], self.limit)))
+
+    def not_sent(self, payload, error):
+        self._line("!! %s not sent: %s" % (payload["subject"], error))
+
+
 def _short(body, limit=160):
     text = body if isinstance(body, str) else json.dumps(body)
     text = text.replace("\n", "\\n")  # one line per message on the console
     return text if len(text) <= limit else text[:limit] + "..."
 
 
-def _url_source(a):
+def url_source(a):
+    """The client access URL source for parsed add_connection_arguments()."""
     if a.url:
         return a.url
     if a.control:
@@ -189,59 +224,8 @@ def _url_source(a):
                                      ["webpubsub.sendToGroup", "webpubsub.joinLeaveGroup"])["url"]
 
 
-async def _run(a):
-    printer = (lambda line: print(line, flush=True)) if a.print else None
-    fe = FrontendSimulator(_url_source(a), a.group, a.heartbeat_timeout, printer)
-    await fe.start()
-    if a.wait_online:
-        # Requests sent before the device answers its first heartbeat would
-        # reach nobody (the agent may still be connecting).
-        try:
-            await fe.wait_online(True, a.wait_online)
-        except asyncio.TimeoutError:
-            print("device did not come online within %g s" % a.wait_online, file=sys.stderr, flush=True)
-    for item in a.request:
-        subject, _, body = item.partition("=")
-        await fe.request(subject, body or "null")
-    loop = asyncio.get_running_loop()
-    lines = asyncio.Queue()
-    if a.interactive:
-        loop.add_reader(sys.stdin.fileno(), lambda: lines.put_nowait(sys.stdin.readline()))
-    stopper = loop.create_task(fe.stopped.wait())
-    deadline = loop.time() + a.duration if a.duration else None
-    try:
-        while not fe.stopped.is_set():
-            timeout = None if deadline is None else max(0.0, deadline - loop.time())
-            getter = loop.create_task(lines.get())
-            done, _ = await asyncio.wait({getter, stopper}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-            if getter not in done:
-                getter.cancel()
-                if not done:
-                    break  # duration elapsed
-                continue
-            line = getter.result()
-            if line == "":
-                loop.remove_reader(sys.stdin.fileno())
-                a.interactive = False
-                if deadline is None:
-                    break
-                continue
-            subject, _, body = line.strip().partition(" ")
-            if subject:
-                try:
-                    await fe.request(subject, body or "null")
-                except (AckError, ConnectionLost, asyncio.TimeoutError):
-                    pass
-    finally:
-        if a.interactive:
-            loop.remove_reader(sys.stdin.fileno())
-        stopper.cancel()
-        await fe.stop()
-    return 0 if any(on for _, on in fe.online_changes) or not a.require_online else 1
-
-
-def main(argv=None):
-    p = argparse.ArgumentParser(description="DuneBugger front end simulator (console front end).")
+def add_connection_arguments(p):
+    """How a front end reaches the hub and its group (this CLI and the console's)."""
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--url", help="a client access URL")
     src.add_argument("--control", help="the hub's control API base URL; tokens come from POST /token")
@@ -251,23 +235,47 @@ def main(argv=None):
     p.add_argument("--user", default="frontend")
     p.add_argument("--group", required=True, help="the device group (WS_GROUP_NAME)")
     p.add_argument("--heartbeat-timeout", type=float, default=HEARTBEAT_TIMEOUT_SECONDS)
+
+
+async def _run(a):
+    printer = (lambda line: print(line, flush=True)) if a.print else None
+    fe = FrontendSimulator(url_source(a), a.group, a.heartbeat_timeout, printer)
+    await fe.start()
+    try:
+        if a.wait_online:
+            # Requests sent before the device answers its first heartbeat would
+            # reach nobody (the agent may still be connecting).
+            try:
+                await fe.wait_online(True, a.wait_online)
+            except asyncio.TimeoutError:
+                print("device did not come online within %g s" % a.wait_online, file=sys.stderr, flush=True)
+        for item in a.request:
+            subject, _, body = item.partition("=")
+            await fe.request(subject, body or "null")
+        try:
+            await asyncio.wait_for(fe.stopped.wait(), a.duration)
+        except asyncio.TimeoutError:
+            pass  # duration elapsed
+    finally:
+        await fe.stop()
+    return 0 if any(on for _, on in fe.online_changes) or not a.require_online else 1
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description="DuneBugger front end simulator (a log of the conversation).")
+    add_connection_arguments(p)
     p.add_argument("--print", action="store_true", help="show the conversation on stdout")
     p.add_argument("--request", action="append", default=[], metavar="SUBJECT[=BODY]",
                    help="send once connected (repeatable), e.g. core.refresh_gpios")
-    p.add_argument("--duration", type=float, help="exit after this many seconds")
+    p.add_argument("--duration", type=float, help="exit after this many seconds (default: when the hub is gone)")
     p.add_argument("--wait-online", type=float, default=0, metavar="S",
                    help="send the --request items once the device is online (waiting up to S seconds)")
-    p.add_argument("--interactive", action="store_true", default=None,
-                   help="read 'subject [body]' lines from stdin (default: when stdin is a terminal)")
     p.add_argument("--require-online", action="store_true", help="exit 1 if the device never came online")
     a = p.parse_args(argv)
-    if a.interactive is None:
-        a.interactive = sys.stdin.isatty()
     try:
         return asyncio.run(_run(a))
     except KeyboardInterrupt:
-        # Ctrl-C is how the demo's console front end stops; _run has already
-        # closed the connection on its way out.
+        # _run has already closed the connection on its way out.
         return 130
 
 
