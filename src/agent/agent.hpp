@@ -3,6 +3,7 @@
 // thread, keeps the status up to date and applies config reloads.
 //
 //   monitor thread --ConnectivityReport--> Mailbox --> client.internet()
+//   monitor thread --NtpReport--> Mailbox --> status (and the app: ntp_status)
 //   client: joined / group message ------------------> app
 //   app: send_to_group --> client (outbox)    app: publish --> bridge
 //   bridge (libnats threads) --BusMessage--> Mailbox --> app
@@ -52,6 +53,7 @@ class Agent {
   void build_bridge();
   void reap_stopped_clients();
   void on_connectivity(monitor::ConnectivityReport&& report);
+  void on_ntp(monitor::NtpReport&& report);
   void stop_client(std::function<void()> done);
   void replace_client();
 
@@ -64,6 +66,12 @@ class Agent {
 
   loop::Mailbox<monitor::ConnectivityReport> connectivity_;
   std::optional<bool> internet_online_;  // the monitor's last verdict
+
+  loop::Mailbox<monitor::NtpReport> ntp_reports_;
+  // The last NTP check's report; empty until the first check ends (NTP
+  // counts as unavailable until then, as upstream). Kept across monitor
+  // restarts (reload).
+  std::optional<monitor::NtpReport> ntp_;
 
   // Declared in wiring order; destroyed in reverse (the app's sinks point at
   // the client and the bridge, the bridge's handler at the app).
