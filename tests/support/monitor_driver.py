@@ -107,6 +107,16 @@ class MonitorDriver:
         code = self.proc.wait(10)
         return stopped, code
 
+    def finish(self, test):
+        """Stops the driver and checks, with `test`'s asserts, a clean exit
+        (under ASan/LSan a leak makes the exit code non-zero) and that no
+        socket or thread outlived the Monitor. Returns the "stopped" event."""
+        stopped, code = self.stop()
+        test.assertEqual(code, 0, self.log()[-3000:])
+        test.assertEqual(stopped["fds_after"], stopped["fds_before"], stopped)
+        test.assertEqual(stopped["threads_after"], stopped["threads_before"], stopped)
+        return stopped
+
     def log(self):
         self.stderr.seek(0)
         return self.stderr.read()
