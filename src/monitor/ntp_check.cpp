@@ -7,8 +7,10 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -44,6 +46,19 @@ bool socket_address(const std::string& ip, std::uint16_t port, sockaddr_storage&
     return true;
   }
   return false;
+}
+
+// "Name resolution APIs and libraries SHOULD recognize localhost names as
+// special and SHOULD always return the IP loopback address" (RFC 6761 §6.3).
+// Answered here, not by c-ares: bookworm's 1.18.1 leaks a copy of the name
+// on every "localhost" lookup (fixed in 1.19.0), and a board may well run
+// its own NTP server.
+bool is_localhost(std::string_view host) {
+  if (!host.empty() && host.back() == '.') host.remove_suffix(1);
+  if (host.size() != 9) return false;
+  for (std::size_t i = 0; i < host.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(host[i])) != "localhost"[i]) return false;
+  return true;
 }
 
 std::string seconds_text(Duration d) { return fmt::format("{:g} s", to_seconds(d)); }
@@ -105,6 +120,8 @@ void NtpCheck::begin_turn(TimePoint now) {
     last_ignored_.clear();
     if (is_ip_literal(server.host)) {
       send_request(server.host);
+    } else if (is_localhost(server.host)) {
+      send_request("127.0.0.1");
     } else {
       state_ = State::Resolving;
       dns_.start(server.host, now);
