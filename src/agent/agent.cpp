@@ -10,8 +10,10 @@ namespace dbr::agent {
 
 namespace {
 
-// Connectivity reports are state: only the newest matters, so a small bound.
+// Connectivity and NTP reports are state: only the newest matters, so a
+// small bound.
 constexpr std::size_t kConnectivityMailbox = 16;
+constexpr std::size_t kNtpMailbox = 4;
 
 }  // namespace
 
@@ -23,6 +25,7 @@ Agent::Agent(loop::EventLoop& loop, config::Config config, config::Environment e
       auth_requests_(loop),
       connectivity_(loop, kConnectivityMailbox,
                     [this](monitor::ConnectivityReport&& r) { on_connectivity(std::move(r)); }),
+      ntp_reports_(loop, kNtpMailbox, [this](monitor::NtpReport&& r) { on_ntp(std::move(r)); }),
       status_(loop, status_file_path(std::getenv("RUNTIME_DIRECTORY"))),
       reap_(loop, [this] { reap_stopped_clients(); }) {
   loop_.on_reload([this] { reload(); });
@@ -75,6 +78,8 @@ void Agent::build_app() {
                           return bridge_ && bridge_->publish(subject, payload) == bus::PublishResult::Sent;
                         }});
   app_->start();
+  // A rebuilt app (reload) knows no verdict yet: give it the last one.
+  if (ntp_) app_->on_ntp_status(ntp_->available);
 }
 
 void Agent::reap_stopped_clients() {
@@ -143,8 +148,8 @@ void Agent::on_bus_event(bus::BusEvent&& event) {
 
 void Agent::build_monitor() {
   monitor_ = std::make_unique<monitor::Monitor>(
-      options_.monitor,
-      [this](monitor::ConnectivityReport r) { connectivity_.post(std::move(r)); });
+      options_.monitor, [this](monitor::ConnectivityReport r) { connectivity_.post(std::move(r)); },
+      [this](monitor::NtpReport r) { ntp_reports_.post(std::move(r)); });
   monitor_->start();
 }
 
@@ -154,6 +159,19 @@ void Agent::on_connectivity(monitor::ConnectivityReport&& report) {
   internet_online_ = report.online;
   if (client_) client_->internet(report.online);
   status_.changed();
+}
+
+void Agent::on_ntp(monitor::NtpReport&& report) {
+  // Against the last report the agent kept, not the monitor's own flag: a
+  // monitor rebuilt by a reload starts over with changed = true.
+  const bool available_changed = !ntp_ || ntp_->available != report.available;
+  const bool clock_changed = !ntp_ || ntp_->clock_synchronized != report.clock_synchronized;
+  status_.set_ntp(report);
+  ntp_ = std::move(report);
+  // The app tells the scheduler the first verdict and each change, the
+  // front end each change (AppCore::ntp_status).
+  app_->on_ntp_status(ntp_->available);
+  if (available_changed || clock_changed) status_.changed();  // else the 10 s refresh writes it
 }
 
 void Agent::stop_client(std::function<void()> done) {

@@ -3,6 +3,7 @@
 // thread, keeps the status up to date and applies config reloads.
 //
 //   monitor thread --ConnectivityReport--> Mailbox --> client.internet()
+//   monitor thread --NtpReport--> Mailbox --> on_ntp: status, app.on_ntp_status()
 //   client --pubsub::Event--> on_client_event: Joined, GroupMessage --> app;
 //          InternetCheckWanted --> monitor.request_check(); StateChanged --> status
 //   app: send_to_group --> client (outbox)    app: publish --> bridge
@@ -55,6 +56,7 @@ class Agent {
   void on_connectivity(monitor::ConnectivityReport&& report);
   void on_client_event(pubsub::Event&& event);
   void on_bus_event(bus::BusEvent&& event);
+  void on_ntp(monitor::NtpReport&& report);
   void stop_client(std::function<void()> done);
   void replace_client();
 
@@ -67,6 +69,12 @@ class Agent {
 
   loop::Mailbox<monitor::ConnectivityReport> connectivity_;
   std::optional<bool> internet_online_;  // the monitor's last verdict
+
+  loop::Mailbox<monitor::NtpReport> ntp_reports_;
+  // The last NTP check's report; empty until the first check ends (NTP
+  // counts as unavailable until then, as upstream). Kept across monitor
+  // restarts (reload).
+  std::optional<monitor::NtpReport> ntp_;
 
   // Declared in wiring order; destroyed in reverse (the app's sinks point at
   // the client and the bridge, the bridge's handler at the app).

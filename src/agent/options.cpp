@@ -4,6 +4,7 @@
 
 #include "app/envelope.hpp"
 #include "app/router.hpp"
+#include "config/parsers.hpp"
 #include "config/text.hpp"
 #include "version.hpp"
 
@@ -20,6 +21,19 @@ monitor::MonitorOptions monitor_options(const config::Config& config) {
   // here as -Warray-bounds.
   o.user_agent = "dunebugger-remote/";
   o.user_agent += kVersion;
+  o.ntp = ntp_options(config);
+  return o;
+}
+
+monitor::NtpOptions ntp_options(const config::Config& config) {
+  monitor::NtpOptions o;
+  for (const auto& entry : config.ntp_servers) {
+    auto parts = config::parse_host_port(entry);  // the key table accepted only these
+    if (!parts) continue;
+    o.servers.push_back({entry, parts->host, parts->port.value_or(monitor::sntp::kPort)});
+  }
+  o.interval = config.ntp_check_interval;
+  o.timeout = config.ntp_timeout;
   return o;
 }
 

@@ -35,7 +35,8 @@ struct AgentOptions {
 };
 
 // One builder per part, named <part>_options.
-monitor::MonitorOptions monitor_options(const config::Config& config);
+monitor::MonitorOptions monitor_options(const config::Config& config);  // with ntp_options
+monitor::NtpOptions ntp_options(const config::Config& config);
 app::AppOptions app_options(const config::Config& config);
 bus::NatsOptions bus_options(const config::Config& config);
 pubsub::ClientCoreOptions client_core_options(const config::Config& config);

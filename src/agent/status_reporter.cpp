@@ -57,6 +57,17 @@ void StatusReporter::set_nats(bool connected) {
   changed();
 }
 
+void StatusReporter::set_ntp(const monitor::NtpReport& report) {
+  ntp_.known = true;
+  ntp_.available = report.available;
+  ntp_.server = report.server;
+  ntp_.offset_ms = report.offset ? std::optional<std::int64_t>(report.offset->count()) : std::nullopt;
+  ntp_.delay_ms = report.delay ? std::optional<std::int64_t>(report.delay->count()) : std::nullopt;
+  ntp_.detail = report.detail;
+  ntp_.checked_at = std::chrono::system_clock::now();
+  ntp_.clock_synchronized = report.clock_synchronized;
+}
+
 void StatusReporter::changed() {
   if (!soon_.armed()) soon_.arm_in(Duration::zero());
 }
@@ -73,6 +84,7 @@ status::Snapshot StatusReporter::snapshot() const {
   s.internet_reason = internet_reason_;
   s.internet_checked_at = internet_checked_at_;
   s.nats_connected = nats_connected_;
+  s.ntp = ntp_;
   s.state = "Disabled";
   s.since = started_at_;
   if (!client_) return s;

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "loop/timer.hpp"
+#include "monitor/report.hpp"
 #include "status/snapshot.hpp"
 
 namespace dbr::loop {
@@ -31,6 +32,8 @@ class StatusReporter {
   void set_client(const pubsub::Client* client, std::string group);
   void set_internet(bool online, std::string reason);
   void set_nats(bool connected);
+  // Kept for the next write; the caller says changed() when it matters.
+  void set_ntp(const monitor::NtpReport& report);
   // Something changed: render and write soon (once per loop iteration).
   void changed();
 
@@ -47,6 +50,7 @@ class StatusReporter {
   std::string internet_reason_;
   status::WallTime internet_checked_at_;
   bool nats_connected_ = false;
+  status::NtpStatus ntp_;
   status::WallTime started_at_;
   std::string last_status_line_;
   bool write_failed_logged_ = false;

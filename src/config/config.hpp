@@ -16,6 +16,10 @@ namespace dbr::config {
 // The `protocol` key's value (the agent maps it onto pubsub::Protocol).
 enum class Protocol { JsonReliable, Json };
 
+// At most this many ntpServers entries: each check tries them in turn, so
+// the list bounds the check's length and its report.
+inline constexpr std::size_t kMaxNtpServers = 16;
+
 // Field defaults live in the key table (key_table.cpp) and nowhere else: use
 // default_config(), never a bare Config{}, for a configured value.
 struct Config {
@@ -62,6 +66,11 @@ struct Config {
   std::string mqueue_subject_root{};
   std::chrono::seconds component_heartbeat{};
   std::chrono::seconds component_ttl{};
+
+  // [NTP] (upstream develop, dunebugger-protocol.md §6)
+  std::vector<std::string> ntp_servers;  // "host" or "host:port", stripped, in the file's order
+  std::chrono::seconds ntp_check_interval{};
+  std::chrono::seconds ntp_timeout{};  // one server's turn
 
   // [Log]
   log::Level log_level{};

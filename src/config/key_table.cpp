@@ -101,8 +101,28 @@ bool is_nats_server_list(std::string_view v) {
   return true;
 }
 
+// ntpServers: "host" or "host:port" entries, stripped as upstream's strip().
+KeySpec ntp_servers(std::string_view section) {
+  return {section, "ntpServers", "ntp1.inrim.it,ntp2.inrim.it,0.europe.pool.ntp.org,1.europe.pool.ntp.org",
+          fmt::format("a comma-separated list of 1 to {} NTP servers, host or host:port, e.g. "
+                      "ntp1.inrim.it, 192.0.2.1:1123",
+                      kMaxNtpServers),
+          false, [](Config& c, std::string_view v, std::string&) {
+            std::vector<std::string> servers;
+            for (auto s : split(v, ',')) {
+              s = trim(s);
+              if (s.empty()) continue;  // "a, b," leaves an empty last entry
+              if (!is_host_port(s)) return Applied::Invalid;
+              servers.emplace_back(s);
+            }
+            if (servers.empty() || servers.size() > kMaxNtpServers) return Applied::Invalid;
+            c.ntp_servers = std::move(servers);
+            return Applied::Ok;
+          }};
+}
+
 std::vector<KeySpec> build_table() {
-  const std::string_view G = "General", A = "Auth", W = "Websocket", M = "MessageQueue", L = "Log";
+  const std::string_view G = "General", A = "Auth", W = "Websocket", M = "MessageQueue", N = "NTP", L = "Log";
   std::vector<KeySpec> t;
   // [General]
   t.push_back(text(G, "deviceId", &Config::device_id, "", "a device name (default: the host name)"));
@@ -192,6 +212,10 @@ std::vector<KeySpec> build_table() {
   t.push_back(whole_seconds(M, "componentTtlSecs", &Config::component_ttl, "45", 1, 86400));
   t.push_back(unused(M, "mQueueStateCheckIntervalSecs"));
   t.push_back(unused(M, "mQueueCyclePlayingResolutionSecs"));
+  // [NTP]: upstream develop's keys and shipped values (dunebugger-protocol.md §6).
+  t.push_back(ntp_servers(N));
+  t.push_back(whole_seconds(N, "ntpCheckIntervalSecs", &Config::ntp_check_interval, "30", 1, 86400));
+  t.push_back(whole_seconds(N, "ntpTimeout", &Config::ntp_timeout, "5", 1, 60));
   // [Log]
   t.push_back({L, "dunebuggerLogLevel", "INFO", "DEBUG, INFO, WARNING, ERROR or CRITICAL", false,
                [](Config& c, std::string_view v, std::string& detail) {

@@ -31,7 +31,7 @@ bool is_json_text(const std::string& value) {
   }
 }
 
-constexpr std::string_view kSections[] = {"General", "Auth", "Websocket", "MessageQueue", "Log"};
+constexpr std::string_view kSections[] = {"General", "Auth", "Websocket", "MessageQueue", "NTP", "Log"};
 
 // Environment variables the Python agent's .env used, plus the connection
 // string; each is applied through the same key-table row as the file key.

@@ -102,10 +102,15 @@ bool split_host_port(std::string_view text, std::string_view& host, std::string_
 
 }  // namespace
 
-bool is_host_port(std::string_view text) {
+bool is_host_port(std::string_view text) { return parse_host_port(text).has_value(); }
+
+std::optional<HostPort> parse_host_port(std::string_view text) {
   std::string_view host, port;
-  if (!split_host_port(text, host, port)) return false;
-  return is_hostname(host) || is_ipv4(host) || is_ipv6(host);
+  if (!split_host_port(text, host, port)) return std::nullopt;
+  if (!is_hostname(host) && !is_ipv4(host) && !is_ipv6(host)) return std::nullopt;
+  HostPort parts{std::string(host), std::nullopt};
+  if (!port.empty()) parts.port = static_cast<std::uint16_t>(*parse_int(port));  // is_port checked 1..65535
+  return parts;
 }
 
 bool is_ip_with_port(std::string_view text) {

@@ -17,6 +17,12 @@ std::optional<bool> parse_bool(std::string_view text);
 
 // host or host:port (a DNS name or an IP literal, IPv6 in brackets with a port).
 bool is_host_port(std::string_view text);
+struct HostPort {
+  std::string host;                   // without IPv6 brackets
+  std::optional<std::uint16_t> port;  // empty when none is given
+};
+// The parts of what is_host_port accepts; empty for anything else.
+std::optional<HostPort> parse_host_port(std::string_view text);
 bool is_hostname(std::string_view text);
 // An IP address with an optional port: 192.0.2.1, 192.0.2.1:53, ::1, [::1]:53.
 bool is_ip_with_port(std::string_view text);

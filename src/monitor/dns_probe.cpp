@@ -86,10 +86,11 @@ void DnsProbe::start(const std::string& host, TimePoint now) {
   const auto budget_ms = std::chrono::duration_cast<std::chrono::milliseconds>(options_.timeout).count();
   opts.timeout = static_cast<int>(std::max<long long>(100, budget_ms / kTries));
   opts.tries = kTries;
-  // The DNS servers only ("b": never /etc/hosts), asked for the host as
-  // given (no resolv.conf search list).
+  // The DNS servers only ("b": never /etc/hosts) unless asked for the
+  // hosts file too ("fb"), for the host as given (no resolv.conf search list).
   char dns_only[] = "b";
-  opts.lookups = dns_only;
+  char hosts_then_dns[] = "fb";
+  opts.lookups = options_.hosts_file ? hosts_then_dns : dns_only;
   opts.domains = nullptr;
   opts.ndomains = 0;
   // c-ares reports the sockets it opens and closes; step() polls them.
@@ -198,6 +199,34 @@ void DnsProbe::fail_timeout() {
   finish_if_complete();
 }
 
+TimePoint DnsProbe::next_deadline(TimePoint now) const {
+  if (done_ || !channel_ || now >= deadline_) return now;
+  auto left_us = std::chrono::duration_cast<std::chrono::microseconds>(deadline_ - now).count();
+  timeval max_tv{};
+  max_tv.tv_sec = static_cast<time_t>(left_us / 1000000);
+  max_tv.tv_usec = static_cast<suseconds_t>(left_us % 1000000);
+  timeval tv{};
+  const timeval* next = ares_timeout(channel_->raw, &max_tv, &tv);
+  return now + std::chrono::seconds(next->tv_sec) + std::chrono::microseconds(next->tv_usec);
+}
+
+void DnsProbe::process(std::span<const pollfd> fds) {
+  if (done_) return;
+  for (const auto& p : fds) {
+    if (!channel_) break;
+    auto r = p.revents;
+    if (r == 0) continue;
+    // Errors are handed to c-ares as readable, so its read sees them (e.g.
+    // ECONNREFUSED from an ICMP port unreachable).
+    bool readable = (r & (POLLIN | POLLERR | POLLHUP)) != 0;
+    bool writable = (r & POLLOUT) != 0;
+    ares_process_fd(channel_->raw, readable ? p.fd : ARES_SOCKET_BAD, writable ? p.fd : ARES_SOCKET_BAD);
+  }
+  if (channel_ && pending_ > 0) ares_process_fd(channel_->raw, ARES_SOCKET_BAD, ARES_SOCKET_BAD);  // timeouts
+  finish_if_complete();
+  if (!done_ && Clock::now() >= deadline_) fail_timeout();
+}
+
 void DnsProbe::step(std::span<pollfd> extra, Duration max_wait) {
   for (auto& p : extra) p.revents = 0;
   if (done_) return;
@@ -206,34 +235,17 @@ void DnsProbe::step(std::span<pollfd> extra, Duration max_wait) {
     fail_timeout();
     return;
   }
-  // A copy: ares_process_fd below may open or close sockets (sockets_ changes).
+  // A copy: process() below may open or close sockets (sockets_ changes).
   std::vector<pollfd> fds(extra.begin(), extra.end());
   fds.insert(fds.end(), sockets_.begin(), sockets_.end());
-  auto wait = std::min(max_wait, deadline_ - now);
-  timeval max_tv{};
-  auto wait_us = std::chrono::duration_cast<std::chrono::microseconds>(wait).count();
-  max_tv.tv_sec = static_cast<time_t>(wait_us / 1000000);
-  max_tv.tv_usec = static_cast<suseconds_t>(wait_us % 1000000);
-  timeval tv{};
-  timeval* next = ares_timeout(channel_->raw, &max_tv, &tv);
+  auto wait = std::min(now + max_wait, next_deadline(now)) - now;
   // Round up so we never spin with a zero timeout just before a deadline.
-  int timeout_ms = static_cast<int>((static_cast<long long>(next->tv_sec) * 1000000 + next->tv_usec + 999) / 1000);
+  int timeout_ms = static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(wait).count());
   int n = poll(fds.data(), static_cast<nfds_t>(fds.size()), timeout_ms);
-  if (n < 0) n = 0;  // EINTR: treat as a timeout pass
+  if (n < 0)  // EINTR: treat as a timeout pass
+    for (auto& p : fds) p.revents = 0;
   for (std::size_t i = 0; i < extra.size(); ++i) extra[i].revents = fds[i].revents;
-  for (std::size_t i = extra.size(); i < fds.size(); ++i) {
-    auto r = fds[i].revents;
-    if (r == 0) continue;
-    // Errors are handed to c-ares as readable, so its read sees them (e.g.
-    // ECONNREFUSED from an ICMP port unreachable).
-    bool readable = (r & (POLLIN | POLLERR | POLLHUP)) != 0;
-    bool writable = (r & POLLOUT) != 0;
-    ares_process_fd(channel_->raw, readable ? fds[i].fd : ARES_SOCKET_BAD, writable ? fds[i].fd : ARES_SOCKET_BAD);
-    if (!channel_) break;
-  }
-  if (channel_ && pending_ > 0) ares_process_fd(channel_->raw, ARES_SOCKET_BAD, ARES_SOCKET_BAD);  // timeouts
-  finish_if_complete();
-  if (!done_ && Clock::now() >= deadline_) fail_timeout();
+  process(std::span<const pollfd>(fds).subspan(extra.size()));
 }
 
 }  // namespace dbr::monitor

@@ -28,6 +28,9 @@ class DnsProbe {
   struct Options {
     std::vector<std::string> servers;  // "ip", "ip:port", "[ip6]:port"; empty: resolv.conf
     Duration timeout;                  // the whole lookup, both record types
+    // Also /etc/hosts, as getaddrinfo() would (the NTP servers' names). The
+    // internet probe leaves it off: a hosts entry proves nothing about DNS.
+    bool hosts_file = false;
   };
 
   explicit DnsProbe(Options options);
@@ -42,6 +45,13 @@ class DnsProbe {
   // advances the lookup. Returns at once when done().
   void step(std::span<pollfd> extra, Duration max_wait);
   bool done() const { return done_; }
+  // For a caller that waits on several things in one poll() (step() is
+  // these three): the lookup's sockets now, the moment it next needs
+  // process() even without traffic (a c-ares retry or the deadline), and
+  // process() with the revents poll() filled in for poll_fds().
+  std::vector<pollfd> poll_fds() const { return sockets_; }
+  TimePoint next_deadline(TimePoint now) const;
+  void process(std::span<const pollfd> fds);
   // Valid once done().
   const DnsOutcome& outcome() const { return outcome_; }
   // Abandons a running lookup (used when the monitor stops mid-check).

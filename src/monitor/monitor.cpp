@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "log/log.hpp"
+#include "monitor/clock_sync.hpp"
 #include "monitor/dns_probe.hpp"
 #include "monitor/http_probe.hpp"
 #include "monitor/netlink_watcher.hpp"
@@ -40,16 +41,31 @@ int timeout_ms_until(TimePoint deadline, TimePoint now) {
   return static_cast<int>(ms);
 }
 
+std::optional<TimePoint> earliest(std::optional<TimePoint> a, std::optional<TimePoint> b) {
+  if (!a) return b;
+  if (!b) return a;
+  return std::min(*a, *b);
+}
+
 }  // namespace
 
 struct Monitor::Impl {
-  Impl(MonitorOptions o, Post p)
+  Impl(MonitorOptions o, Post p, PostNtp pn)
       : options(std::move(o)),
         post(std::move(p)),
+        post_ntp(std::move(pn)),
         schedule({options.interval, options.link_debounce, options.link_max_delay}),
+        // Only its start and interval apply: NTP checks have no other trigger.
+        ntp_schedule({options.ntp.interval, Duration::zero(), Duration::zero()}),
         dns({options.dns_servers, options.timeout}),
         http({options.probe_url, options.timeout, options.ca_file, options.user_agent, options.max_body_bytes,
               options.dns_servers}) {
+    if (post_ntp && !options.ntp.servers.empty())
+      // The whole check ends by the next one's time (at least one turn), so a
+      // result reaches the loop at least once per interval + check.
+      ntp.emplace(NtpCheck::Options{options.ntp.servers, options.ntp.timeout,
+                                    std::max<Duration>(options.ntp.interval, options.ntp.timeout),
+                                    options.dns_servers});
     wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (wake_fd < 0) throw std::system_error(errno, std::generic_category(), "monitor eventfd");
     if (options.watch_links) {
@@ -71,11 +87,64 @@ struct Monitor::Impl {
     (void)!write(wake_fd, &one, sizeof one);
   }
 
-  // The fds every wait watches besides the probe's own: [0] wakeup, [1] netlink.
-  std::vector<pollfd> control_fds() const {
+  // The fds every wait watches besides the probe's own: [0] wakeup, [1]
+  // netlink (if any), then the running NTP check's.
+  std::vector<pollfd> wait_fds() const {
     std::vector<pollfd> fds{{wake_fd, POLLIN, 0}};
     if (netlink) fds.push_back({netlink->fd(), POLLIN, 0});
+    if (ntp && ntp->running()) {
+      auto more = ntp->poll_fds();
+      fds.insert(fds.end(), more.begin(), more.end());
+    }
     return fds;
+  }
+  std::size_t control_fd_count() const { return netlink ? 2 : 1; }
+
+  // When the NTP side next needs the thread: the running check's next
+  // deadline, or the next check's start.
+  std::optional<TimePoint> ntp_deadline(TimePoint now) const {
+    if (!ntp) return std::nullopt;
+    if (ntp->running()) return ntp->next_deadline(now);
+    return ntp_schedule.next_deadline();
+  }
+
+  // How long a wait may last: `cap`, or less so the NTP side's next
+  // deadline is met.
+  Duration max_wait(Duration cap) const {
+    auto now = Clock::now();
+    auto due = ntp_deadline(now);
+    return due ? std::clamp(*due - now, Duration::zero(), cap) : cap;
+  }
+
+  // After every wait (idle or inside a probe): the control fds, then the
+  // NTP side. False: stop was requested.
+  bool after_wait(std::vector<pollfd>& fds) {
+    if (!handle_control(fds)) return false;
+    if (ntp && ntp->running()) {
+      ntp->process(std::span<const pollfd>(fds).subspan(control_fd_count()), Clock::now());
+      if (!ntp->running()) finish_ntp();
+    }
+    begin_ntp_if_due();
+    return true;
+  }
+
+  void begin_ntp_if_due() {
+    if (!ntp || ntp->running() || !ntp_schedule.begin_if_due(Clock::now())) return;
+    ntp->start(Clock::now());
+    if (!ntp->running()) finish_ntp();  // every server failed at once
+  }
+
+  void finish_ntp() {
+    ntp_schedule.check_finished(Clock::now());
+    NtpReport report = build_ntp_report(ntp->outcome(), read_clock_synchronized(), Clock::now(), previous_ntp);
+    previous_ntp = report.available;
+    if (!report.changed)
+      log::debug("NTP check: {}", describe(report));
+    else if (report.available)
+      log::info("NTP check: {}", describe(report));
+    else
+      log::warn("NTP check: {}", describe(report));
+    post_ntp(std::move(report));
   }
 
   // Handles what the control fds reported. False: stop was requested.
@@ -87,7 +156,7 @@ struct Monitor::Impl {
     }
     if (stop_requested.load()) return false;
     if (check_requested.exchange(false)) schedule.request(now);
-    if (fds.size() > 1 && fds[1].revents) {
+    if (netlink && fds[1].revents) {
       auto changes = netlink->drain();
       if (changes.any()) {
         log::debug("internet monitor: network change: {}", changes.detail);
@@ -109,7 +178,10 @@ struct Monitor::Impl {
   void checks() {
     check_requested.store(false);  // the initial check answers any earlier request
     schedule.start(Clock::now());
+    if (ntp) ntp_schedule.start(Clock::now());
     while (!stop_requested.load()) {
+      // First: starting an NTP check costs nothing, and it runs alongside.
+      begin_ntp_if_due();
       if (auto trigger = schedule.begin_if_due(Clock::now())) {
         auto report = run_check(*trigger);
         schedule.check_finished(Clock::now());
@@ -117,14 +189,17 @@ struct Monitor::Impl {
         publish(std::move(*report));
         continue;
       }
-      auto fds = control_fds();
-      auto deadline = schedule.next_deadline().value_or(Clock::now() + kMaxIdleWait);
-      int n = poll(fds.data(), static_cast<nfds_t>(fds.size()), timeout_ms_until(deadline, Clock::now()));
+      auto fds = wait_fds();
+      auto deadline = earliest(schedule.next_deadline(), ntp_deadline(Clock::now()));
+      int n = poll(fds.data(), static_cast<nfds_t>(fds.size()),
+                   timeout_ms_until(deadline.value_or(Clock::now() + kMaxIdleWait), Clock::now()));
       if (n < 0 && errno != EINTR) {
         log::error("internet monitor: poll failed: {}; stopping the monitor", std::strerror(errno));
         break;
       }
-      if (n > 0 && !handle_control(fds)) break;
+      if (n < 0)
+        for (auto& p : fds) p.revents = 0;
+      if (!after_wait(fds)) break;
     }
   }
 
@@ -138,9 +213,9 @@ struct Monitor::Impl {
     } else {
       dns.start(target.host, Clock::now());
       while (!dns.done()) {
-        auto fds = control_fds();
-        dns.step(fds, kMaxProbeWait);
-        if (!handle_control(fds)) {
+        auto fds = wait_fds();
+        dns.step(fds, max_wait(kMaxProbeWait));
+        if (!after_wait(fds)) {
           dns.cancel();
           return std::nullopt;
         }
@@ -158,9 +233,9 @@ struct Monitor::Impl {
                        dns_outcome.addresses.end();
       http.start(target.host_is_ip ? std::vector<std::string>{} : dns_outcome.addresses, fresh);
       while (!http.done()) {
-        auto fds = control_fds();
-        http.step(fds, kMaxProbeWait);
-        if (!handle_control(fds)) {
+        auto fds = wait_fds();
+        http.step(fds, max_wait(kMaxProbeWait));
+        if (!after_wait(fds)) {
           http.cancel();
           return std::nullopt;
         }
@@ -184,7 +259,11 @@ struct Monitor::Impl {
 
   MonitorOptions options;
   Post post;
+  PostNtp post_ntp;
   CheckSchedule schedule;
+  CheckSchedule ntp_schedule;
+  std::optional<NtpCheck> ntp;  // empty: no NTP checks
+  std::optional<bool> previous_ntp;
   DnsProbe dns;
   HttpProbe http;
   std::unique_ptr<NetlinkWatcher> netlink;
@@ -198,8 +277,8 @@ struct Monitor::Impl {
   bool started = false;
 };
 
-Monitor::Monitor(MonitorOptions options, Post post)
-    : impl_(std::make_unique<Impl>(std::move(options), std::move(post))) {}
+Monitor::Monitor(MonitorOptions options, Post post, PostNtp post_ntp)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(post), std::move(post_ntp))) {}
 
 Monitor::~Monitor() { stop(); }
 

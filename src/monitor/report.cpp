@@ -35,4 +35,15 @@ std::string describe(const ConnectivityReport& r) {
                      r.https_ms.count(), trigger_name(r.trigger));
 }
 
+std::string describe(const NtpReport& r) {
+  std::string clock = !r.clock_synchronized    ? "clock synchronization unknown"
+                      : *r.clock_synchronized ? "clock synchronized"
+                                              : "clock not synchronized";
+  if (r.available)
+    return fmt::format("available via {} (offset {:+} ms, delay {} ms, {}); {}", r.server,
+                       r.offset.value_or(std::chrono::milliseconds(0)).count(),
+                       r.delay.value_or(std::chrono::milliseconds(0)).count(), r.detail, clock);
+  return fmt::format("unavailable ({}); {}", r.detail, clock);
+}
+
 }  // namespace dbr::monitor

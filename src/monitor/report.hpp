@@ -1,6 +1,7 @@
 #pragma once
 // What the monitor thread tells the loop: one value per finished check.
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -51,5 +52,27 @@ struct ConnectivityReport {
 // One line for logs and status: "online via 192.0.2.1 (dns 3 ms, https 41 ms)"
 // or "offline: DNS: probe.test: connection refused".
 std::string describe(const ConnectivityReport& report);
+
+// One value per finished NTP check (every ntpCheckIntervalSecs). Upstream
+// develop's `ntp_available` is `available`; the rest is for status and logs.
+struct NtpReport {
+  bool available = false;  // a server gave a valid answer (sntp::parse_reply)
+  // `available` differs from the previous report of this Monitor; true for
+  // its first, so the loop always learns the starting state.
+  bool changed = false;
+  std::string server;  // the ntpServers entry that answered; empty when unavailable
+  std::optional<std::chrono::milliseconds> offset;  // its clock minus ours; when available
+  std::optional<std::chrono::milliseconds> delay;   // the round trip; when available
+  // Available: "stratum 2 at 192.0.2.1". Unavailable: each server's reason,
+  // "ntp1.inrim.it: no reply within 5 s; ntp2.inrim.it: kiss-o'-death RATE".
+  std::string detail;
+  std::optional<bool> clock_synchronized;  // the kernel's view (clock_sync.hpp); empty if unreadable
+  TimePoint at{};  // when the check finished (monotonic)
+};
+
+// For logs: "available via ntp1.inrim.it (offset +12 ms, delay 41 ms, stratum
+// 2 at 192.0.2.1); clock synchronized" or "unavailable (...); clock not
+// synchronized".
+std::string describe(const NtpReport& report);
 
 }  // namespace dbr::monitor

@@ -39,6 +39,38 @@ std::string str(const nlohmann::json& j, const char* key, const char* fallback =
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string(fallback);
 }
 
+nlohmann::json optional_json(const auto& value) { return value ? nlohmann::json(*value) : nlohmann::json(); }
+
+nlohmann::json ntp_json(const NtpStatus& n) {
+  return {{"available", n.known ? nlohmann::json(n.available) : nlohmann::json()},
+          {"server", n.server},
+          {"offset_ms", optional_json(n.offset_ms)},
+          {"delay_ms", optional_json(n.delay_ms)},
+          {"detail", log::redact(n.detail)},
+          {"checked_at", n.known ? nlohmann::json(iso8601(n.checked_at)) : nlohmann::json()}};
+}
+
+// "available via ntp1.inrim.it (offset +12 ms); clock synchronized"
+std::string ntp_text(const nlohmann::json& j) {
+  const auto& ntp = j.contains("ntp") ? j["ntp"] : nlohmann::json::object();
+  auto available = ntp.find("available");
+  if (available == ntp.end() || !available->is_boolean()) return "not checked yet";
+  std::string text;
+  auto offset = ntp.find("offset_ms");
+  if (available->get<bool>())
+    text = "available via " + str(ntp, "server") +
+           (offset != ntp.end() && offset->is_number_integer()
+                ? fmt::format(" (offset {:+} ms)", offset->get<std::int64_t>())
+                : std::string());
+  else
+    text = "unavailable (" + str(ntp, "detail") + ")";
+  const auto& clock = j.contains("clock") ? j["clock"] : nlohmann::json::object();
+  auto synced = clock.find("synchronized");
+  if (synced != clock.end() && synced->is_boolean())
+    text += synced->get<bool>() ? "; clock synchronized" : "; clock not synchronized";
+  return text;
+}
+
 }  // namespace
 
 std::string status_line(const Snapshot& s) {
@@ -47,6 +79,9 @@ std::string status_line(const Snapshot& s) {
   if (!s.group.empty()) line += fmt::format(" group {}", s.group);
   if (s.internet_known && !s.internet_online) line += fmt::format("; internet offline ({})", s.internet_reason);
   line += fmt::format("; reconnects {}", s.counters.reconnects);
+  // Problems only, as for the internet: the offset moves with every check.
+  if (s.ntp.known && !s.ntp.available) line += "; NTP unavailable";
+  if (s.ntp.clock_synchronized == false) line += "; clock not synchronized";
   if (!s.last_error.empty()) line += fmt::format("; last error: {}", s.last_error);
   return log::redact(line);
 }
@@ -69,6 +104,8 @@ nlohmann::json to_json(const Snapshot& s) {
       {"group", s.group},
       {"internet", internet},
       {"nats_connected", s.nats_connected},
+      {"ntp", ntp_json(s.ntp)},
+      {"clock", {{"synchronized", optional_json(s.ntp.clock_synchronized)}}},
       {"last_error", log::redact(s.last_error)},
       {"counters",
        {{"reconnects", s.counters.reconnects},
@@ -91,6 +128,7 @@ std::string render_report(const nlohmann::json& j, WallTime now) {
                                                                       : "offline (" + str(internet, "reason") + ")";
   out += fmt::format("  internet:  {}\n", verdict);
   out += fmt::format("  NATS:      {}\n", j.value("nats_connected", false) ? "connected" : "not connected");
+  out += fmt::format("  NTP:       {}\n", ntp_text(j));
   if (!str(j, "last_error", "").empty()) out += fmt::format("  last error: {}\n", str(j, "last_error"));
   const auto& c = j.contains("counters") ? j["counters"] : nlohmann::json::object();
   out += fmt::format("  counters:  {} reconnects, {} messages in, {} out, {} dropped from the outbox\n",

@@ -4,6 +4,7 @@
 // systemctl status, status.json for machines, a report for people).
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,18 @@ struct Counters {
   std::uint64_t outbox_dropped = 0;
 };
 
+// The monitor's last NTP check and the kernel's clock state.
+struct NtpStatus {
+  bool known = false;  // false until the first check ends (NTP counts as unavailable)
+  bool available = false;
+  std::string server;  // the entry that answered
+  std::optional<std::int64_t> offset_ms;  // its clock minus ours
+  std::optional<std::int64_t> delay_ms;
+  std::string detail;  // unavailable: each server's reason
+  WallTime checked_at;
+  std::optional<bool> clock_synchronized;  // adjtimex(); empty: unknown
+};
+
 struct Snapshot {
   std::string version;
   long pid = 0;
@@ -38,6 +51,7 @@ struct Snapshot {
   std::string internet_reason;  // why offline (or "ok")
   WallTime internet_checked_at;
   bool nats_connected = false;
+  NtpStatus ntp;
   std::string last_error;
   Counters counters;
   std::vector<Transition> transitions;  // newest last, at most kMaxTransitions

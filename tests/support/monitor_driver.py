@@ -29,7 +29,7 @@ class MonitorDriver:
     """The C++ monitor_driver; JSON lines from stdout land in self.events."""
 
     def __init__(self, binary, url, dns=(), timeout=1, interval=60, ca_file=None, prefix=(), tick_ms=10,
-                 netlink=True):
+                 netlink=True, ntp=(), ntp_interval=None, ntp_timeout=None):
         cmd = list(prefix) + [binary, "--url", url, "--timeout", str(timeout), "--interval", str(interval),
                               "--tick-ms", str(tick_ms)]
         for d in dns:
@@ -38,6 +38,12 @@ class MonitorDriver:
             cmd += ["--ca-file", ca_file]
         if not netlink:
             cmd += ["--no-netlink"]
+        for server in ntp:
+            cmd += ["--ntp", server]
+        if ntp_interval is not None:
+            cmd += ["--ntp-interval", str(ntp_interval)]
+        if ntp_timeout is not None:
+            cmd += ["--ntp-timeout", str(ntp_timeout)]
         self.stderr = tempfile.TemporaryFile(mode="w+")
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr,
                                      text=True, env=clean_env())
@@ -77,6 +83,9 @@ class MonitorDriver:
     def next_report(self, timeout, **match):
         return self.next_event("report", timeout, lambda e: all(e.get(k) == v for k, v in match.items()))
 
+    def next_ntp(self, timeout, **match):
+        return self.next_event("ntp", timeout, lambda e: all(e.get(k) == v for k, v in match.items()))
+
     def drain(self):
         while True:
             try:
@@ -97,6 +106,16 @@ class MonitorDriver:
         stopped = self.next_event("stopped", 10)
         code = self.proc.wait(10)
         return stopped, code
+
+    def finish(self, test):
+        """Stops the driver and checks, with `test`'s asserts, a clean exit
+        (under ASan/LSan a leak makes the exit code non-zero) and that no
+        socket or thread outlived the Monitor. Returns the "stopped" event."""
+        stopped, code = self.stop()
+        test.assertEqual(code, 0, self.log()[-3000:])
+        test.assertEqual(stopped["fds_after"], stopped["fds_before"], stopped)
+        test.assertEqual(stopped["threads_after"], stopped["threads_before"], stopped)
+        return stopped
 
     def log(self):
         self.stderr.seek(0)

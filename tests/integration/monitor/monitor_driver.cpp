@@ -10,6 +10,8 @@
 //
 // Options: --url U --dns ip[:port] (repeatable) --timeout S --interval S
 //          --ca-file F --tick-ms N (a loop timer measuring lateness) --no-netlink
+//          --ntp host[:port] (repeatable: NTP checks, printed as "ntp" events)
+//          --ntp-interval S --ntp-timeout S
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -22,6 +24,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "config/parsers.hpp"
 #include "log/log.hpp"
 #include "loop/event_loop.hpp"
 #include "loop/io_watch.hpp"
@@ -79,6 +82,14 @@ int main(int argc, char** argv) {
     else if (arg == "--ca-file") options.ca_file = value();
     else if (arg == "--tick-ms") tick_ms = std::stol(value());
     else if (arg == "--no-netlink") options.watch_links = false;
+    else if (arg == "--ntp") {
+      auto entry = value();
+      auto parts = config::parse_host_port(entry);
+      if (!parts) usage(("not host[:port]: " + entry).c_str());
+      options.ntp.servers.push_back({entry, parts->host, parts->port.value_or(monitor::sntp::kPort)});
+    }
+    else if (arg == "--ntp-interval") options.ntp.interval = std::chrono::seconds(std::stol(value()));
+    else if (arg == "--ntp-timeout") options.ntp.timeout = std::chrono::seconds(std::stol(value()));
     else usage(("unknown argument " + arg).c_str());
   }
   if (options.probe_url.empty()) usage("--url is required");
@@ -106,6 +117,22 @@ int main(int argc, char** argv) {
           {"received", monotonic_seconds(received)},
           {"since_start", to_seconds(received - started)},
           {"cpu_ms", cpu_ms()}});
+  });
+  std::uint64_t ntp_reports = 0;
+  loop::Mailbox<monitor::NtpReport> ntp_inbox(ev, 16, [&](monitor::NtpReport&& r) {
+    ++ntp_reports;
+    auto received = Clock::now();
+    emit({{"event", "ntp"},
+          {"available", r.available},
+          {"changed", r.changed},
+          {"server", r.server},
+          {"offset_ms", r.offset ? json(r.offset->count()) : json()},
+          {"delay_ms", r.delay ? json(r.delay->count()) : json()},
+          {"detail", r.detail},
+          {"clock_synchronized", r.clock_synchronized ? json(*r.clock_synchronized) : json()},
+          {"at", monotonic_seconds(r.at)},
+          {"received", monotonic_seconds(received)},
+          {"since_start", to_seconds(received - started)}});
   });
   std::unique_ptr<monitor::Monitor> mon;  // created last, so the fd count before it is complete
   std::size_t fds_before = 0, threads_before = 0;
@@ -137,6 +164,7 @@ int main(int argc, char** argv) {
     emit({{"event", "stopped"},
           {"stop_ms", stop_ms},
           {"reports", reports},
+          {"ntp_reports", ntp_reports},
           {"fds_before", fds_before},
           {"fds_after", count_entries("/proc/self/fd")},
           {"threads_before", threads_before},
@@ -175,8 +203,9 @@ int main(int argc, char** argv) {
 
   fds_before = count_entries("/proc/self/fd");
   threads_before = count_entries("/proc/self/task");
-  mon = std::make_unique<monitor::Monitor>(options,
-                                           [&inbox](monitor::ConnectivityReport r) { inbox.post(std::move(r)); });
+  mon = std::make_unique<monitor::Monitor>(
+      options, [&inbox](monitor::ConnectivityReport r) { inbox.post(std::move(r)); },
+      [&ntp_inbox](monitor::NtpReport r) { ntp_inbox.post(std::move(r)); });
   mon->start();
   emit({{"event", "started"}, {"at", monotonic_seconds(started)}});
   return ev.run();

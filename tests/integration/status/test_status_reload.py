@@ -14,6 +14,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "support"
 import test_main  # noqa: E402
 from agent_process import AgentProcess  # noqa: E402
 from hub_process import HubProcess, ACCESS_KEY  # noqa: E402
+from ntp_peer import Chrony, kernel_clock_synchronized  # noqa: E402
 
 AGENT = None
 
@@ -121,6 +122,40 @@ class LiveStatus(Base):
         for m in statuses:
             self.assertNotIn("access_token", m)
             self.assertNotIn("awps_reconnection_token", m)
+
+    def test_ntp_and_clock_sync_in_status_json_the_status_command_and_status_lines(self):
+        chrony = Chrony()
+        self.addCleanup(chrony.close)
+        ntp = "[NTP]\nntpServers = %s\nntpCheckIntervalSecs = 1\nntpTimeout = 1\n" % chrony.entry()
+        self.start_agent(config(self.hub, extra=ntp), notify=True)
+        s = wait(lambda: ((self.status() or {}).get("ntp") or {}).get("available") and self.status(), 5,
+                 "NTP available in status.json")
+        self.assertEqual(s["ntp"]["server"], chrony.entry())
+        self.assertLess(abs(s["ntp"]["offset_ms"]), 50)
+        self.assertIsInstance(s["ntp"]["delay_ms"], int)
+        self.assertIsNotNone(s["ntp"]["checked_at"])
+        synced = kernel_clock_synchronized()
+        self.assertEqual(s["clock"]["synchronized"], synced)
+        r = subprocess.run([AGENT, "status", "--file", os.path.join(self.run_dir, "status.json")],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r"  NTP:       available via %s \(offset [+-]\d+ ms\); clock %s\n"
+                         % (re.escape(chrony.entry()), "synchronized" if synced else "not synchronized"))
+
+        chrony.stop()
+        s = wait(lambda: (self.status() or {}).get("ntp", {}).get("available") is False and self.status(), 5,
+                 "NTP unavailable in status.json")
+        self.assertIn("refused", s["ntp"]["detail"])
+        self.assertIsNone(s["ntp"]["offset_ms"])
+        r = subprocess.run([AGENT, "status", "--file", os.path.join(self.run_dir, "status.json")],
+                           capture_output=True, text=True)
+        self.assertIn("  NTP:       unavailable (%s: 127.0.0.1 refused the request (port unreachable))"
+                      % chrony.entry(), r.stdout)
+        statuses = wait(lambda: [m for _, m in self.agent.notify.messages
+                                 if m.startswith("STATUS=") and "NTP unavailable" in m], 5, "a STATUS= line")
+        if not synced:
+            self.assertIn("; clock not synchronized", statuses[-1])
+        self.assertIsNotNone(self.agent.wait_for_line("NTP check: unavailable", 5))
 
     def test_stale_status_after_exit(self):
         self.start_agent(config(self.hub))

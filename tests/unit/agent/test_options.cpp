@@ -100,6 +100,28 @@ TEST_CASE("monitor options: the probe URL as load_config derived it, and the age
   CHECK(agent::monitor_options(loaded.config).probe_url == "http://127.0.0.1:9/health");
 }
 
+TEST_CASE("monitor options: [NTP] servers split into host and port (123 by default), interval and timeout") {
+  auto defaults = agent::monitor_options(config::default_config()).ntp;
+  REQUIRE(defaults.servers.size() == 4);
+  CHECK(defaults.servers[0] == monitor::NtpServer{"ntp1.inrim.it", "ntp1.inrim.it", 123});
+  CHECK(defaults.servers[3] == monitor::NtpServer{"1.europe.pool.ntp.org", "1.europe.pool.ntp.org", 123});
+  CHECK(defaults.interval == 30s);
+  CHECK(defaults.timeout == 5s);
+
+  auto loaded = config::parse_config(
+      "[NTP]\nntpServers = 127.0.0.1:1123, [::1]:1124, ::1, ntp.test:9\nntpCheckIntervalSecs = 2\nntpTimeout = 1\n",
+      "test.conf", {});
+  REQUIRE(loaded.ok());
+  auto o = agent::monitor_options(loaded.config).ntp;
+  REQUIRE(o.servers.size() == 4);
+  CHECK(o.servers[0] == monitor::NtpServer{"127.0.0.1:1123", "127.0.0.1", 1123});
+  CHECK(o.servers[1] == monitor::NtpServer{"[::1]:1124", "::1", 1124});
+  CHECK(o.servers[2] == monitor::NtpServer{"::1", "::1", 123});
+  CHECK(o.servers[3] == monitor::NtpServer{"ntp.test:9", "ntp.test", 9});
+  CHECK(o.interval == 2s);
+  CHECK(o.timeout == 1s);
+}
+
 TEST_CASE("app options: subjects, heartbeat, component TTL, identity and the agent's version") {
   auto config = config::default_config();
   config.device_id = "crib-1";

@@ -121,6 +121,9 @@ const std::map<std::string, Change>& changes() {
       {"componentTtlSecs", {"90", kApp}},
       {"mQueueStateCheckIntervalSecs", {"7", kNothing}},
       {"mQueueCyclePlayingResolutionSecs", {"7", kNothing}},
+      {"ntpServers", {"127.0.0.1:1123", kMonitor}},
+      {"ntpCheckIntervalSecs", {"60", kMonitor}},
+      {"ntpTimeout", {"2", kMonitor}},
       {"dunebuggerLogLevel", {"DEBUG", kLogLevel}},
   };
   return table;
@@ -202,6 +205,7 @@ TEST_CASE("reload: a difference in any field of a part's options reaches the pla
   };
   CHECK(plan_with([](auto& o) { o.monitor.link_debounce = 1s; }) == kMonitor);
   CHECK(plan_with([](auto& o) { o.monitor.max_body_bytes += 1; }) == kMonitor);
+  CHECK(plan_with([](auto& o) { o.monitor.ntp.servers.at(0).port = 1123; }) == kMonitor);
   CHECK(plan_with([](auto& o) { o.app.core.version = "0.0.0-test"; }) == kApp);
   CHECK(plan_with([](auto& o) { o.bus.ping_interval = 7s; }) == kBus);
   CHECK(plan_with([](auto& o) { o.bus.probes.at(0).payload = "{}"; }) == kBus);

@@ -58,6 +58,9 @@ TEST_CASE("the Python agent's dunebugger.conf loads unchanged, with its values")
   CHECK(c.log_level == dbr::log::Level::Debug);
   CHECK(c.probe_url == "https://smart.dunebugger.it/");
   CHECK_FALSE(c.device_id.empty());  // the host name
+  // An upstream main file has no [NTP]: develop's shipped values apply.
+  CHECK(c.ntp_servers == default_config().ntp_servers);
+  CHECK(c.ntp_check_interval == 30s);
   // Its only remark: 60 s heartbeats leave 5 s against the front end's 65 s.
   for (const auto& d : r.diagnostics) CHECK(d.message.find("heartBeatEverySecs") != std::string::npos);
 }
@@ -102,6 +105,24 @@ TEST_CASE("defaults come from the key table") {
   }
 }
 
+TEST_CASE("[NTP]: upstream develop's keys and shipped values") {
+  Config d = default_config();
+  CHECK(d.ntp_servers ==
+        std::vector<std::string>{"ntp1.inrim.it", "ntp2.inrim.it", "0.europe.pool.ntp.org", "1.europe.pool.ntp.org"});
+  CHECK(d.ntp_check_interval == 30s);
+  CHECK(d.ntp_timeout == 5s);
+  // Entries are stripped (Python's strip()); host:port and IP literals count.
+  auto r = parse_config("[NTP]\nntpServers =  ntp.example ,127.0.0.1:1123, [::1]:1123,\nntpCheckIntervalSecs = 60\n"
+                        "ntpTimeout = 2\n",
+                        "n.conf", {});
+  INFO(errors_of(r));
+  REQUIRE(r.ok());
+  CHECK(remarks(r).empty());  // [NTP] is a known section
+  CHECK(r.config.ntp_servers == std::vector<std::string>{"ntp.example", "127.0.0.1:1123", "[::1]:1123"});
+  CHECK(r.config.ntp_check_interval == 60s);
+  CHECK(r.config.ntp_timeout == 2s);
+}
+
 TEST_CASE("missing sections are fine: defaults apply") {
   auto r = parse_config("[Log]\ndunebuggerLogLevel = WARNING\n", "x.conf", {});
   REQUIRE(r.ok());
@@ -140,6 +161,12 @@ TEST_CASE("a wrong value is an error naming file, line, key and the expected for
       {"[Websocket]\nreconnectMaxDelaySecs = 1\n", 2, "reconnectMaxDelaySecs", "must not be below"},
       {"[Websocket]\nkeepAliveTimeoutSecs = 10\n", 2, "keepAliveTimeoutSecs", "greater than keepAliveIntervalSecs"},
       {"[Websocket]\ncaFile = /nonexistent/dir/ca.pem\n", 2, "caFile", "No such file or directory"},
+      {"[NTP]\nntpServers = ntp1.inrim.it, ntp://pool.ntp.org\n", 2, "ntpServers", "host or host:port"},
+      {"[NTP]\nntpServers = 192.0.2.1:0\n", 2, "ntpServers", "host or host:port"},
+      {"[NTP]\nntpServers = , \n", 2, "ntpServers", "1 to 16 NTP servers"},
+      {"[NTP]\n\nntpServers = a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q\n", 3, "ntpServers", "1 to 16 NTP servers"},
+      {"[NTP]\nntpCheckIntervalSecs = 0\n", 2, "ntpCheckIntervalSecs", "from 1 to 86400"},
+      {"[NTP]\nntpTimeout = 5.5\n", 2, "ntpTimeout", "whole number of seconds from 1 to 60"},
   };
   for (const auto& c : cases) {
     CAPTURE(c.text);

@@ -66,3 +66,63 @@ TEST_CASE("the report reads the JSON back for a person") {
   // Unknown or missing fields do not break it.
   CHECK_NOTHROW(render_report(nlohmann::json::object(), WallTime{}));
 }
+
+namespace {
+Snapshot with_ntp(bool available, std::optional<bool> clock) {
+  Snapshot s = sample();
+  s.ntp.known = true;
+  s.ntp.available = available;
+  s.ntp.checked_at = WallTime{} + 1'700'000'095s;
+  s.ntp.clock_synchronized = clock;
+  if (available) {
+    s.ntp.server = "ntp1.inrim.it";
+    s.ntp.offset_ms = 12;
+    s.ntp.delay_ms = 41;
+    s.ntp.detail = "stratum 1 at 193.204.114.232";
+  } else {
+    s.ntp.detail = "ntp1.inrim.it: no reply within 5 s; ntp2.inrim.it: kiss-o'-death RATE";
+  }
+  return s;
+}
+}  // namespace
+
+TEST_CASE("NTP: status.json carries the last check and the kernel's clock state") {
+  auto j = to_json(with_ntp(true, true));
+  CHECK(j["ntp"]["available"] == true);
+  CHECK(j["ntp"]["server"] == "ntp1.inrim.it");
+  CHECK(j["ntp"]["offset_ms"] == 12);
+  CHECK(j["ntp"]["delay_ms"] == 41);
+  CHECK(j["ntp"]["checked_at"] == "2023-11-14T22:14:55Z");
+  CHECK(j["clock"]["synchronized"] == true);
+  j = to_json(with_ntp(false, false));
+  CHECK(j["ntp"]["available"] == false);
+  CHECK(j["ntp"]["offset_ms"].is_null());
+  CHECK(j["ntp"]["detail"] == "ntp1.inrim.it: no reply within 5 s; ntp2.inrim.it: kiss-o'-death RATE");
+  CHECK(j["clock"]["synchronized"] == false);
+  // Before the first check: null, not false.
+  j = to_json(sample());
+  CHECK(j["ntp"]["available"].is_null());
+  CHECK(j["ntp"]["checked_at"].is_null());
+  CHECK(j["clock"]["synchronized"].is_null());
+}
+
+TEST_CASE("NTP: the report's line, and only the problems in the STATUS= line") {
+  const auto now = WallTime{} + 1'700'000'110s;
+  CHECK(render_report(to_json(with_ntp(true, true)), now)
+            .find("  NTP:       available via ntp1.inrim.it (offset +12 ms); clock synchronized\n") !=
+        std::string::npos);
+  CHECK(render_report(to_json(with_ntp(false, false)), now)
+            .find("  NTP:       unavailable (ntp1.inrim.it: no reply within 5 s; ntp2.inrim.it: kiss-o'-death RATE); "
+                  "clock not synchronized\n") != std::string::npos);
+  CHECK(render_report(to_json(sample()), now).find("  NTP:       not checked yet\n") != std::string::npos);
+  auto negative = with_ntp(true, std::nullopt);
+  negative.ntp.offset_ms = -1500;
+  CHECK(render_report(to_json(negative), now).find("  NTP:       available via ntp1.inrim.it (offset -1500 ms)\n") !=
+        std::string::npos);
+
+  CHECK(status_line(with_ntp(true, true)).find("NTP") == std::string::npos);
+  CHECK(status_line(with_ntp(true, true)).find("clock") == std::string::npos);
+  std::string line = status_line(with_ntp(false, false));
+  CHECK(line.find("; reconnects 7; NTP unavailable; clock not synchronized; last error: ") != std::string::npos);
+  CHECK(status_line(sample()).find("NTP") == std::string::npos);  // not checked yet: nothing to say
+}
