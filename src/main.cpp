@@ -1,44 +1,30 @@
 // dunebugger-remote: wiring only. CLI -> config -> log -> loop -> agent -> run.
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <string>
 #include <vector>
 
 #include "agent/agent.hpp"
 #include "bus/nats_bridge.hpp"
+#include "cli/commands.hpp"
 #include "cli/options.hpp"
 #include "config/load.hpp"
 #include "log/log.hpp"
-#include "status/status_file.hpp"
 #include "loop/event_loop.hpp"
 #include "net/curl_multi.hpp"
 #include "version.hpp"
 
 namespace {
 
-constexpr int kExitConfigError = 2;
-
-int check_config(const std::string& path) {
-  auto result = dbr::config::load_config(path, dbr::config::current_environment());
-  for (const auto& d : result.diagnostics) std::fprintf(stderr, "%s\n", d.text().c_str());
-  if (result.ok()) {
-    // Inputs that may come from the service's environment file at start.
-    for (const auto& m : dbr::config::missing_for_start(result.config))
-      std::fprintf(stderr, "%s: warning: %s (required at start)\n", path.c_str(), m.c_str());
-  }
-  std::printf("%s: %s\n", path.c_str(), result.ok() ? "config OK" : "config has errors");
-  return result.ok() ? 0 : kExitConfigError;
-}
+using dbr::cli::kExitConfigError;
 
 int run(const std::string& path) {
   auto env = dbr::config::current_environment();
-  auto result = dbr::config::load_config(path, env);
+  auto result = dbr::config::load_for_start(path, env);
   dbr::log::setup(result.config.log_level);
   dbr::config::log_diagnostics(result);
   if (!result.ok()) return kExitConfigError;
-  auto missing = dbr::config::missing_for_start(result.config);
-  for (const auto& m : missing) dbr::log::error("{}: error: {}", path, m);
-  if (!missing.empty()) return kExitConfigError;
 
   dbr::loop::EventLoop::block_handled_signals();
   // Library state every thread shares, set up before any thread starts and
@@ -60,7 +46,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   auto parsed = dbr::cli::parse_options(args);
   if (!parsed.options) {
-    std::fprintf(stderr, "dunebugger-remote: %s\n\n%s", parsed.error.c_str(), dbr::cli::usage().c_str());
+    std::fprintf(stderr, "dunebugger-remote: %s\n%s", parsed.error.c_str(), dbr::cli::short_usage().c_str());
     return kExitConfigError;
   }
   const auto& options = *parsed.options;
@@ -68,8 +54,10 @@ int main(int argc, char** argv) {
     switch (options.command) {
       case dbr::cli::Command::Help: std::printf("%s", dbr::cli::usage().c_str()); return 0;
       case dbr::cli::Command::Version: std::printf("dunebugger-remote %s\n", dbr::kVersion); return 0;
-      case dbr::cli::Command::CheckConfig: return check_config(options.config_path);
-      case dbr::cli::Command::Status: return dbr::status::print_status(options.status_path);
+      case dbr::cli::Command::CheckConfig:
+        return dbr::cli::check_config(options.config_path, dbr::config::current_environment());
+      case dbr::cli::Command::Status:
+        return dbr::cli::show_status(options, std::getenv("RUNTIME_DIRECTORY"), dbr::config::current_environment());
       case dbr::cli::Command::Run: return run(options.config_path);
     }
   } catch (const std::exception& e) {

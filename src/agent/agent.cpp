@@ -200,11 +200,9 @@ void Agent::replace_client() {
 
 void Agent::reload() {
   log::info("SIGHUP: reloading {}", config_.source_path);
-  config::LoadResult result = config::load_config(config_.source_path, env_);
+  config::LoadResult result = config::load_for_start(config_.source_path, env_);
   config::log_diagnostics(result);
-  auto missing = config::missing_for_start(result.config);
-  for (const auto& m : missing) log::error("{}: error: {}", config_.source_path, m);
-  if (!result.ok() || !missing.empty()) {
+  if (!result.ok()) {
     log::error("config reload rejected; the running config stays");
     return;
   }

@@ -15,20 +15,11 @@
 
 namespace dbr::agent {
 
-namespace {
-// Counters move with every message; files are rewritten at most this often
-// for them (state changes are written at once).
-constexpr auto kRefreshEvery = std::chrono::seconds(10);
-}  // namespace
-
 std::string status_file_path(const char* runtime_directory) {
-  if (runtime_directory && *runtime_directory) {
-    std::string dir(runtime_directory);
-    dir = dir.substr(0, dir.find(':'));  // systemd lists several with ':'
-    return dir + "/status.json";
-  }
+  if (runtime_directory && *runtime_directory) return status::status_file_in(runtime_directory);
   struct stat st {};
-  if (::stat("/run/dunebugger-remote", &st) == 0 && S_ISDIR(st.st_mode)) return "/run/dunebugger-remote/status.json";
+  if (::stat(status::kDefaultRuntimeDirectory, &st) == 0 && S_ISDIR(st.st_mode))
+    return status::status_file_in(nullptr);
   return {};
 }
 
@@ -113,7 +104,9 @@ status::Snapshot StatusReporter::snapshot() const {
 }
 
 void StatusReporter::write_now() {
-  refresh_.arm_in(kRefreshEvery);
+  // Counters move with every message; the file is rewritten at most this
+  // often for them (state changes are written at once).
+  refresh_.arm_in(status::kRefreshEvery);
   status::Snapshot s = snapshot();
   std::string line = status::status_line(s);
   if (line != last_status_line_) {

@@ -2,6 +2,8 @@
 
 #include <spdlog/fmt/fmt.h>
 
+#include <optional>
+
 #include "config/parsers.hpp"
 #include "config/text.hpp"
 
@@ -121,6 +123,18 @@ KeySpec ntp_servers(std::string_view section) {
           }};
 }
 
+// Python's logging takes these names too (WARN = WARNING, FATAL =
+// CRITICAL). NOTSET on the root logger lets every record through; the
+// agent's lowest level is DEBUG (it writes no trace lines), so NOTSET is
+// DEBUG here.
+std::optional<log::Level> python_log_level(std::string_view name) {
+  const std::string lower = to_lower(name);
+  if (lower == "warn") return log::Level::Warning;
+  if (lower == "fatal") return log::Level::Critical;
+  if (lower == "notset") return log::Level::Debug;
+  return log::parse_level(name);
+}
+
 std::vector<KeySpec> build_table() {
   const std::string_view G = "General", A = "Auth", W = "Websocket", M = "MessageQueue", N = "NTP", L = "Log";
   std::vector<KeySpec> t;
@@ -217,9 +231,10 @@ std::vector<KeySpec> build_table() {
   t.push_back(whole_seconds(N, "ntpCheckIntervalSecs", &Config::ntp_check_interval, "30", 1, 86400));
   t.push_back(whole_seconds(N, "ntpTimeout", &Config::ntp_timeout, "5", 1, 60));
   // [Log]
-  t.push_back({L, "dunebuggerLogLevel", "INFO", "DEBUG, INFO, WARNING, ERROR or CRITICAL", false,
-               [](Config& c, std::string_view v, std::string& detail) {
-                 auto level = log::parse_level(trim(v));
+  t.push_back({L, "dunebuggerLogLevel", "INFO",
+               "DEBUG, INFO, WARNING (or WARN), ERROR, CRITICAL (or FATAL) or NOTSET (logs everything, as DEBUG)",
+               false, [](Config& c, std::string_view v, std::string& detail) {
+                 auto level = python_log_level(trim(v));
                  if (level) {
                    c.log_level = *level;
                    return Applied::Ok;

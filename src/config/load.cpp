@@ -7,11 +7,14 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "config/ini_file.hpp"
 #include "config/key_table.hpp"
+#include "config/known_names.hpp"
 #include "config/text.hpp"
 #include "log/log.hpp"
 #include "log/redact.hpp"
@@ -30,8 +33,6 @@ bool is_json_text(const std::string& value) {
     return false;
   }
 }
-
-constexpr std::string_view kSections[] = {"General", "Auth", "Websocket", "MessageQueue", "NTP", "Log"};
 
 // Environment variables the Python agent's .env used, plus the connection
 // string; each is applied through the same key-table row as the file key.
@@ -66,34 +67,62 @@ std::string quoted_value(const KeySpec& spec, std::string_view value) {
   return fmt::format("\"{}\"", value);
 }
 
-void apply_value(const KeySpec& spec, Config& config, std::string_view value, const std::string& where,
+// Returns whether `value` is now in effect (false: rejected, and said why).
+bool apply_value(const KeySpec& spec, Config& config, std::string_view value, const std::string& where,
                  Collector& out) {
   // Values end up in JSON (messages, the status file), which is UTF-8, as
   // Python's configparser reads the file.
   if (!is_json_text(std::string(value))) {
     out.error(where, fmt::format("[{}] {} = (value not shown): not valid UTF-8", spec.section, spec.key));
-    return;
+    return false;
   }
   std::string detail;
   switch (spec.apply(config, value, detail)) {
-    case Applied::Ok: return;
+    case Applied::Ok: return true;
     case Applied::Warning:
       out.warning(where, fmt::format("[{}] {} = {}: {}; expected {}", spec.section, spec.key, quoted_value(spec, value),
                                      detail, spec.expected));
-      return;
+      return true;
     case Applied::Invalid:
       out.error(where, fmt::format("[{}] {} = {}: {}expected {}", spec.section, spec.key,
                                    value.empty() ? std::string("(empty)") : quoted_value(spec, value),
                                    detail.empty() ? "" : detail + "; ", spec.expected));
-      return;
+      return false;
   }
+  return false;
 }
 
-const KeySpec* find_key_ignoring_case(std::string_view section, std::string_view key) {
-  for (const auto& spec : key_table())
-    if (spec.section == section && to_lower(spec.key) == to_lower(key)) return &spec;
-  return nullptr;
-}
+// Where each value in effect came from, for the checks across keys: a
+// written value is named by its place ("path:line", "environment X"), a
+// default says so, and a rejected value is checked no further (its own
+// error says enough, and the default standing in for it is not the user's).
+class Provenance {
+ public:
+  explicit Provenance(std::string path) : path_(std::move(path)) {}
+  void record(std::string_view key, std::string where, bool in_effect) {
+    if (in_effect) {
+      written_[std::string(key)] = std::move(where);
+      rejected_.erase(std::string(key));
+    } else {
+      rejected_.insert(std::string(key));
+    }
+  }
+  bool usable(std::string_view key) const { return !rejected_.contains(std::string(key)); }
+  bool written(std::string_view key) const { return written_.contains(std::string(key)); }
+  // The place of the first of `keys` that was written; the file when none was.
+  std::string where(std::initializer_list<std::string_view> keys) const {
+    for (auto key : keys)
+      if (auto it = written_.find(std::string(key)); it != written_.end()) return it->second;
+    return path_;
+  }
+  // ", default" inside a value's parentheses when the value was not written.
+  std::string default_note(std::string_view key) const { return written(key) ? "" : ", default"; }
+
+ private:
+  std::string path_;
+  std::map<std::string, std::string> written_;
+  std::set<std::string> rejected_;
+};
 
 std::string host_name() {
   char buffer[256] = {};
@@ -101,37 +130,54 @@ std::string host_name() {
   return buffer;
 }
 
-void validate(Config& c, const std::map<std::string, std::string>& where, const std::string& path, Collector& out) {
-  auto at = [&](const char* key) {
-    auto it = where.find(key);
-    return it == where.end() ? path : it->second;
+// Checks across keys, on values in effect only: each needs its keys
+// usable, and a warning needs at least one of them written, since the
+// defaults agree with each other (a unit test holds them to it).
+void validate(const Config& c, const Provenance& p, Collector& out) {
+  auto usable = [&](std::initializer_list<std::string_view> keys) {
+    for (auto key : keys)
+      if (!p.usable(key)) return false;
+    return true;
   };
-  if (c.reconnect_max_delay < c.reconnect_initial_delay)
-    out.error(at("reconnectMaxDelaySecs"),
-              fmt::format("[Websocket] reconnectMaxDelaySecs ({} s) must not be below reconnectInitialDelaySecs ({} s)",
-                          c.reconnect_max_delay.count(), c.reconnect_initial_delay.count()));
+  auto any_written = [&](std::initializer_list<std::string_view> keys) {
+    for (auto key : keys)
+      if (p.written(key)) return true;
+    return false;
+  };
+  if (usable({"reconnectMaxDelaySecs", "reconnectInitialDelaySecs"}) &&
+      c.reconnect_max_delay < c.reconnect_initial_delay)
+    out.error(p.where({"reconnectMaxDelaySecs", "reconnectInitialDelaySecs"}),
+              fmt::format("[Websocket] reconnectMaxDelaySecs ({} s{}) must not be below reconnectInitialDelaySecs "
+                          "({} s{})",
+                          c.reconnect_max_delay.count(), p.default_note("reconnectMaxDelaySecs"),
+                          c.reconnect_initial_delay.count(), p.default_note("reconnectInitialDelaySecs")));
   // With a timeout at or under the interval an idle but healthy link would be
   // declared dead before the next ping could prove it alive.
-  if (c.keepalive_timeout <= c.keepalive_interval)
-    out.error(at("keepAliveTimeoutSecs"),
-              fmt::format("[Websocket] keepAliveTimeoutSecs ({} s) must be greater than keepAliveIntervalSecs ({} s)",
-                          c.keepalive_timeout.count(), c.keepalive_interval.count()));
+  if (usable({"keepAliveTimeoutSecs", "keepAliveIntervalSecs"}) && c.keepalive_timeout <= c.keepalive_interval)
+    out.error(p.where({"keepAliveTimeoutSecs", "keepAliveIntervalSecs"}),
+              fmt::format("[Websocket] keepAliveTimeoutSecs ({} s{}) must be greater than keepAliveIntervalSecs ({} s{})",
+                          c.keepalive_timeout.count(), p.default_note("keepAliveTimeoutSecs"),
+                          c.keepalive_interval.count(), p.default_note("keepAliveIntervalSecs")));
   // dunebugger-protocol.md §1.4: the front end marks the device offline
-  // after 65 s without a heartbeat.
-  if (c.heartbeat_every.count() > 55)
-    out.warning(at("heartBeatEverySecs"),
+  // after 65 s without a heartbeat. The built-in 60 is upstream's value,
+  // which its installs run with: only a value someone wrote is remarked on.
+  if (any_written({"heartBeatEverySecs"}) && usable({"heartBeatEverySecs"}) && c.heartbeat_every.count() > 55)
+    out.warning(p.where({"heartBeatEverySecs"}),
                 fmt::format("[Websocket] heartBeatEverySecs = {} leaves only {} s of margin against the front end's "
                             "65 s timeout; one late heartbeat shows the device offline (50 or less is safer)",
                             c.heartbeat_every.count(), 65 - c.heartbeat_every.count()));
-  if (c.component_ttl <= c.component_heartbeat)
-    out.warning(at("componentTtlSecs"),
-                fmt::format("[MessageQueue] componentTtlSecs ({} s) is not above componentHeartbeatSecs ({} s): "
+  if (any_written({"componentTtlSecs", "componentHeartbeatSecs"}) &&
+      usable({"componentTtlSecs", "componentHeartbeatSecs"}) && c.component_ttl <= c.component_heartbeat)
+    out.warning(p.where({"componentTtlSecs", "componentHeartbeatSecs"}),
+                fmt::format("[MessageQueue] componentTtlSecs ({} s{}) is not above componentHeartbeatSecs ({} s{}): "
                             "components will show not_responding between probes",
-                            c.component_ttl.count(), c.component_heartbeat.count()));
+                            c.component_ttl.count(), p.default_note("componentTtlSecs"),
+                            c.component_heartbeat.count(), p.default_note("componentHeartbeatSecs")));
   if (!c.url.empty() && c.connection_string)
-    out.warning(at("url"), "[Websocket] both url and connectionString are set; url is used");
+    out.warning(p.where({"url"}), "[Websocket] both url and connectionString are set; url is used");
   if (!c.ca_file.empty() && access(c.ca_file.c_str(), R_OK) != 0)
-    out.error(at("caFile"), fmt::format("[Websocket] caFile: cannot read {}: {}", c.ca_file, std::strerror(errno)));
+    out.error(p.where({"caFile"}),
+              fmt::format("[Websocket] caFile: cannot read {}: {}", c.ca_file, std::strerror(errno)));
 }
 
 }  // namespace
@@ -161,30 +207,28 @@ LoadResult parse_config(std::string_view text, const std::string& path, const En
   result.config = default_config();
   result.config.source_path = path;
   Collector out(result);
-  std::map<std::string, std::string> where;  // key -> "path:line"
+  Provenance provenance(path);
 
   IniFile ini = parse_ini(text);
   for (const auto& e : ini.errors) out.error(fmt::format("{}:{}", path, e.line), e.message);
   for (const auto& s : ini.sections) {
-    bool known = false;
-    for (auto k : kSections) known = known || s.name == k;
-    if (!known) out.warning(fmt::format("{}:{}", path, s.line), fmt::format("unknown section [{}], ignoring", s.name));
+    if (is_known_section(s.name)) continue;
+    auto keys = std::count_if(ini.entries.begin(), ini.entries.end(), [&](const IniEntry& e) { return e.section == s.name; });
+    out.warning(fmt::format("{}:{}", path, s.line),
+                fmt::format("unknown section [{}], ignoring it{}{}", s.name,
+                            keys == 0 ? std::string() : fmt::format(" and its {} key{}", keys, keys == 1 ? "" : "s"),
+                            unknown_section_hint(s.name)));
   }
   for (const auto& e : ini.entries) {
     std::string at = fmt::format("{}:{}", path, e.line);
     const KeySpec* spec = find_key(e.section, e.key);
     if (!spec) {
-      bool section_known = false;
-      for (auto k : kSections) section_known = section_known || e.section == k;
-      if (!section_known) continue;  // the section was already reported
-      const KeySpec* near = find_key_ignoring_case(e.section, e.key);
+      if (!is_known_section(e.section)) continue;  // the section was already reported
       out.warning(at, fmt::format("unknown key '{}' in [{}], ignoring{}", e.key, e.section,
-                                  near ? fmt::format(" (keys are case-sensitive: did you mean '{}'?)", near->key)
-                                       : std::string()));
+                                  unknown_key_hint(e.section, e.key)));
       continue;
     }
-    apply_value(*spec, result.config, e.value, at, out);
-    where[std::string(spec->key)] = at;
+    provenance.record(spec->key, at, apply_value(*spec, result.config, e.value, at, out));
   }
 
   // The environment wins over the file (the Python agent's .env).
@@ -193,8 +237,7 @@ LoadResult parse_config(std::string_view text, const std::string& path, const En
     if (it == env.end() || it->second.empty()) continue;
     const KeySpec* spec = find_key(o.section, o.key);
     std::string at = fmt::format("environment {}", o.variable);
-    apply_value(*spec, result.config, it->second, at, out);
-    where[std::string(o.key)] = at;
+    provenance.record(o.key, at, apply_value(*spec, result.config, it->second, at, out));
   }
   auto env_value = [&](std::string_view name) {
     auto it = env.find(name);
@@ -213,7 +256,7 @@ LoadResult parse_config(std::string_view text, const std::string& path, const En
   if (result.config.device_id.empty()) result.config.device_id = host_name();
   if (result.config.probe_url.empty()) result.config.probe_url = "https://" + result.config.test_domain + "/";
 
-  validate(result.config, where, path, out);
+  validate(result.config, provenance, out);
   return result;
 }
 
@@ -249,6 +292,7 @@ LoadResult load_config(const std::filesystem::path& path, const Environment& env
   if (!read_file(path, text, reason)) {
     LoadResult result;
     result.config = default_config();
+    result.file_unreadable = true;
     result.diagnostics.push_back(
         {Diagnostic::Severity::Error, path.string(), fmt::format("cannot read config file: {}", reason)});
     return result;
@@ -267,34 +311,50 @@ LoadResult load_config(const std::filesystem::path& path, const Environment& env
 }
 
 void log_diagnostics(const LoadResult& result) {
+  // The logger's level says "error" or "warning" (and the journal's
+  // priority): the text gives only the place and the message.
   for (const auto& d : result.diagnostics) {
     if (d.severity == Diagnostic::Severity::Error)
-      log::error("{}", d.text());
+      log::error("{}: {}", d.where, d.message);
     else
-      log::warn("{}", d.text());
+      log::warn("{}: {}", d.where, d.message);
   }
 }
 
 std::vector<std::string> missing_for_start(const Config& c) {
+  // Each names both places a value may come from: the file's key, and the
+  // variable the service reads from its environment file.
+  const std::string env_file = fmt::format("in the environment (for the service, {})", kServiceEnvironmentFile);
   std::vector<std::string> missing;
   if (!c.websocket_enabled) return missing;
   if (c.group_name.empty())
-    missing.push_back("no group to join: set groupName in [Websocket] or the WS_GROUP_NAME environment variable");
+    missing.push_back(fmt::format("no group to join: set groupName in [Websocket], or WS_GROUP_NAME {}", env_file));
   switch (url_source(c)) {
     case UrlSource::None:
-      missing.push_back(
-          "no way to get a client URL: set url or connectionString in [Websocket], WEBPUBSUB_CONNECTION_STRING, "
-          "or the Auth0 variables AUTH0_CLIENT_ID, AUTH0_CLIENT_SECRET, AUTH0_USERNAME and AUTH0_PASSWORD");
+      missing.push_back(fmt::format(
+          "no way to get a client URL: set url or connectionString in [Websocket], or {} either "
+          "WEBPUBSUB_CONNECTION_STRING or the Auth0 sign-in's AUTH0_CLIENT_ID, AUTH0_CLIENT_SECRET, AUTH0_USERNAME "
+          "and AUTH0_PASSWORD",
+          env_file));
       break;
     case UrlSource::Auth0:
       for (auto [name, value] : {std::pair<const char*, const std::string*>{"AUTH0_CLIENT_ID", &c.auth0_client_id},
                                  {"AUTH0_USERNAME", &c.auth0_username},
                                  {"AUTH0_PASSWORD", &c.auth0_password}})
-        if (value->empty()) missing.push_back(fmt::format("Auth0 sign-in needs {} in the environment", name));
+        if (value->empty()) missing.push_back(fmt::format("the Auth0 sign-in needs {} {}", name, env_file));
       break;
     default: break;
   }
   return missing;
+}
+
+LoadResult load_for_start(const std::filesystem::path& path, const Environment& env) {
+  LoadResult result = load_config(path, env);
+  // Without the file there is nothing to complete: its error is enough.
+  if (result.file_unreadable) return result;
+  for (auto& m : missing_for_start(result.config))
+    result.diagnostics.push_back({Diagnostic::Severity::Error, path.string(), std::move(m)});
+  return result;
 }
 
 }  // namespace dbr::config

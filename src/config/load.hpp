@@ -21,8 +21,13 @@ struct Diagnostic {
 struct LoadResult {
   Config config;
   std::vector<Diagnostic> diagnostics;
+  bool file_unreadable = false;  // the file could not be read at all
   bool ok() const;
 };
+
+// Where the service's environment comes from (systemd's EnvironmentFile=),
+// named in messages about values that may be set there.
+inline constexpr const char* kServiceEnvironmentFile = "/etc/dunebugger/remote.env";
 
 // The process environment as a map, so tests can pass their own.
 using Environment = std::map<std::string, std::string, std::less<>>;
@@ -35,11 +40,17 @@ LoadResult load_config(const std::filesystem::path& path, const Environment& env
 LoadResult parse_config(std::string_view text, const std::string& path, const Environment& env);
 
 // What the agent needs at start beyond a valid file: a group to join and a
-// way to get a client URL. These may come from the service's environment
-// file, so --check-config reports them as warnings and start as errors.
+// way to get a client URL, each naming the file's key and the environment
+// variable it may come from instead.
 std::vector<std::string> missing_for_start(const Config& config);
 
-// Logs each diagnostic once, at its severity (start and reload).
+// load_config, then missing_for_start's findings as errors at `path`: what
+// start-up, reload and --check-config all decide on, so they cannot
+// disagree. A file that cannot be read gets only that error.
+LoadResult load_for_start(const std::filesystem::path& path, const Environment& env);
+
+// Logs each diagnostic once, at its severity, as "where: message" (the
+// logger's level says error or warning).
 void log_diagnostics(const LoadResult& result);
 
 }  // namespace dbr::config

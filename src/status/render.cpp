@@ -98,6 +98,7 @@ nlohmann::json to_json(const Snapshot& s) {
       {"version", s.version},
       {"pid", s.pid},
       {"updated_at", iso8601(s.updated_at)},
+      {"refresh_secs", s.refresh_every.count()},
       {"state", s.state},
       {"since", iso8601(s.since)},
       {"hub", s.hub_host},
@@ -116,30 +117,62 @@ nlohmann::json to_json(const Snapshot& s) {
   };
 }
 
-std::string render_report(const nlohmann::json& j, WallTime now) {
+namespace {
+
+std::chrono::seconds refresh_period(const nlohmann::json& j) {
+  auto it = j.find("refresh_secs");
+  if (it != j.end() && it->is_number_integer() && it->get<long>() > 0) return std::chrono::seconds(it->get<long>());
+  return kRefreshEvery;  // a file from before the field
+}
+
+}  // namespace
+
+Freshness judge_freshness(const nlohmann::json& j, WallTime now, bool pid_alive) {
+  if (!pid_alive) {
+    long pid = j.value("pid", 0L);
+    return {true, pid > 0 ? fmt::format("pid {} is gone", pid) : std::string("the file names no pid")};
+  }
+  WallTime updated = parse_iso8601(str(j, "updated_at", ""));
+  if (updated == WallTime{}) return {};
+  auto period = refresh_period(j);
+  if (now - updated > kStaleAfterPeriods * period)
+    return {true, fmt::format("the file was not rewritten for {}, and the agent rewrites it every {} s",
+                              age(updated, now), period.count())};
+  return {};
+}
+
+std::string render_report(const nlohmann::json& j, WallTime now, const Freshness& freshness) {
+  WallTime updated = parse_iso8601(str(j, "updated_at", ""));
+  // A stale file's durations end when it was written, not now.
+  WallTime as_of = freshness.stale && updated != WallTime{} ? updated : now;
+  const std::string mark = freshness.stale ? "last known: " : "";
   std::string out;
+  if (freshness.stale)
+    out += fmt::format("dunebugger-remote is not running ({}); stale status follows, every field as last known\n",
+                       freshness.why);
   out += fmt::format("dunebugger-remote {} (pid {})\n", str(j, "version"), j.value("pid", 0L));
-  out += fmt::format("  state:     {} for {}\n", str(j, "state"), age(parse_iso8601(str(j, "since", "")), now));
-  out += fmt::format("  hub:       {}  group: {}\n", str(j, "hub", "-"), str(j, "group", "-"));
+  out += fmt::format("  state:     {}{} for {}\n", mark, str(j, "state"), age(parse_iso8601(str(j, "since", "")), as_of));
+  auto or_dash = [](std::string v) { return v.empty() ? std::string("-") : v; };
+  out += fmt::format("  hub:       {}{}  group: {}\n", mark, or_dash(str(j, "hub", "")), or_dash(str(j, "group", "")));
   const auto& internet = j.contains("internet") ? j["internet"] : nlohmann::json::object();
   auto online = internet.find("online");
   std::string verdict = online == internet.end() || online->is_null() ? "not checked yet"
                         : online->get<bool>()                         ? "online"
                                                                       : "offline (" + str(internet, "reason") + ")";
-  out += fmt::format("  internet:  {}\n", verdict);
-  out += fmt::format("  NATS:      {}\n", j.value("nats_connected", false) ? "connected" : "not connected");
-  out += fmt::format("  NTP:       {}\n", ntp_text(j));
-  if (!str(j, "last_error", "").empty()) out += fmt::format("  last error: {}\n", str(j, "last_error"));
+  out += fmt::format("  internet:  {}{}\n", mark, verdict);
+  out += fmt::format("  NATS:      {}{}\n", mark, j.value("nats_connected", false) ? "connected" : "not connected");
+  out += fmt::format("  NTP:       {}{}\n", mark, ntp_text(j));
+  if (!str(j, "last_error", "").empty()) out += fmt::format("  last error: {}{}\n", mark, str(j, "last_error"));
   const auto& c = j.contains("counters") ? j["counters"] : nlohmann::json::object();
-  out += fmt::format("  counters:  {} reconnects, {} messages in, {} out, {} dropped from the outbox\n",
+  out += fmt::format("  counters:  {}{} reconnects, {} messages in, {} out, {} dropped from the outbox\n", mark,
                      c.value("reconnects", 0), c.value("messages_in", 0), c.value("messages_out", 0),
                      c.value("outbox_dropped", 0));
   if (j.contains("transitions") && j["transitions"].is_array() && !j["transitions"].empty()) {
-    out += "  recent transitions:\n";
+    out += freshness.stale ? "  recent transitions (last known):\n" : "  recent transitions:\n";
     for (const auto& t : j["transitions"])
       out += fmt::format("    {}  {} -> {}  {}\n", str(t, "at"), str(t, "from"), str(t, "to"), str(t, "reason", ""));
   }
-  out += fmt::format("  (updated {} ago)\n", age(parse_iso8601(str(j, "updated_at", "")), now));
+  out += fmt::format("  (updated {} ago)\n", age(updated, now));
   return out;
 }
 

@@ -14,9 +14,21 @@ std::string status_line(const Snapshot& s);
 
 nlohmann::json to_json(const Snapshot& s);
 
+// Whether a status file still describes a running agent. Stale: its
+// writer's pid is gone, or it was not rewritten for more than
+// kStaleAfterPeriods of the writer's refresh period (its "refresh_secs",
+// else kRefreshEvery), so the pid is probably another process's by now.
+struct Freshness {
+  bool stale = false;
+  std::string why;  // for a stale file: "pid 4242 is gone", ...
+};
+inline constexpr int kStaleAfterPeriods = 3;
+Freshness judge_freshness(const nlohmann::json& j, WallTime now, bool pid_alive);
+
 // The report for a person, from the JSON (so it works on any file the agent
-// wrote, and tolerates fields it does not know). `now` decides ages.
-std::string render_report(const nlohmann::json& j, WallTime now);
+// wrote, and tolerates fields it does not know). `now` decides ages. For a
+// stale file it says so first and marks every field as last known.
+std::string render_report(const nlohmann::json& j, WallTime now, const Freshness& freshness = {});
 
 // "2026-11-22T21:06:05Z"
 std::string iso8601(WallTime t);

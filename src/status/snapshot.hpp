@@ -38,10 +38,16 @@ struct NtpStatus {
   std::optional<bool> clock_synchronized;  // adjtimex(); empty: unknown
 };
 
+// How often the agent rewrites status.json when nothing changes (a change
+// is written at once). The file says it too, so a reader judges staleness
+// by the writer's own period.
+inline constexpr std::chrono::seconds kRefreshEvery{10};
+
 struct Snapshot {
   std::string version;
   long pid = 0;
   WallTime updated_at;
+  std::chrono::seconds refresh_every = kRefreshEvery;
   std::string state;  // the connection supervisor's state
   WallTime since;     // when it entered that state
   std::string hub_host;  // host[:port] only: never the URL's query

@@ -43,33 +43,61 @@ bool write_atomically(const std::string& path, const std::string& content, std::
   return true;
 }
 
-int print_status(const std::string& path) {
-  std::ifstream in(path);
+std::string status_file_in(const char* runtime_directory) {
+  std::string dir = runtime_directory && *runtime_directory ? runtime_directory : kDefaultRuntimeDirectory;
+  dir = dir.substr(0, dir.find(':'));  // systemd lists several with ':'
+  return dir + "/status.json";
+}
+
+namespace {
+
+void print_not_found(const StatusQuery& q) {
+  std::printf("dunebugger-remote is not running: no status file at %s\n", q.path.c_str());
+  if (q.path_given) return;
+  std::printf(
+      "The agent writes status.json in $RUNTIME_DIRECTORY (under systemd, %s). For an agent started\n"
+      "another way, such as scripts/run-demo's (it prints where its file is), point at its file:\n"
+      "  dunebugger-remote status --file PATH\n",
+      kDefaultRuntimeDirectory);
+}
+
+bool pid_alive(long pid) {
+  // EPERM: alive, but another user's (the service runs as a dynamic user).
+  return pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM);
+}
+
+}  // namespace
+
+int print_status(const StatusQuery& q) {
+  std::ifstream in(q.path);
   if (!in) {
     int err = errno;
     if (err == ENOENT) {
-      std::printf("dunebugger-remote is not running (no %s)\n", path.c_str());
+      print_not_found(q);
       return 3;
     }
-    std::fprintf(stderr, "dunebugger-remote status: cannot read %s: %s\n", path.c_str(), std::strerror(err));
+    std::fprintf(stderr, "dunebugger-remote status: cannot read %s: %s\n", q.path.c_str(), std::strerror(err));
     return 1;
   }
   std::stringstream text;
   text << in.rdbuf();
   nlohmann::json j = nlohmann::json::parse(text.str(), nullptr, false);
   if (j.is_discarded() || !j.is_object()) {
-    std::fprintf(stderr, "dunebugger-remote status: %s is not a status file\n", path.c_str());
+    std::fprintf(stderr, "dunebugger-remote status: %s is not a status file\n", q.path.c_str());
     return 1;
   }
-  long pid = j.value("pid", 0L);
-  bool alive = pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM);
-  std::string report = render_report(j, std::chrono::system_clock::now());
-  if (!alive) {
-    std::printf("dunebugger-remote is not running (stale status from pid %ld follows)\n%s", pid, report.c_str());
-    return 3;
-  }
-  std::printf("%s", report.c_str());
-  return 0;
+  auto now = std::chrono::system_clock::now();
+  Freshness freshness = judge_freshness(j, now, pid_alive(j.value("pid", 0L)));
+  std::printf("%s", render_report(j, now, freshness).c_str());
+  auto group = j.find("group");
+  std::string running_group = group != j.end() && group->is_string() ? group->get<std::string>() : std::string();
+  // An empty group may just be in the service's environment file, which
+  // this shell has not read: only a named group is compared.
+  if (!q.config_group.empty() && !freshness.stale && q.config_group != running_group)
+    std::printf("  note: %s names group '%s' but the agent joined '%s' (WS_GROUP_NAME in its environment wins;\n"
+                "        a changed file takes effect on systemctl reload dunebugger-remote)\n",
+                q.config_path.c_str(), q.config_group.c_str(), running_group.c_str());
+  return freshness.stale ? 3 : 0;
 }
 
 }  // namespace dbr::status

@@ -39,6 +39,8 @@ PYTHON_AGENT_CONF = os.path.join(TOP, "tests", "fixtures", "python-agent-dunebug
 SUITE_OF_SUFFIX = {"deb12": "bookworm", "deb13": "trixie"}
 QEMU = {"arm64": "qemu-aarch64-static", "armhf": "qemu-arm-static"}
 UNIT = "dunebugger-remote.service"
+# What remote.env adds on a configured device: a group and a way to a URL.
+SERVICE_ENV = "WS_GROUP_NAME=crib WEBPUBSUB_CONNECTION_STRING='Endpoint=https://h.example;AccessKey=K;Version=1.0'"
 APT = "DEBIAN_FRONTEND=noninteractive apt-get -q -y -o Acquire::Retries=5 -o APT::Install-Recommends=false"
 
 DEBS = []  # (suite, arch, path), from --debs
@@ -92,10 +94,11 @@ class Chroot:
                                  % (self.suite, self.arch, r.returncode, script, r.stdout[-3000:], r.stderr[-3000:]))
         return r
 
-    def agent(self, *args):
-        """The installed binary, under qemu-user when it is another architecture's."""
+    def agent(self, *args, env=""):
+        """The installed binary, under qemu-user when it is another architecture's;
+        `env`: shell assignments for its environment."""
         prefix = QEMU[self.arch] + " " if self.arch in QEMU else ""
-        return self.sh(prefix + "/usr/bin/dunebugger-remote " + " ".join(args), check=False)
+        return self.sh(env + " " + prefix + "/usr/bin/dunebugger-remote " + " ".join(args), check=False)
 
     def close(self):
         run([CHROOT, "remove", self.root])
@@ -163,10 +166,15 @@ class PackageChecks:
         upstream = self.version.split("-")[0]
         self.assertIn(upstream, r.stdout)
         print("%s %s --version: %s" % (self.suite, self.arch, r.stdout.strip()))
+        # As installed, the group and the credentials are still to be set
+        # (remote.env): --check-config refuses it as start-up would.
         r = c.agent("--check-config", "--config", "/etc/dunebugger/dunebugger.conf")
+        self.assertEqual(r.returncode, 2, "the shipped config alone: " + r.stdout + r.stderr)
+        self.assertIn("WS_GROUP_NAME", r.stderr)
+        r = c.agent("--check-config", "--config", "/etc/dunebugger/dunebugger.conf", env=SERVICE_ENV)
         self.assertEqual(r.returncode, 0, "the shipped config: " + r.stdout + r.stderr)
         c.put(PYTHON_AGENT_CONF, "/tmp/python-agent.conf")
-        r = c.agent("--check-config", "--config", "/tmp/python-agent.conf")
+        r = c.agent("--check-config", "--config", "/tmp/python-agent.conf", env=SERVICE_ENV)
         self.assertEqual(r.returncode, 0, "the Python agent's config: " + r.stdout + r.stderr)
         r = c.agent("--check-config", "--config", "/nonexistent.conf")
         self.assertEqual(r.returncode, 2, "a missing config must be an error")

@@ -28,14 +28,17 @@ const Diagnostic* first(const LoadResult& r, Diagnostic::Severity severity) {
   return nullptr;
 }
 
-// Every config that keeps the default heartBeatEverySecs (60, the Python
-// agent's) draws the 65 s margin warning; tests about other remarks skip it.
-std::vector<Diagnostic> remarks(const LoadResult& r) {
-  std::vector<Diagnostic> out;
-  for (const auto& d : r.diagnostics)
-    if (d.message.find("heartBeatEverySecs") == std::string::npos) out.push_back(d);
-  return out;
+std::vector<Diagnostic> remarks(const LoadResult& r) { return r.diagnostics; }
+
+std::string all_text(const LoadResult& r) {
+  std::string all;
+  for (const auto& d : r.diagnostics) all += d.text() + "\n";
+  return all;
 }
+
+// Enough for start: a group and a URL.
+const Environment kStartable{{"WS_GROUP_NAME", "g"}, {"WEBPUBSUB_CONNECTION_STRING",
+                                                      "Endpoint=https://h.example;AccessKey=K;Version=1.0"}};
 
 }  // namespace
 
@@ -61,8 +64,11 @@ TEST_CASE("the Python agent's dunebugger.conf loads unchanged, with its values")
   // An upstream main file has no [NTP]: develop's shipped values apply.
   CHECK(c.ntp_servers == default_config().ntp_servers);
   CHECK(c.ntp_check_interval == 30s);
-  // Its only remark: 60 s heartbeats leave 5 s against the front end's 65 s.
-  for (const auto& d : r.diagnostics) CHECK(d.message.find("heartBeatEverySecs") != std::string::npos);
+  // Its only remark, at the line that sets it: 60 s heartbeats leave 5 s
+  // against the front end's 65 s.
+  REQUIRE(r.diagnostics.size() == 1);
+  CHECK(r.diagnostics[0].where == DBR_FIXTURES_DIR "/python-agent-dunebugger.conf:13");
+  CHECK(r.diagnostics[0].message.find("heartBeatEverySecs = 60 leaves only 5 s") != std::string::npos);
 }
 
 TEST_CASE("the shipped config/dunebugger.conf is valid, quiet, and holds the table's defaults") {
@@ -197,7 +203,7 @@ TEST_CASE("an unknown key or section is a warning naming file and line") {
   CHECK(r.ok());
   auto d = remarks(r);
   REQUIRE(d.size() == 3);
-  CHECK(d[0].text().find("d.conf:4: warning: unknown section [Extra]") == 0);
+  CHECK(d[0].text() == "d.conf:4: warning: unknown section [Extra], ignoring it and its 1 key");
   CHECK(d[1].text().find("d.conf:2: warning: unknown key 'websocketenabled'") == 0);
   CHECK(d[1].text().find("did you mean 'websocketEnabled'") != std::string::npos);
   CHECK(d[2].text().find("d.conf:3: warning: unknown key 'foo'") == 0);
@@ -314,4 +320,94 @@ TEST_CASE("a connection string in a file others can read is a warning") {
   auto closed = load_config(path, {});
   CHECK(remarks(closed).empty());
   std::filesystem::remove(path);
+}
+
+TEST_CASE("a key in the wrong section names its section; a misspelt one the closest name") {
+  auto r = parse_config(
+      "[Websocket]\nmQueueServers = nats://127.0.0.1:4222\nheartBeatEverySec = 30\n[Websokcet]\ngroupName = g\nurl = ws://h/\n",
+      "k.conf", {});
+  std::string all = all_text(r);
+  INFO(all);
+  CHECK(all.find("k.conf:2: warning: unknown key 'mQueueServers' in [Websocket], ignoring (it belongs in "
+                 "[MessageQueue])") != std::string::npos);
+  CHECK(all.find("k.conf:3: warning: unknown key 'heartBeatEverySec' in [Websocket], ignoring (did you mean "
+                 "'heartBeatEverySecs'?)") != std::string::npos);
+  CHECK(all.find("k.conf:4: warning: unknown section [Websokcet], ignoring it and its 2 keys (did you mean "
+                 "[Websocket]?)") != std::string::npos);
+  CHECK(r.config.mqueue_servers == "nats://nats-server:4222");  // not applied
+  CHECK(r.config.group_name.empty());
+}
+
+TEST_CASE("the defaults draw no remark: they agree with each other") {
+  auto r = parse_config("", "q.conf", kStartable);
+  CHECK(all_text(r) == "");
+  // heartBeatEverySecs' built-in 60 (upstream's) included: only a written
+  // value is remarked on.
+  CHECK(r.config.heartbeat_every == 60s);
+}
+
+TEST_CASE("a warning is about a value in effect, at the line that set it") {
+  auto written = parse_config("[Websocket]\nheartBeatEverySecs = 60\n", "h.conf", kStartable);
+  REQUIRE(written.diagnostics.size() == 1);
+  CHECK(written.diagnostics[0].text().find("h.conf:2: warning: [Websocket] heartBeatEverySecs = 60 leaves only 5 s") ==
+        0);
+
+  // A rejected value is one error, not also a remark on the default
+  // standing in for it.
+  auto rejected = parse_config("[Websocket]\nheartBeatEverySecs = 70\n", "h.conf", kStartable);
+  REQUIRE(rejected.diagnostics.size() == 1);
+  CHECK(rejected.diagnostics[0].text().find("h.conf:2: error: [Websocket] heartBeatEverySecs = \"70\"") == 0);
+
+  // Across keys: at the written key's line, the other value marked as the default.
+  auto ttl = parse_config("[MessageQueue]\ncomponentTtlSecs = 20\n", "t.conf", kStartable);
+  REQUIRE(ttl.diagnostics.size() == 1);
+  CHECK(ttl.diagnostics[0].text() ==
+        "t.conf:2: warning: [MessageQueue] componentTtlSecs (20 s) is not above componentHeartbeatSecs (30 s, default): "
+        "components will show not_responding between probes");
+  auto ttl_bad_partner =
+      parse_config("[MessageQueue]\ncomponentHeartbeatSecs = soon\ncomponentTtlSecs = 20\n", "t.conf", kStartable);
+  REQUIRE(ttl_bad_partner.diagnostics.size() == 1);
+  CHECK(ttl_bad_partner.diagnostics[0].text().find("t.conf:2: error: [MessageQueue] componentHeartbeatSecs") == 0);
+
+  auto keepalive = parse_config("[Websocket]\nkeepAliveIntervalSecs = 90\n", "a.conf", kStartable);
+  REQUIRE(keepalive.diagnostics.size() == 1);
+  CHECK(keepalive.diagnostics[0].text() ==
+        "a.conf:2: error: [Websocket] keepAliveTimeoutSecs (60 s, default) must be greater than keepAliveIntervalSecs "
+        "(90 s)");
+}
+
+TEST_CASE("Python's other level names: WARN, FATAL, and NOTSET as DEBUG") {
+  const std::pair<const char*, dbr::log::Level> cases[] = {{"WARN", dbr::log::Level::Warning},
+                                                           {"FATAL", dbr::log::Level::Critical},
+                                                           {"NOTSET", dbr::log::Level::Debug},
+                                                           {"warn", dbr::log::Level::Warning}};
+  for (const auto& [name, level] : cases) {
+    CAPTURE(name);
+    auto r = parse_config(std::string("[Log]\ndunebuggerLogLevel = ") + name + "\n", "l.conf", kStartable);
+    CHECK(all_text(r) == "");
+    CHECK(r.config.log_level == level);
+  }
+}
+
+TEST_CASE("load_for_start: what start needs, as errors naming the key and the variable") {
+  auto path = std::filesystem::temp_directory_path() / "dbr-test-start.conf";
+  {
+    std::ofstream out(path);
+    out << "[General]\n";
+  }
+  auto r = load_for_start(path, {});
+  CHECK_FALSE(r.ok());
+  REQUIRE(r.diagnostics.size() == 2);
+  CHECK(r.diagnostics[0].text().find(path.string() + ": error: no group to join: set groupName in [Websocket], or "
+                                     "WS_GROUP_NAME in the environment (for the service, /etc/dunebugger/remote.env)") ==
+        0);
+  CHECK(r.diagnostics[1].message.find("WEBPUBSUB_CONNECTION_STRING") != std::string::npos);
+  CHECK(r.diagnostics[1].message.find("AUTH0_CLIENT_ID") != std::string::npos);
+  CHECK(load_for_start(path, kStartable).ok());
+  std::filesystem::remove(path);
+
+  // A file that cannot be read gets that error only.
+  auto missing = load_for_start("/nonexistent/dunebugger.conf", {});
+  REQUIRE(missing.diagnostics.size() == 1);
+  CHECK(missing.diagnostics[0].message.find("cannot read config file") == 0);
 }

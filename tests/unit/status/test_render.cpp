@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <sstream>
+
 #include "status/render.hpp"
 
 using namespace dbr::status;
@@ -125,4 +127,52 @@ TEST_CASE("NTP: the report's line, and only the problems in the STATUS= line") {
   std::string line = status_line(with_ntp(false, false));
   CHECK(line.find("; reconnects 7; NTP unavailable; clock not synchronized; last error: ") != std::string::npos);
   CHECK(status_line(sample()).find("NTP") == std::string::npos);  // not checked yet: nothing to say
+}
+
+TEST_CASE("status.json says how often it is rewritten") {
+  CHECK(to_json(sample())["refresh_secs"] == kRefreshEvery.count());
+}
+
+TEST_CASE("freshness: a gone pid, or a file older than three refresh periods, is stale") {
+  auto j = to_json(sample());  // updated at 1'700'000'100 s, every 10 s
+  const WallTime updated = WallTime{} + 1'700'000'100s;
+  CHECK_FALSE(judge_freshness(j, updated + 5s, true).stale);
+  CHECK_FALSE(judge_freshness(j, updated + 30s, true).stale);
+  auto old = judge_freshness(j, updated + 31s, true);
+  CHECK(old.stale);
+  CHECK(old.why.find("not rewritten for 31 s") != std::string::npos);
+  auto gone = judge_freshness(j, updated + 1s, false);
+  CHECK(gone.stale);
+  CHECK(gone.why == "pid 4242 is gone");
+  // The writer's own period decides: a 60 s writer is fresh after 100 s.
+  j["refresh_secs"] = 60;
+  CHECK_FALSE(judge_freshness(j, updated + 100s, true).stale);
+  // A file from before refresh_secs: the agent's period.
+  j.erase("refresh_secs");
+  CHECK(judge_freshness(j, updated + 31s, true).stale);
+  // Nothing to date it by: only the pid decides.
+  CHECK_FALSE(judge_freshness(nlohmann::json{{"pid", 1}}, updated, true).stale);
+}
+
+TEST_CASE("a stale report says so first and marks every field as last known") {
+  auto j = to_json(sample());
+  const WallTime now = WallTime{} + 1'700'000'100s + 600s;
+  std::string report = render_report(j, now, judge_freshness(j, now, false));
+  CHECK(report.find("dunebugger-remote is not running (pid 4242 is gone)") == 0);
+  int fields = 0;
+  std::istringstream lines(report);
+  for (std::string line; std::getline(lines, line);) {
+    for (const char* label : {"state:", "hub:", "internet:", "NATS:", "NTP:", "last error:", "counters:"}) {
+      if (line.rfind(std::string("  ") + label, 0) != 0) continue;
+      ++fields;
+      CHECK_MESSAGE(line.find("last known: ") != std::string::npos, line);
+    }
+  }
+  CHECK(fields == 7);
+  CHECK(report.find("recent transitions (last known):") != std::string::npos);
+  // Its durations end when it was written: BackingOff for 100 s, not 700 s.
+  CHECK(report.find("state:     last known: BackingOff for 100 s") != std::string::npos);
+  CHECK(report.find("(updated 10 min ago)") != std::string::npos);
+  // A fresh one carries no such mark.
+  CHECK(render_report(j, WallTime{} + 1'700'000'110s).find("last known") == std::string::npos);
 }

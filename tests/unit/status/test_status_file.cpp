@@ -38,18 +38,34 @@ TEST_CASE("write_atomically says why it failed") {
   CHECK(error.find("No such file or directory") != std::string::npos);
 }
 
-TEST_CASE("print_status exit codes: 3 without a file or with a dead pid, 0 for a live one, 1 for garbage") {
+TEST_CASE("print_status exit codes: 3 without a file, with a dead pid or an old file, 0 for a live one, 1 for garbage") {
   auto dir = std::filesystem::temp_directory_path() / ("dbr-status-print-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
-  auto path = (dir / "status.json").string();
-  CHECK(print_status(path) == 3);
+  StatusQuery query;
+  query.path = (dir / "status.json").string();
+  CHECK(print_status(query) == 3);
   std::string error;
-  REQUIRE(write_atomically(path, "{\"pid\": " + std::to_string(::getpid()) + ", \"state\": \"Connected\"}", error));
-  CHECK(print_status(path) == 0);
+  const std::string me = std::to_string(::getpid());
+  REQUIRE(write_atomically(query.path, "{\"pid\": " + me + ", \"state\": \"Connected\"}", error));
+  CHECK(print_status(query) == 0);
   // pid_max on Linux is at most 2^22, so this pid cannot exist.
-  REQUIRE(write_atomically(path, "{\"pid\": 9999999, \"state\": \"Connected\"}", error));
-  CHECK(print_status(path) == 3);
-  REQUIRE(write_atomically(path, "not json", error));
-  CHECK(print_status(path) == 1);
+  REQUIRE(write_atomically(query.path, "{\"pid\": 9999999, \"state\": \"Connected\"}", error));
+  CHECK(print_status(query) == 3);
+  // A live pid (ours) but a file not rewritten for far longer than its
+  // 10 s period: the pid is someone else's now.
+  REQUIRE(write_atomically(query.path,
+                           "{\"pid\": " + me + ", \"updated_at\": \"2020-01-01T00:00:00Z\", \"refresh_secs\": 10}",
+                           error));
+  CHECK(print_status(query) == 3);
+  REQUIRE(write_atomically(query.path, "not json", error));
+  CHECK(print_status(query) == 1);
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("the status file is in $RUNTIME_DIRECTORY, else in /run/dunebugger-remote") {
+  CHECK(status_file_in("/tmp/rt") == "/tmp/rt/status.json");
+  // systemd joins several RuntimeDirectory= entries with ':'; ours is first.
+  CHECK(status_file_in("/run/a:/run/b") == "/run/a/status.json");
+  CHECK(status_file_in("") == "/run/dunebugger-remote/status.json");
+  CHECK(status_file_in(nullptr) == "/run/dunebugger-remote/status.json");
 }
