@@ -1,0 +1,19 @@
+#pragma once
+// The two Auth0 answers the sign-in reads (dunebugger-protocol.md §3), as
+// pure functions of the response body, so that what a server sends can be
+// tested and fuzzed without a connection.
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace dbr::pubsub {
+
+// POST /oauth/token: the "access_token" of a JSON object, a non-empty
+// string; nullopt otherwise.
+std::optional<std::string> parse_token_reply(std::string_view body);
+
+// GET /userinfo: the "wss_url" claim of a JSON object, a non-empty string;
+// nullopt otherwise.
+std::optional<std::string> parse_userinfo_reply(std::string_view body);
+
+}  // namespace dbr::pubsub
