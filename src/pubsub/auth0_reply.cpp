@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 namespace dbr::pubsub {
 
 namespace {
@@ -19,7 +21,12 @@ std::optional<std::string> string_member(std::string_view body, const char* name
 
 }  // namespace
 
-std::optional<std::string> parse_token_reply(std::string_view body) { return string_member(body, "access_token"); }
+std::optional<std::string> parse_token_reply(std::string_view body) {
+  auto token = string_member(body, "access_token");
+  const auto control = [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; };
+  if (token && std::any_of(token->begin(), token->end(), control)) return std::nullopt;
+  return token;
+}
 
 std::optional<std::string> parse_userinfo_reply(std::string_view body) { return string_member(body, "wss_url"); }
 

@@ -9,7 +9,10 @@
 namespace dbr::pubsub {
 
 // POST /oauth/token: the "access_token" of a JSON object, a non-empty
-// string; nullopt otherwise.
+// string; nullopt otherwise, and for a token holding a control character:
+// it goes into the Authorization header of /userinfo, and "a field value
+// containing CR, LF or NUL characters is invalid and dangerous" (RFC 9110
+// §5.5).
 std::optional<std::string> parse_token_reply(std::string_view body);
 
 // GET /userinfo: the "wss_url" claim of a JSON object, a non-empty string;
