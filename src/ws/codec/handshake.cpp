@@ -156,6 +156,12 @@ bool ResponseReader::parse() {
     std::size_t lf = rest.find('\n');
     std::string_view line = rest.substr(0, lf);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    // "A recipient of such a bare CR element MUST either consider the
+    // element to be invalid or replace each bare CR with SP" (RFC 9112 §2.2).
+    if (line.find('\r') != std::string_view::npos) {
+      error_ = "bare CR in the upgrade response head";
+      return false;
+    }
     lines.push_back(line);
     if (lf == std::string_view::npos) break;
     rest.remove_prefix(lf + 1);

@@ -115,6 +115,10 @@ TEST_CASE("malformed or oversized response heads are errors") {
   CHECK(read_head({"HTTP/2 101\r\n\r\n"}).starts_with("error: malformed status line"));
   CHECK(read_head({"SSH-2.0-OpenSSH\r\n\r\n"}).starts_with("error: malformed status line"));
   CHECK(read_head({"HTTP/1.1 101 OK\r\nno colon here\r\n\r\n"}) == "error: malformed header line in the upgrade response");
+  // Found by ws_handshake_fuzz: a CR not followed by LF was kept inside a
+  // header value (RFC 9112 §2.2 says invalid, or replace it with SP).
+  CHECK(read_head({"HTTP/1.1 101 OK\r\nUpgrade: web\rsocket\r\n\r\n"}) == "error: bare CR in the upgrade response head");
+  CHECK(read_head({"HTTP/1.1 101 O\rK\n\n"}) == "error: bare CR in the upgrade response head");
   std::string huge = "HTTP/1.1 101 OK\r\nX: " + std::string(ResponseReader::kMaxHeadBytes, 'a');
   CHECK(read_head({huge}) == "error: upgrade response head over 16 KiB");
 }
