@@ -117,14 +117,15 @@ char* read_line(char* buffer, int size, void* stream) {
   return buffer;
 }
 
-int on_entry(void* user, const char* section, const char* name, const char* value) {
+// The entry keeps the section and key the reader saw: inih's may differ
+// after a section header it could not take (a NUL in the name, one over
+// 150 bytes), which would put the keys below it in the section before.
+int on_entry(void* user, const char*, const char*, const char* value) {
   auto& r = *static_cast<Reader*>(user);
   if (value[0] != kValueRef) return 1;  // cannot happen: every key line is rewritten
   std::size_t index = std::stoul(value + 1);
   if (index >= r.values.size()) return 1;
   IniEntry& entry = r.values[index];
-  entry.section = section;
-  entry.key = name;
   auto [it, fresh] = r.key_lines.emplace(std::make_pair(entry.section, entry.key), entry.line);
   if (!fresh) {
     r.errors.push_back({entry.line, "key '" + entry.key + "' in [" + entry.section + "] already set on line " +

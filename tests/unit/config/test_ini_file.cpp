@@ -66,6 +66,23 @@ TEST_CASE("ini: structural errors name their line") {
   CHECK(ini.errors[4].line == 8);
 }
 
+TEST_CASE("ini: keys below a section header inih cannot take stay in that section") {
+  // Found by config_fuzz: inih put the keys under such a header in the
+  // section before it (or in none), so a key could be "already set" in
+  // another section, or land in a section the file never declared.
+  auto nul = parse_ini(std::string("[Websocket]\nurl = a\n[Gen\0eral]\nurl = b\n", 39));
+  REQUIRE(nul.entries.size() == 2);
+  CHECK(nul.entries[0].section == "Websocket");
+  CHECK(nul.entries[1].section == std::string("Gen\0eral", 8));
+  CHECK(nul.entries[1].value == "b");
+  const std::string long_name(151, 'S');
+  auto long_header = parse_ini("[Websocket]\nurl = a\n[" + long_name + "]\nurl = b\n");
+  REQUIRE(long_header.entries.size() == 2);
+  CHECK(long_header.entries[1].section == long_name);
+  REQUIRE(long_header.errors.size() == 1);
+  CHECK(long_header.errors[0].message == "section name too long");
+}
+
 TEST_CASE("ini: names are case-sensitive and an empty value is kept") {
   auto ini = parse_ini("[Websocket]\nGroupName =\ngroupName = g\n");
   REQUIRE(ini.errors.empty());
