@@ -68,6 +68,30 @@ bool pid_alive(long pid) {
 
 }  // namespace
 
+StatusOutput status_output(std::string_view text, const StatusQuery& q, WallTime now,
+                           const std::function<bool(long)>& alive) {
+  StatusOutput output;
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    output.err = "dunebugger-remote status: " + q.path + " is not a status file\n";
+    output.exit_code = 1;
+    return output;
+  }
+  Freshness freshness = judge_freshness(j, now, alive(j.value("pid", 0L)));
+  output.out = render_report(j, now, freshness);
+  auto group = j.find("group");
+  std::string running_group = group != j.end() && group->is_string() ? group->get<std::string>() : std::string();
+  // An empty group may just be in the service's environment file, which
+  // this shell has not read: only a named group is compared.
+  if (!q.config_group.empty() && !freshness.stale && q.config_group != running_group)
+    output.out += "  note: " + q.config_path + " names group '" + q.config_group + "' but the agent joined '" +
+                  running_group +
+                  "' (WS_GROUP_NAME in its environment wins;\n"
+                  "        a changed file takes effect on systemctl reload dunebugger-remote)\n";
+  output.exit_code = freshness.stale ? 3 : 0;
+  return output;
+}
+
 int print_status(const StatusQuery& q) {
   std::ifstream in(q.path);
   if (!in) {
@@ -81,23 +105,10 @@ int print_status(const StatusQuery& q) {
   }
   std::stringstream text;
   text << in.rdbuf();
-  nlohmann::json j = nlohmann::json::parse(text.str(), nullptr, false);
-  if (j.is_discarded() || !j.is_object()) {
-    std::fprintf(stderr, "dunebugger-remote status: %s is not a status file\n", q.path.c_str());
-    return 1;
-  }
-  auto now = std::chrono::system_clock::now();
-  Freshness freshness = judge_freshness(j, now, pid_alive(j.value("pid", 0L)));
-  std::printf("%s", render_report(j, now, freshness).c_str());
-  auto group = j.find("group");
-  std::string running_group = group != j.end() && group->is_string() ? group->get<std::string>() : std::string();
-  // An empty group may just be in the service's environment file, which
-  // this shell has not read: only a named group is compared.
-  if (!q.config_group.empty() && !freshness.stale && q.config_group != running_group)
-    std::printf("  note: %s names group '%s' but the agent joined '%s' (WS_GROUP_NAME in its environment wins;\n"
-                "        a changed file takes effect on systemctl reload dunebugger-remote)\n",
-                q.config_path.c_str(), q.config_group.c_str(), running_group.c_str());
-  return freshness.stale ? 3 : 0;
+  const StatusOutput output = status_output(text.str(), q, std::chrono::system_clock::now(), pid_alive);
+  std::fputs(output.out.c_str(), stdout);
+  std::fputs(output.err.c_str(), stderr);
+  return output.exit_code;
 }
 
 }  // namespace dbr::status

@@ -1,7 +1,11 @@
 #pragma once
 // status.json on disk: written atomically (temp file + rename, so a reader
 // never sees half a file) and read back by `dunebugger-remote status`.
+#include <functional>
 #include <string>
+#include <string_view>
+
+#include "status/snapshot.hpp"
 
 namespace dbr::status {
 
@@ -32,5 +36,15 @@ struct StatusQuery {
 // judge_freshness; as systemctl status does for an inactive unit), 1
 // unreadable.
 int print_status(const StatusQuery& query);
+
+// What print_status prints for the text of a file it could read, as a pure
+// function of that text, `now` and whether a pid is alive.
+struct StatusOutput {
+  int exit_code = 0;
+  std::string out;  // for stdout
+  std::string err;  // for stderr
+};
+StatusOutput status_output(std::string_view text, const StatusQuery& query, WallTime now,
+                           const std::function<bool(long)>& pid_alive);
 
 }  // namespace dbr::status
