@@ -2,7 +2,12 @@
 
 #include <spdlog/fmt/fmt.h>
 
+#include <sys/types.h>
+
+#include <cstdint>
 #include <ctime>
+#include <limits>
+#include <optional>
 
 #include "log/redact.hpp"
 
@@ -28,15 +33,51 @@ std::string age(WallTime then, WallTime now) {
   return fmt::format("{} days", secs / 86400);
 }
 
+// A time the file gives; {} when unparsable, or before 1970 or beyond what
+// WallTime holds (year 2262): from_time_t would overflow.
 WallTime parse_iso8601(const std::string& text) {
   std::tm tm{};
   if (!strptime(text.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm)) return {};
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
+  const std::time_t secs = timegm(&tm);
+  constexpr auto kLatest = std::chrono::duration_cast<std::chrono::seconds>(WallTime::duration::max());
+  if (secs < 0 || secs >= kLatest.count()) return {};
+  return std::chrono::system_clock::from_time_t(secs);
 }
 
+// The file's fields as the agent writes them; anything else a file may hold
+// reads as absent, never as an exception (nlohmann's get and value throw on
+// a type they cannot convert, and a double too big for an integer is
+// undefined behaviour to convert).
 std::string str(const nlohmann::json& j, const char* key, const char* fallback = "?") {
   auto it = j.find(key);
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string(fallback);
+}
+
+std::optional<std::int64_t> integer(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end()) return std::nullopt;
+  if (it->is_number_unsigned())
+    return it->get<std::uint64_t>() <= std::uint64_t{INT64_MAX} ? std::optional(it->get<std::int64_t>()) : std::nullopt;
+  if (it->is_number_integer()) return it->get<std::int64_t>();
+  return std::nullopt;
+}
+
+std::uint64_t count(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_number_unsigned() ? it->get<std::uint64_t>() : 0;
+}
+
+std::optional<bool> flag(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_boolean()) return std::nullopt;
+  return it->get<bool>();
+}
+
+// j[key] when it is an object, else an empty one.
+const nlohmann::json& object(const nlohmann::json& j, const char* key) {
+  static const nlohmann::json kEmpty = nlohmann::json::object();
+  auto it = j.find(key);
+  return it != j.end() && it->is_object() ? *it : kEmpty;
 }
 
 nlohmann::json optional_json(const auto& value) { return value ? nlohmann::json(*value) : nlohmann::json(); }
@@ -52,22 +93,17 @@ nlohmann::json ntp_json(const NtpStatus& n) {
 
 // "available via ntp1.inrim.it (offset +12 ms); clock synchronized"
 std::string ntp_text(const nlohmann::json& j) {
-  const auto& ntp = j.contains("ntp") ? j["ntp"] : nlohmann::json::object();
-  auto available = ntp.find("available");
-  if (available == ntp.end() || !available->is_boolean()) return "not checked yet";
+  const auto& ntp = object(j, "ntp");
+  auto available = flag(ntp, "available");
+  if (!available) return "not checked yet";
   std::string text;
-  auto offset = ntp.find("offset_ms");
-  if (available->get<bool>())
-    text = "available via " + str(ntp, "server") +
-           (offset != ntp.end() && offset->is_number_integer()
-                ? fmt::format(" (offset {:+} ms)", offset->get<std::int64_t>())
-                : std::string());
+  auto offset = integer(ntp, "offset_ms");
+  if (*available)
+    text = "available via " + str(ntp, "server") + (offset ? fmt::format(" (offset {:+} ms)", *offset) : std::string());
   else
     text = "unavailable (" + str(ntp, "detail") + ")";
-  const auto& clock = j.contains("clock") ? j["clock"] : nlohmann::json::object();
-  auto synced = clock.find("synchronized");
-  if (synced != clock.end() && synced->is_boolean())
-    text += synced->get<bool>() ? "; clock synchronized" : "; clock not synchronized";
+  if (auto synced = flag(object(j, "clock"), "synchronized"))
+    text += *synced ? "; clock synchronized" : "; clock not synchronized";
   return text;
 }
 
@@ -119,17 +155,26 @@ nlohmann::json to_json(const Snapshot& s) {
 
 namespace {
 
+// The writer's period; the agent's own for a file from before the field,
+// and for a value beyond a day (no agent writes one; a bound keeps the
+// arithmetic on it in range).
 std::chrono::seconds refresh_period(const nlohmann::json& j) {
-  auto it = j.find("refresh_secs");
-  if (it != j.end() && it->is_number_integer() && it->get<long>() > 0) return std::chrono::seconds(it->get<long>());
-  return kRefreshEvery;  // a file from before the field
+  constexpr std::int64_t kLongestSecs = 86400;
+  auto secs = integer(j, "refresh_secs");
+  if (secs && *secs > 0 && *secs <= kLongestSecs) return std::chrono::seconds(*secs);
+  return kRefreshEvery;
 }
 
 }  // namespace
 
+long status_pid(const nlohmann::json& j) {
+  auto pid = integer(j, "pid");
+  return pid && *pid > 0 && *pid <= std::numeric_limits<pid_t>::max() ? static_cast<long>(*pid) : 0;
+}
+
 Freshness judge_freshness(const nlohmann::json& j, WallTime now, bool pid_alive) {
   if (!pid_alive) {
-    long pid = j.value("pid", 0L);
+    long pid = status_pid(j);
     return {true, pid > 0 ? fmt::format("pid {} is gone", pid) : std::string("the file names no pid")};
   }
   WallTime updated = parse_iso8601(str(j, "updated_at", ""));
@@ -150,23 +195,21 @@ std::string render_report(const nlohmann::json& j, WallTime now, const Freshness
   if (freshness.stale)
     out += fmt::format("dunebugger-remote is not running ({}); stale status follows, every field as last known\n",
                        freshness.why);
-  out += fmt::format("dunebugger-remote {} (pid {})\n", str(j, "version"), j.value("pid", 0L));
+  out += fmt::format("dunebugger-remote {} (pid {})\n", str(j, "version"), status_pid(j));
   out += fmt::format("  state:     {}{} for {}\n", mark, str(j, "state"), age(parse_iso8601(str(j, "since", "")), as_of));
   auto or_dash = [](std::string v) { return v.empty() ? std::string("-") : v; };
   out += fmt::format("  hub:       {}{}  group: {}\n", mark, or_dash(str(j, "hub", "")), or_dash(str(j, "group", "")));
-  const auto& internet = j.contains("internet") ? j["internet"] : nlohmann::json::object();
-  auto online = internet.find("online");
-  std::string verdict = online == internet.end() || online->is_null() ? "not checked yet"
-                        : online->get<bool>()                         ? "online"
-                                                                      : "offline (" + str(internet, "reason") + ")";
+  const auto& internet = object(j, "internet");
+  auto online = flag(internet, "online");
+  std::string verdict = !online ? "not checked yet" : *online ? "online" : "offline (" + str(internet, "reason") + ")";
   out += fmt::format("  internet:  {}{}\n", mark, verdict);
-  out += fmt::format("  NATS:      {}{}\n", mark, j.value("nats_connected", false) ? "connected" : "not connected");
+  out += fmt::format("  NATS:      {}{}\n", mark, flag(j, "nats_connected").value_or(false) ? "connected" : "not connected");
   out += fmt::format("  NTP:       {}{}\n", mark, ntp_text(j));
   if (!str(j, "last_error", "").empty()) out += fmt::format("  last error: {}{}\n", mark, str(j, "last_error"));
-  const auto& c = j.contains("counters") ? j["counters"] : nlohmann::json::object();
+  const auto& c = object(j, "counters");
   out += fmt::format("  counters:  {}{} reconnects, {} messages in, {} out, {} dropped from the outbox\n", mark,
-                     c.value("reconnects", 0), c.value("messages_in", 0), c.value("messages_out", 0),
-                     c.value("outbox_dropped", 0));
+                     count(c, "reconnects"), count(c, "messages_in"), count(c, "messages_out"),
+                     count(c, "outbox_dropped"));
   if (j.contains("transitions") && j["transitions"].is_array() && !j["transitions"].empty()) {
     out += freshness.stale ? "  recent transitions (last known):\n" : "  recent transitions:\n";
     for (const auto& t : j["transitions"])

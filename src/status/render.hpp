@@ -23,6 +23,8 @@ struct Freshness {
   std::string why;  // for a stale file: "pid 4242 is gone", ...
 };
 inline constexpr int kStaleAfterPeriods = 3;
+// The pid a status file names; 0 when it names none (or not a pid).
+long status_pid(const nlohmann::json& j);
 Freshness judge_freshness(const nlohmann::json& j, WallTime now, bool pid_alive);
 
 // The report for a person, from the JSON (so it works on any file the agent

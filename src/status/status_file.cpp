@@ -77,7 +77,7 @@ StatusOutput status_output(std::string_view text, const StatusQuery& q, WallTime
     output.exit_code = 1;
     return output;
   }
-  Freshness freshness = judge_freshness(j, now, alive(j.value("pid", 0L)));
+  Freshness freshness = judge_freshness(j, now, alive(status_pid(j)));
   output.out = render_report(j, now, freshness);
   auto group = j.find("group");
   std::string running_group = group != j.end() && group->is_string() ? group->get<std::string>() : std::string();

@@ -176,3 +176,37 @@ TEST_CASE("a stale report says so first and marks every field as last known") {
   // A fresh one carries no such mark.
   CHECK(render_report(j, WallTime{} + 1'700'000'110s).find("last known") == std::string::npos);
 }
+
+TEST_CASE("a status file with other types or values out of range is read as far as it makes sense") {
+  // Found by status_fuzz: nlohmann's value()/get() threw on a field of
+  // another type (`status` ended in std::terminate), and a date beyond 2262
+  // or before 1970, or a huge refresh_secs, overflowed the nanosecond clock.
+  const WallTime now = WallTime{} + 1'780'272'000s;  // 2026-06-01
+  const auto wrong = nlohmann::json::parse(
+      R"({"pid":"4242","updated_at":17,"refresh_secs":"10","state":["x"],"internet":{"online":"yes"},)"
+      R"("nats_connected":"true","counters":{"reconnects":"3","messages_in":1e300,"messages_out":-2},)"
+      R"("ntp":{"available":true,"offset_ms":1.5},"clock":[],"transitions":[1,"x",{"at":2}]})");
+  CHECK(status_pid(wrong) == 0);
+  const auto fresh = judge_freshness(wrong, now, true);
+  CHECK_FALSE(fresh.stale);
+  CHECK(judge_freshness(wrong, now, false).why == "the file names no pid");
+  const std::string report = render_report(wrong, now, fresh);
+  CHECK(report.find("(pid 0)") != std::string::npos);
+  CHECK(report.find("internet:  not checked yet") != std::string::npos);
+  CHECK(report.find("NATS:      not connected") != std::string::npos);
+  CHECK(report.find("counters:  0 reconnects, 0 messages in, 0 out") != std::string::npos);
+  CHECK(report.find("NTP:       available via ?\n") != std::string::npos);
+  CHECK(render_report(nlohmann::json{{"counters", 5}, {"internet", true}, {"ntp", "x"}}, now).find("0 reconnects") !=
+        std::string::npos);
+
+  // Dates WallTime cannot hold are no date; a period beyond a day is not believed.
+  const auto far = nlohmann::json::parse(
+      R"({"pid":4242,"updated_at":"9999-12-31T23:59:59Z","since":"1900-01-01T00:00:00Z","refresh_secs":9223372036854775807})");
+  CHECK_FALSE(judge_freshness(far, now, true).stale);
+  CHECK(render_report(far, now).find("(updated ") != std::string::npos);
+  auto old = nlohmann::json::parse(R"({"pid":4242,"updated_at":"2026-05-31T00:00:00Z","refresh_secs":4000000000})");
+  CHECK(judge_freshness(old, now, true).stale);  // a day old, read with the agent's 10 s
+  CHECK(status_pid(nlohmann::json{{"pid", 18446744073709551615ULL}}) == 0);
+  CHECK(status_pid(nlohmann::json{{"pid", -5}}) == 0);
+  CHECK(status_pid(nlohmann::json{{"pid", 4242}}) == 4242);
+}

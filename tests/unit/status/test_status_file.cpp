@@ -69,3 +69,22 @@ TEST_CASE("the status file is in $RUNTIME_DIRECTORY, else in /run/dunebugger-rem
   CHECK(status_file_in("") == "/run/dunebugger-remote/status.json");
   CHECK(status_file_in(nullptr) == "/run/dunebugger-remote/status.json");
 }
+
+TEST_CASE("status_output: the report and exit code for a file's text, whatever it holds") {
+  const WallTime now = WallTime{} + std::chrono::seconds(1'780'272'000);
+  StatusQuery query;
+  query.path = "/run/x/status.json";
+  auto alive = [](long pid) { return pid == 4242; };
+  auto running = status_output(R"({"pid":4242,"state":"Connected"})", query, now, alive);
+  CHECK(running.exit_code == 0);
+  CHECK(running.out.find("dunebugger-remote ? (pid 4242)") == 0);
+  CHECK(running.err.empty());
+  CHECK(status_output(R"({"pid":4243})", query, now, alive).exit_code == 3);
+  auto garbage = status_output("[1]", query, now, alive);
+  CHECK(garbage.exit_code == 1);
+  CHECK(garbage.err == "dunebugger-remote status: /run/x/status.json is not a status file\n");
+  // Found by status_fuzz: a pid of another type threw out of `status`.
+  auto odd = status_output(R"({"pid":"4242","nats_connected":1})", query, now, alive);
+  CHECK(odd.exit_code == 3);
+  CHECK(odd.out.find("not running (the file names no pid)") != std::string::npos);
+}
