@@ -1,0 +1,76 @@
+// libFuzzer target for the whole config load: load_for_start of a file
+// with the input as its content (a memfd, read by path as the agent reads
+// /etc/dunebugger/dunebugger.conf): the INI reading, the key table's
+// parsers, the environment, validation and what start-up checks on top.
+// (config_ini_fuzz checks the INI reading alone, much faster: the hints for
+// unknown keys take most of the time here.)
+//
+// Checked besides the sanitizers:
+//   - load_for_start of the file gives what parse_config of its text gives,
+//     then at most the warning about a readable connectionString and what
+//     start-up misses;
+//   - every diagnostic names where and what; a file that loads without
+//     error holds the cross-key rules (backoff, keepalive);
+//   - a secret key's value (8 bytes or more, found once in the file) never
+//     appears in a diagnostic.
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include "config/ini_file.hpp"
+#include "config/key_table.hpp"
+#include "config/load.hpp"
+
+namespace {
+
+using namespace dbr::config;
+
+void require(bool condition) {
+  if (!condition) std::abort();
+}
+
+// The file the agent reads: a memfd, rewritten for each input.
+const std::string& config_path(std::string_view text) {
+  static const int fd = memfd_create("dunebugger.conf", MFD_CLOEXEC);
+  static const std::string path = "/proc/self/fd/" + std::to_string(fd);
+  require(fd >= 0 && ftruncate(fd, 0) == 0);
+  require(pwrite(fd, text.data(), text.size(), 0) == static_cast<ssize_t>(text.size()));
+  return path;
+}
+
+void check_load(std::string_view text) {
+  const Environment env;
+  const std::string& path = config_path(text);
+  // load_for_start = load_config + what start-up needs on top.
+  const LoadResult loaded = load_for_start(path, env);
+  const LoadResult parsed = parse_config(text, path, env);
+  require(!loaded.file_unreadable);
+  require(loaded.diagnostics.size() >= parsed.diagnostics.size());
+  for (std::size_t i = 0; i < parsed.diagnostics.size(); ++i)
+    require(loaded.diagnostics[i].text() == parsed.diagnostics[i].text());
+  for (const auto& d : loaded.diagnostics) require(!d.where.empty() && !d.message.empty());
+  if (parsed.ok()) {
+    const Config& c = parsed.config;
+    require(c.reconnect_max_delay >= c.reconnect_initial_delay);
+    require(c.keepalive_timeout > c.keepalive_interval);
+  }
+
+  for (const auto& e : parse_ini(text).entries) {
+    const KeySpec* spec = find_key(e.section, e.key);
+    if (spec == nullptr || !spec->secret || e.value.size() < 8) continue;
+    if (text.find(e.value) != text.rfind(e.value)) continue;  // also written elsewhere
+    for (const auto& d : loaded.diagnostics) require(d.text().find(e.value) == std::string::npos);
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  check_load(std::string_view(reinterpret_cast<const char*>(data), size));
+  return 0;
+}
