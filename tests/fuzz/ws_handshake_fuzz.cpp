@@ -10,10 +10,13 @@
 //   - it never takes more than the head's bound, nor a byte past the blank
 //     line that ends the head;
 //   - header names are not empty and nothing holds a line end;
-//   - an accepted handshake was a 101 that names an offered subprotocol (or
-//     none); a refusal keeps the status; a detail is printable ASCII (it is
+//   - an accepted handshake was a 101 with Upgrade: websocket, Connection:
+//     Upgrade, the Sec-WebSocket-Accept of our key and no extension (read
+//     here independently, RFC 6455 §4.1), naming an offered subprotocol or
+//     none; a refusal keeps the status; a detail is printable ASCII (it is
 //     logged, and never quotes the server raw).
 #include <algorithm>
+#include <cctype>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -29,6 +32,7 @@ using dbr::ws::ResponseReader;
 
 // RFC 6455 §1.3's worked example; the seeds carry its accept value.
 constexpr const char* kClientKey = "dGhlIHNhbXBsZSBub25jZQ==";
+constexpr const char* kAccept = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
 
 struct Read {
   ResponseReader::Status status = ResponseReader::Status::NeedMore;
@@ -63,6 +67,42 @@ bool printable(const std::string& s) {
 }
 
 bool has_line_end(const std::string& s) { return s.find_first_of("\r\n") != std::string::npos; }
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string trimmed(const std::string& s) {
+  const auto first = s.find_first_not_of(" \t");
+  return first == std::string::npos ? std::string() : s.substr(first, s.find_last_not_of(" \t") - first + 1);
+}
+
+// Every value of a header, lowercased and split at commas into trimmed
+// elements, empty ones dropped (RFC 9110 §5.6.1).
+std::vector<std::string> elements(const dbr::ws::HttpResponse& response, const char* name) {
+  std::vector<std::string> out;
+  for (const auto& [n, v] : response.headers) {
+    if (lower(n) != lower(name)) continue;
+    std::size_t start = 0;
+    while (start <= v.size()) {
+      const std::size_t comma = std::min(v.find(',', start), v.size());
+      if (auto e = trimmed(v.substr(start, comma - start)); !e.empty()) out.push_back(e);
+      start = comma + 1;
+    }
+  }
+  return out;
+}
+
+// RFC 6455 §4.1's conditions for accepting a 101, read independently.
+bool acceptable_101(const dbr::ws::HttpResponse& response) {
+  const auto upgrade = elements(response, "Upgrade");
+  const auto connection = elements(response, "Connection");
+  const auto accept = elements(response, "Sec-WebSocket-Accept");
+  return upgrade.size() == 1 && lower(upgrade[0]) == "websocket" &&
+         std::count_if(connection.begin(), connection.end(), [](const std::string& t) { return lower(t) == "upgrade"; }) > 0 &&
+         accept.size() == 1 && accept[0] == kAccept && elements(response, "Sec-WebSocket-Extensions").empty();
+}
 
 }  // namespace
 
@@ -100,6 +140,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     require(printable(outcome.detail));
     if (outcome.accepted) {
       require(response.status == 101 && outcome.detail.empty() && outcome.http_status == 0);
+      require(acceptable_101(response));
       require(outcome.subprotocol.empty() ||
               std::find(subprotocols.begin(), subprotocols.end(), outcome.subprotocol) != subprotocols.end());
     } else {
