@@ -7,14 +7,18 @@
 // at a fixed `now`. Checked besides the sanitizers (nothing may throw):
 //   - not a JSON object: exit 1, a message on stderr and no report;
 //   - otherwise a report on stdout, exit 3 when stale and 0 when not, a
-//     stale report says so first; a gone pid is always stale;
+//     stale report says so first; stale is a gone pid, or a file written
+//     more than three refresh periods before now (read here on its own);
 //   - the report names the pid the file holds (0 when it holds none), and
 //     ends with the "(updated ... ago)" line.
+#include <ctime>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <string_view>
+
+#include <nlohmann/json.hpp>
 
 #include "status/status_file.hpp"
 
@@ -27,7 +31,31 @@ void require(bool condition) {
 }
 
 // 2026-06-01T00:00:00Z
-const WallTime kNow = WallTime{} + std::chrono::seconds(1780272000);
+constexpr std::int64_t kNowSecs = 1780272000;
+const WallTime kNow = WallTime{} + std::chrono::seconds(kNowSecs);
+
+// Whether a file of a live agent is stale, read here: written more than
+// three refresh periods ago (refresh_secs when it is 1 s to a day, else
+// 10 s), by an updated_at WallTime can hold.
+bool too_old(std::string_view text) {
+  const auto j = nlohmann::json::parse(text);
+  const auto updated = j.find("updated_at");
+  if (updated == j.end() || !updated->is_string()) return false;
+  std::tm tm{};
+  if (!strptime(updated->get<std::string>().c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm)) return false;
+  const std::int64_t secs = timegm(&tm);
+  // The epoch itself is the code's "no date", as any time before it.
+  if (secs <= 0 || secs >= std::int64_t{9'223'372'036}) return false;
+  std::int64_t period = 10;
+  const auto refresh = j.find("refresh_secs");
+  if (refresh != j.end() && refresh->is_number_integer() && !refresh->is_number_unsigned() &&
+      refresh->get<std::int64_t>() > 0 && refresh->get<std::int64_t>() <= 86400)
+    period = refresh->get<std::int64_t>();
+  if (refresh != j.end() && refresh->is_number_unsigned() && refresh->get<std::uint64_t>() > 0 &&
+      refresh->get<std::uint64_t>() <= 86400)
+    period = static_cast<std::int64_t>(refresh->get<std::uint64_t>());
+  return kNowSecs - secs > 3 * period;
+}
 
 void check(std::string_view text, bool alive) {
   StatusQuery query;
@@ -46,7 +74,7 @@ void check(std::string_view text, bool alive) {
   require(asked && output.err.empty());
   require(output.exit_code == 0 || output.exit_code == 3);
   const bool stale = output.exit_code == 3;
-  if (!alive) require(stale);
+  require(stale == (!alive || too_old(text)));
   require(output.out.starts_with("dunebugger-remote is not running (") == stale);
   require(output.out.find("dunebugger-remote ") != std::string::npos);
   require(output.out.find(" ago)\n") != std::string::npos);
