@@ -148,6 +148,9 @@ def agent_config(hub_port, nats_port, **overrides):
             "componentHeartbeatSecs": "1",
             "componentTtlSecs": "3",
         },
+        # No NTP server from the internet in a test: the discard port on
+        # loopback answers nothing (a test that wants NTP sets its own).
+        "NTP": {"ntpServers": "127.0.0.1:9", "ntpCheckIntervalSecs": "30", "ntpTimeout": "1"},
         "Log": {"dunebuggerLogLevel": "DEBUG"},
     }
     for key, value in overrides.items():
