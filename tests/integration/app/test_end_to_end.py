@@ -1,21 +1,24 @@
 """The whole agent end to end: front end -> Web PubSub hub -> REAL agent ->
 nats-server -> core/scheduler peers, and back (dunebugger-protocol.md §1-§2).
 
-Each test starts its own hub process, nats-server and agent (harness: e2e.py).
-After each one the agent must exit 0 within 2 s of SIGTERM and its stderr
-must hold no secret.
+Each test starts its own hub process, nats-server and agent (harness:
+tests/support/e2e.py). After each one the agent must exit 0 within 2 s of
+SIGTERM and its stderr must hold no secret.
 
     /usr/bin/python3 tests/integration/app/test_end_to_end.py --agent build/src/dunebugger-remote
 """
 import asyncio
-import json
 import datetime
+import json
+import os
+import sys
 import threading
 import time
 
-from e2e import DEVICE_ID, GROUP, LOCATION, E2ETestCase, envelope, free_port, main
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
+from e2e import DEVICE_ID, GROUP, LOCATION, E2ETestCase, envelope, free_port, main  # noqa: E402
 
-import json_raw  # noqa: E402  (tests/support, on the path e2e sets)
+import json_raw  # noqa: E402
 from ntp_peer import Chrony  # noqa: E402
 
 I_AM_ALIVE = "I am alive"

@@ -5,7 +5,7 @@
 
 #include "common/random.hpp"
 #include "ws/codec/codec.hpp"
-#include "ws_test_support.hpp"
+#include "support/ws_frames.hpp"
 
 using namespace dbr;
 using namespace dbr::ws;
