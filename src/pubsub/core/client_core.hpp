@@ -87,6 +87,8 @@ class ClientCore {
 
  private:
   void feed(SupervisorEvent event, TimePoint now);
+  // An input the supervisor did not expect: counted, one WARNING line.
+  void report(const UnexpectedInput& unexpected);
   void drain(TimePoint now);
   void on_transition(const TransitionRecord& record, TimePoint now);
   void note(LogLevel level, std::string text);

@@ -395,6 +395,28 @@ TEST_CASE("client: stop sends close 1000, makes no further attempt, and ends in 
   CHECK(p.core.counters().unexpected_inputs == 0);
 }
 
+TEST_CASE("client: an input the supervisor does not expect is counted, logged once, and changes nothing") {
+  Pair p(test_options());
+  p.start();
+  p.run_for(2s);
+  REQUIRE(p.core.state() == State::Connected);
+  const std::string connection = p.core.connection_id();
+  const std::size_t warnings = p.logs_at_least(LogLevel::Warning).size();
+  // A URL-source answer for an attempt that is long over.
+  p.core.credentials_failed(AttemptFailure{FailureKind::HttpStatus, 403, std::nullopt, "late"}, p.now);
+  p.pump();
+  CHECK(p.core.counters().unexpected_inputs == 1);
+  auto logged = p.logs_at_least(LogLevel::Warning);
+  REQUIRE(logged.size() == warnings + 1);
+  CHECK(logged.back().level == LogLevel::Warning);
+  CHECK(logged.back().text == "supervisor: unexpected input CredentialsFailed in state Connected, ignoring");
+  CHECK(p.core.state() == State::Connected);
+  CHECK(p.core.connection_id() == connection);
+  p.run_for(1min);
+  CHECK(p.open_new_at.size() == 1);
+  CHECK(p.core.counters().unexpected_inputs == 1);
+}
+
 TEST_CASE("client: a server that picks no subprotocol is aborted and retried with backoff") {
   Pair p(test_options());
   p.subprotocol_override = "";

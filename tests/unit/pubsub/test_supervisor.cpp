@@ -37,11 +37,11 @@ struct Driver {
       if (auto* l = std::get_if<LogLine>(&*out)) logs.push_back(*l);
     }
   }
-  std::optional<std::string> feed(Input input, std::uint16_t code = 0, AttemptFailure failure = {},
-                                  bool recoverable = false) {
-    auto error = sup.handle(SupervisorEvent{input, code, failure, recoverable}, now);
+  std::optional<UnexpectedInput> feed(Input input, std::uint16_t code = 0, AttemptFailure failure = {},
+                                      bool recoverable = false) {
+    auto unexpected = sup.handle(SupervisorEvent{input, code, failure, recoverable}, now);
     drain();
-    return error;
+    return unexpected;
   }
   // The supervisor's next deadline, which the test requires there to be.
   TimePoint deadline() const {
@@ -59,7 +59,7 @@ struct Driver {
       if (*deadline <= now && ++stuck > 100000) throw std::runtime_error("virtual time does not advance");
       if (*deadline > now) stuck = 0;
       now = std::max(now, *deadline);
-      sup.on_timeout(now);
+      REQUIRE_FALSE(sup.on_timeout(now));  // every timer the supervisor sets has a rule
       drain();
     }
     now = until;
@@ -83,21 +83,53 @@ const AttemptFailure kTcp{FailureKind::Tcp, 0, std::nullopt, "connection refused
 
 }  // namespace
 
-TEST_CASE("supervisor: an unexpected (state, input) pair is an error naming both and changes nothing") {
+TEST_CASE("supervisor: an unexpected (state, input) pair is reported naming both and changes nothing") {
   Driver d;
-  auto error = d.feed(Input::TransportOpened);
-  REQUIRE(error);
-  CHECK(error->find("TransportOpened") != std::string::npos);
-  CHECK(error->find("Stopped") != std::string::npos);
+  auto unexpected = d.feed(Input::TransportOpened);
+  REQUIRE(unexpected);
+  CHECK(*unexpected == UnexpectedInput{"supervisor", "Stopped", "TransportOpened"});
   CHECK(d.sup.state() == State::Stopped);
   d.feed(Input::Online);
   d.feed(Input::Start);
   REQUIRE(d.sup.state() == State::Connecting);
-  error = d.feed(Input::AttemptDue);  // only timers raise it, and none is due in this phase
-  REQUIRE(error);
-  CHECK(*error == "unexpected input AttemptDue in state Connecting");
+  unexpected = d.feed(Input::AttemptDue);  // only timers raise it, and none is due in this phase
+  REQUIRE(unexpected);
+  CHECK(describe(*unexpected) == "supervisor: unexpected input AttemptDue in state Connecting");
   CHECK(d.sup.state() == State::Connecting);
   CHECK(d.feed(Input::KeepaliveDead));
+}
+
+TEST_CASE("supervisor: an unexpected pair leaves state, deadline and outputs as they were") {
+  // Connecting, waiting for the `connected` message after the upgrade.
+  Driver d;
+  d.feed(Input::Online);
+  d.feed(Input::Start);
+  d.feed(Input::TransportOpened);
+  REQUIRE(d.sup.transport_open());
+  const TimePoint deadline = d.deadline();
+  const std::size_t commands = d.commands.size(), transitions = d.transitions.size(), logs = d.logs.size();
+  const std::uint64_t total = d.sup.history().total();
+  const Input strays[] = {Input::TransportOpened, Input::CredentialsFailed, Input::AttemptDue,
+                          Input::RecoveryWindowOver, Input::KeepaliveDead};
+  for (Input stray : strays) {
+    CAPTURE(input_name(stray));
+    auto unexpected = d.feed(stray, 0, AttemptFailure{FailureKind::HttpStatus, 403, std::nullopt, ""});
+    REQUIRE(unexpected);
+    CHECK(unexpected->machine == "supervisor");
+    CHECK(unexpected->state == "Connecting");
+    CHECK(unexpected->input == input_name(stray));
+  }
+  CHECK(d.sup.state() == State::Connecting);
+  CHECK(d.sup.transport_open());
+  CHECK(d.deadline() == deadline);
+  CHECK(d.sup.consecutive_failures() == 0);
+  CHECK(d.commands.size() == commands);
+  CHECK(d.transitions.size() == transitions);
+  CHECK(d.logs.size() == logs);
+  CHECK(d.sup.history().total() == total);
+  // The rules still apply as before: `connected` completes the attempt.
+  CHECK_FALSE(d.feed(Input::ServiceConnected));
+  CHECK(d.sup.state() == State::Connected);
 }
 
 TEST_CASE("supervisor: no attempt without the intent, none before the monitor says online") {
