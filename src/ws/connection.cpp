@@ -239,6 +239,10 @@ void Connection::deliver(Codec::Event&& event) {
     if (handler_.on_closed) handler_.on_closed(*closed);
   } else if (auto* failure = std::get_if<Failure>(&event)) {
     if (handler_.on_failed) handler_.on_failed(*failure);
+  } else if (auto* unexpected = std::get_if<UnexpectedInput>(&event)) {
+    // This adapter's mistake, not the peer's: the codec changed nothing.
+    ++unexpected_inputs_;
+    log::warn("{} ({}), ignoring", describe(*unexpected), display_url_);
   }
 }
 

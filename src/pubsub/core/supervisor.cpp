@@ -42,28 +42,16 @@ bool Supervisor::transport_open() const {
   return state_ == State::Connected || (state_ == State::Connecting && phase_ == Phase::AwaitingConnected);
 }
 
-// The transition table. A row: the input, the states it applies to, the
-// attempt phase it needs (any when empty), and its handler (none: the input
-// is absorbed and nothing changes). Rows never overlap (checked below), so
-// each (state, phase, input) rule is written once; a pair no row covers is
-// unexpected.
-struct Supervisor::Rule {
-  Input input;
-  EnumSet<State> states;
-  std::optional<Phase> phase;
-  void (Supervisor::*handler)(const Step&);
-
-  constexpr bool covers(State state, Phase in_phase, Input in) const {
-    return in == input && states.contains(state) && (!phase || *phase == in_phase);
-  }
-};
-
+// The transition table. A row: the input, the states and the attempt phases
+// it applies to, and its handler (none: the input is absorbed and nothing
+// changes). Rows never overlap (checked below), so each (state, phase,
+// input) rule is written once; a pair no row covers is unexpected.
 const Supervisor::Rule* Supervisor::find_rule(State state, Phase phase, Input input) {
   using enum State;
   using S = Supervisor;
   constexpr EnumSet<State> kAnyState{Stopped, WaitingForInternet, Settling, Connecting, Connected, Recovering,
                                      BackingOff};
-  constexpr std::optional<Phase> kAnyPhase;
+  constexpr EnumSet<Phase> kAnyPhase{Phase::Idle, Phase::AwaitingOpen, Phase::AwaitingConnected};
   constexpr auto kAbsorbed = nullptr;
   static constexpr Rule kRules[] = {
       // Intent. One attempt pending at most: a Start while one is scheduled
@@ -76,54 +64,41 @@ const Supervisor::Rule* Supervisor::find_rule(State state, Phase phase, Input in
       // attempt in flight may finish.
       {Input::Online, {Stopped, Settling, BackingOff, Connecting, Connected}, kAnyPhase, kAbsorbed},
       {Input::Online, {WaitingForInternet}, kAnyPhase, &S::online_while_waiting},
-      {Input::Online, {Recovering}, Phase::Idle, &S::online_while_recovering},
-      {Input::Online, {Recovering}, Phase::AwaitingOpen, kAbsorbed},
+      {Input::Online, {Recovering}, {Phase::Idle}, &S::online_while_recovering},
+      {Input::Online, {Recovering}, {Phase::AwaitingOpen}, kAbsorbed},
       {Input::Offline, {Stopped, WaitingForInternet, Connecting, Connected}, kAnyPhase, kAbsorbed},
       {Input::Offline, {Settling, BackingOff}, kAnyPhase, &S::offline_before_attempt},
-      {Input::Offline, {Recovering}, Phase::Idle, &S::offline_while_recovering},
-      {Input::Offline, {Recovering}, Phase::AwaitingOpen, kAbsorbed},
+      {Input::Offline, {Recovering}, {Phase::Idle}, &S::offline_while_recovering},
+      {Input::Offline, {Recovering}, {Phase::AwaitingOpen}, kAbsorbed},
       // Timers.
       {Input::AttemptDue, {Settling}, kAnyPhase, &S::settle_over},
       {Input::AttemptDue, {BackingOff}, kAnyPhase, &S::backoff_over},
-      {Input::AttemptDue, {Recovering}, Phase::Idle, &S::recovery_due},
+      {Input::AttemptDue, {Recovering}, {Phase::Idle}, &S::recovery_due},
       {Input::AttemptTimedOut, {Connecting}, kAnyPhase, &S::attempt_timed_out},
-      {Input::AttemptTimedOut, {Recovering}, Phase::AwaitingOpen, &S::recovery_timed_out},
+      {Input::AttemptTimedOut, {Recovering}, {Phase::AwaitingOpen}, &S::recovery_timed_out},
       {Input::RecoveryWindowOver, {Recovering}, kAnyPhase, &S::recovery_window_over},
       // The transport and the URL source. In Stopped: the close handshake we
       // started on stop finishing (or failing), and frames that crossed our
-      // close frame.
-      {Input::TransportOpened, {Connecting}, Phase::AwaitingOpen, &S::upgraded},
-      {Input::TransportOpened, {Recovering}, Phase::AwaitingOpen, &S::recovered},
-      // In Connected: a `connected` after a recovery only refreshes the token.
+      // close frame. In Connected: a `connected` after a recovery only
+      // refreshes the token.
+      {Input::TransportOpened, {Connecting}, {Phase::AwaitingOpen}, &S::upgraded},
+      {Input::TransportOpened, {Recovering}, {Phase::AwaitingOpen}, &S::recovered},
       {Input::ServiceConnected, {Stopped, Connected}, kAnyPhase, kAbsorbed},
-      {Input::ServiceConnected, {Connecting}, Phase::AwaitingConnected, &S::service_connected},
+      {Input::ServiceConnected, {Connecting}, {Phase::AwaitingConnected}, &S::service_connected},
       {Input::TransportClosed, {Stopped}, kAnyPhase, kAbsorbed},
-      {Input::TransportClosed, {Connecting}, Phase::AwaitingConnected, &S::closed_before_connected},
+      {Input::TransportClosed, {Connecting}, {Phase::AwaitingConnected}, &S::closed_before_connected},
       {Input::TransportClosed, {Connected}, kAnyPhase, &S::connection_closed},
-      {Input::TransportClosed, {Recovering}, Phase::AwaitingOpen, &S::recovery_closed},
+      {Input::TransportClosed, {Recovering}, {Phase::AwaitingOpen}, &S::recovery_closed},
       {Input::TransportFailed, {Stopped}, kAnyPhase, kAbsorbed},
       {Input::TransportFailed, {Connecting}, kAnyPhase, &S::connect_failed},
       {Input::TransportFailed, {Connected}, kAnyPhase, &S::connection_failed},
-      {Input::TransportFailed, {Recovering}, Phase::AwaitingOpen, &S::recovery_failed},
-      {Input::CredentialsFailed, {Connecting}, Phase::AwaitingOpen, &S::credentials_failed},
+      {Input::TransportFailed, {Recovering}, {Phase::AwaitingOpen}, &S::recovery_failed},
+      {Input::CredentialsFailed, {Connecting}, {Phase::AwaitingOpen}, &S::credentials_failed},
       {Input::KeepaliveDead, {Connected}, kAnyPhase, &S::keepalive_dead},
   };
-  static_assert(
-      [] {
-        for (int s = 0; s <= static_cast<int>(BackingOff); ++s)
-          for (int p = 0; p <= static_cast<int>(Phase::AwaitingConnected); ++p)
-            for (int i = 0; i <= static_cast<int>(Input::KeepaliveDead); ++i) {
-              int rows = 0;
-              for (const Rule& rule : kRules)
-                rows += rule.covers(State(s), Phase(p), Input(i)) ? 1 : 0;
-              if (rows > 1) return false;
-            }
-        return true;
-      }(),
-      "two rows of the supervisor's table cover the same (state, phase, input)");
-  for (const Rule& rule : kRules)
-    if (rule.covers(state, phase, input)) return &rule;
-  return nullptr;
+  static_assert(rows_are_disjoint<BackingOff, Phase::AwaitingConnected, Input::KeepaliveDead>(kRules),
+                "two rows of the supervisor's table cover the same (state, phase, input)");
+  return find_row(kRules, state, phase, input);
 }
 
 std::optional<UnexpectedInput> Supervisor::handle(const SupervisorEvent& ev, TimePoint now) {

@@ -131,7 +131,8 @@ class Supervisor {
     TimePoint now;
     bool internet_restored = false;  // Online after the monitor had said offline
   };
-  struct Rule;  // a row of the table (supervisor.cpp)
+  // A row of the table (supervisor.cpp): states, attempt phases, input, handler.
+  using Rule = TransitionRow<State, Phase, Input, void (Supervisor::*)(const Step&)>;
   static const Rule* find_rule(State state, Phase phase, Input input);
 
   // Handlers, one per row of the table.
