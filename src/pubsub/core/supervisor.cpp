@@ -165,11 +165,11 @@ void Supervisor::upgraded(const Step&) {
 void Supervisor::service_connected(const Step& step) { become_connected(step.now, false); }
 
 void Supervisor::credentials_failed(const Step& step) {
-  attempt_failed(step.now, step.event.failure, "getting the client URL failed: ");
+  attempt_failed(step.now, step.event.failure, FailedAt::ClientUrl);
 }
 
 void Supervisor::connect_failed(const Step& step) {
-  attempt_failed(step.now, step.event.failure, "connecting failed: ");
+  attempt_failed(step.now, step.event.failure, FailedAt::Connection);
 }
 
 void Supervisor::closed_before_connected(const Step& step) {
@@ -177,7 +177,7 @@ void Supervisor::closed_before_connected(const Step& step) {
                  AttemptFailure{FailureKind::Protocol, 0, std::nullopt,
                                 "closed with code " + std::to_string(step.event.close_code) +
                                     " before the connected message"},
-                 "connecting failed: ");
+                 FailedAt::Connection);
 }
 
 void Supervisor::attempt_timed_out(const Step& step) {
@@ -185,7 +185,7 @@ void Supervisor::attempt_timed_out(const Step& step) {
   attempt_failed(step.now,
                  AttemptFailure{FailureKind::Timeout, 0, std::nullopt,
                                 "not connected within " + seconds_text(options_.attempt_timeout)},
-                 "connecting failed: ");
+                 FailedAt::Connection);
 }
 
 void Supervisor::connection_closed(const Step& step) {
@@ -340,44 +340,49 @@ void Supervisor::become_connected(TimePoint now, bool recovered) {
   go(State::Connected, now, recovered ? "session recovered" : "connected");
 }
 
-void Supervisor::attempt_failed(TimePoint now, const AttemptFailure& failure, std::string_view context) {
+void Supervisor::attempt_failed(TimePoint now, const AttemptFailure& failure, FailedAt where) {
   ++failures_;
   phase_ = Phase::Idle;
   deadline_.reset();
+  // 401/403 from the hub: it refused the client URL's token, and a fresh one
+  // may do. From the URL source: Auth0 refused the sign-in, and signing in
+  // again sends the same password, so only the backoff.
   const FailureClass cls = classify(failure);
-  if (cls == FailureClass::AuthRefused) ++auth_refusals_;
+  const bool hub_refused = cls == FailureClass::AuthRefused && where == FailedAt::Connection;
+  const bool sign_in_refused = cls == FailureClass::AuthRefused && where == FailedAt::ClientUrl;
+  if (hub_refused) ++auth_refusals_;
   // An HTTP answer proves the path to the service works; anything else may
   // be our internet going away.
   if (online_ == Online::Yes && failure.kind != FailureKind::HttpStatus)
     emit(CommandKind::CheckInternet, "connection attempt failed");
-  std::string what = std::string(context) + describe(failure);
+  std::string what =
+      std::string(where == FailedAt::ClientUrl ? "getting the client URL failed: " : "connecting failed: ") +
+      describe(failure);
 
   if (online_ != Online::Yes) {
     log(outage_.failure(now, what + "; waiting for the internet", false));
     go(State::WaitingForInternet, now, what);
     return;
   }
-  if (cls == FailureClass::AuthRefused && auth_refusals_ == 1) {
+  if (hub_refused && auth_refusals_ == 1) {
     log(outage_.failure(now, what + "; retrying at once with fresh credentials", false));
     begin_new_attempt(now, what + "; retrying with fresh credentials");
     return;
   }
-  Duration delay{};
-  bool refused = false;
-  std::string text;
-  if (cls == FailureClass::AuthRefused) {
-    refused = true;
-    delay = options_.backoff.max;
+  Duration delay = hub_refused ? options_.backoff.max : backoff_delay(options_.backoff, failures_ - 1, random_);
+  if (cls == FailureClass::RetryAfter) delay = at_least_retry_after(delay, failure);
+  std::string text = what + "; retrying in " + seconds_text(delay);
+  if (hub_refused)
     text = "credentials refused (HTTP " + std::to_string(failure.http_status) +
            "): the service does not accept this client URL or token; check the access key or the Auth0 account. "
            "Retrying every " +
            seconds_text(delay);
-  } else {
-    delay = backoff_delay(options_.backoff, failures_ - 1, random_);
-    if (cls == FailureClass::RetryAfter) delay = at_least_retry_after(delay, failure);
-    text = what + "; retrying in " + seconds_text(delay);
-  }
-  log(outage_.failure(now, text, refused));
+  else if (sign_in_refused)
+    text = "sign-in refused by Auth0 (HTTP " + std::to_string(failure.http_status) +
+           "): check the Auth0 credentials in remote.env (AUTH0_CLIENT_ID, AUTH0_CLIENT_SECRET, AUTH0_USERNAME, "
+           "AUTH0_PASSWORD). Retrying in " +
+           seconds_text(delay);
+  log(outage_.failure(now, text, hub_refused || sign_in_refused));
   deadline_ = now + delay;
   go(State::BackingOff, now, what + "; retrying in " + seconds_text(delay));
 }

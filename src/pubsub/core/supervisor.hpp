@@ -169,7 +169,10 @@ class Supervisor {
   void schedule_recovery_attempt(TimePoint now, TimePoint earliest);
   void schedule_new_connection(TimePoint now, std::string reason);
   void become_connected(TimePoint now, bool recovered);
-  void attempt_failed(TimePoint now, const AttemptFailure& failure, std::string_view context);
+  // Where a new-connection attempt failed: getting the client URL (the
+  // Auth0 sign-in), or the connection itself (the hub, the upgrade).
+  enum class FailedAt : std::uint8_t { ClientUrl, Connection };
+  void attempt_failed(TimePoint now, const AttemptFailure& failure, FailedAt where);
   void connection_lost(TimePoint now, std::string what, bool recoverable, bool check_internet);
   void recovery_attempt_failed(TimePoint now, const AttemptFailure& failure);
   Duration at_least_retry_after(Duration delay, const AttemptFailure& failure) const;
@@ -186,7 +189,7 @@ class Supervisor {
   std::optional<TimePoint> last_recovery_attempt_;
   TimePoint connected_since_{};
   unsigned failures_ = 0;       // consecutive new-connection failures since a stable connection
-  unsigned auth_refusals_ = 0;  // consecutive 401/403 answers
+  unsigned auth_refusals_ = 0;  // consecutive 401/403 answers from the hub
   OutageLog outage_;
   TransitionHistory history_;
   std::deque<SupervisorOutput> out_;

@@ -459,9 +459,9 @@ TEST_CASE("client: 503 with Retry-After waits that long; 401 twice logs credenti
     CHECK(p.open_new_at[1] - p.failure_at[0] == 100s);
     CHECK(p.core.state() == State::Connected);
   }
-  SUBCASE("401 from the credentials source") {
+  SUBCASE("401 from the hub") {
     Pair p(test_options());
-    p.refuse_credentials = AttemptFailure{FailureKind::HttpStatus, 401, std::nullopt, "Unauthorized"};
+    p.refuse_new = AttemptFailure{FailureKind::HttpStatus, 401, std::nullopt, "Unauthorized"};
     p.start();
     p.run_for(5min);
     REQUIRE(p.open_new_at.size() >= 6);
@@ -470,6 +470,25 @@ TEST_CASE("client: 503 with Retry-After waits that long; 401 twice logs credenti
     auto errors = p.logs_at_least(LogLevel::Error);
     REQUIRE(errors.size() == 1);  // then the outage cadence (every 10th attempt, or 5 min)
     CHECK(errors[0].text.find("credentials refused (HTTP 401)") == 0);
+    CHECK(p.check_internet == 0);
+  }
+  SUBCASE("403 from the credentials source (Auth0): the backoff, no immediate retry") {
+    Pair p(test_options());
+    p.refuse_credentials = AttemptFailure{FailureKind::HttpStatus, 403, std::nullopt, "Auth0 sign-in: HTTP 403"};
+    p.start();
+    p.run_for(5min);
+    REQUIRE(p.open_new_at.size() >= 6);
+    BackoffPolicy policy = test_options().supervisor.backoff;
+    for (std::size_t i = 1; i < p.open_new_at.size(); ++i) {
+      CAPTURE(i);
+      double wait = to_seconds(p.open_new_at[i] - p.failure_at[i - 1]);
+      double nominal = to_seconds(nominal_delay(policy, static_cast<unsigned>(i - 1)));
+      CHECK(wait >= nominal * 0.7 - 1e-6);
+      CHECK(wait < nominal * 1.3);
+    }
+    auto errors = p.logs_at_least(LogLevel::Error);
+    REQUIRE(errors.size() == 1);
+    CHECK(errors[0].text.find("sign-in refused by Auth0 (HTTP 403): check the Auth0 credentials in remote.env") == 0);
     CHECK(p.check_internet == 0);
   }
 }
