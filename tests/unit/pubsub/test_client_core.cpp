@@ -373,6 +373,28 @@ TEST_CASE("client: stop sends close 1000, makes no further attempt, and ends in 
   CHECK(p.core.counters().unexpected_inputs == 0);
 }
 
+TEST_CASE("client: an input the supervisor does not expect is counted, logged once, and changes nothing") {
+  Pair p(test_options());
+  p.start();
+  p.run_for(2s);
+  REQUIRE(p.core.state() == State::Connected);
+  const std::string connection = p.core.connection_id();
+  const std::size_t warnings = p.logs_at_least(LogLevel::Warning).size();
+  // A URL-source answer for an attempt that is long over.
+  p.core.credentials_failed(AttemptFailure{FailureKind::HttpStatus, 403, std::nullopt, "late"}, p.now);
+  p.pump();
+  CHECK(p.core.counters().unexpected_inputs == 1);
+  auto logged = p.logs_at_least(LogLevel::Warning);
+  REQUIRE(logged.size() == warnings + 1);
+  CHECK(logged.back().level == LogLevel::Warning);
+  CHECK(logged.back().text == "supervisor: unexpected input CredentialsFailed in state Connected, ignoring");
+  CHECK(p.core.state() == State::Connected);
+  CHECK(p.core.connection_id() == connection);
+  p.run_for(1min);
+  CHECK(p.open_new_at.size() == 1);
+  CHECK(p.core.counters().unexpected_inputs == 1);
+}
+
 TEST_CASE("client: a server that picks no subprotocol is aborted and retried with backoff") {
   Pair p(test_options());
   p.subprotocol_override = "";
@@ -402,6 +424,30 @@ TEST_CASE("client: no attempt while offline; online again -> settle, then attemp
   CHECK(p.core.state() == State::Connected);
 }
 
+namespace {
+
+// Every new attempt refused with HTTP `status` (by the hub or by the URL
+// source, as `refusal` says) for 5 minutes: the wait from each failure to
+// the next attempt, the ERROR lines, the internet checks asked for.
+struct Refusals {
+  std::vector<Duration> waits;
+  std::vector<LogLine> errors;
+  std::size_t check_internet = 0;
+};
+Refusals refused_for_5_minutes(std::optional<AttemptFailure> Pair::*refusal, int status) {
+  Pair p(test_options());
+  p.*refusal = AttemptFailure{FailureKind::HttpStatus, status, std::nullopt, "refused"};
+  p.start();
+  p.run_for(5min);
+  Refusals r;
+  for (std::size_t i = 1; i < p.open_new_at.size(); ++i) r.waits.push_back(p.open_new_at[i] - p.failure_at[i - 1]);
+  r.errors = p.logs_at_least(LogLevel::Error);
+  r.check_internet = p.check_internet;
+  return r;
+}
+
+}  // namespace
+
 TEST_CASE("client: 503 with Retry-After waits that long; 401 twice logs credentials refused") {
   SUBCASE("503") {
     Pair p(test_options());
@@ -415,18 +461,29 @@ TEST_CASE("client: 503 with Retry-After waits that long; 401 twice logs credenti
     CHECK(p.open_new_at[1] - p.failure_at[0] == 100s);
     CHECK(p.core.state() == State::Connected);
   }
-  SUBCASE("401 from the credentials source") {
-    Pair p(test_options());
-    p.refuse_credentials = AttemptFailure{FailureKind::HttpStatus, 401, std::nullopt, "Unauthorized"};
-    p.start();
-    p.run_for(5min);
-    REQUIRE(p.open_new_at.size() >= 6);
-    CHECK(p.open_new_at[1] - p.failure_at[0] == 0s);  // the immediate retry
-    for (std::size_t i = 2; i < p.open_new_at.size(); ++i) CHECK(p.open_new_at[i] - p.failure_at[i - 1] == 60s);
-    auto errors = p.logs_at_least(LogLevel::Error);
-    REQUIRE(errors.size() == 1);  // then the outage cadence (every 10th attempt, or 5 min)
-    CHECK(errors[0].text.find("credentials refused (HTTP 401)") == 0);
-    CHECK(p.check_internet == 0);
+  SUBCASE("401 from the hub: one immediate retry, then the max delay") {
+    Refusals r = refused_for_5_minutes(&Pair::refuse_new, 401);
+    REQUIRE(r.waits.size() >= 5);
+    CHECK(r.waits[0] == 0s);  // at once, with fresh credentials
+    for (std::size_t i = 1; i < r.waits.size(); ++i) CHECK(r.waits[i] == 60s);
+    REQUIRE(r.errors.size() == 1);  // then the outage cadence (every 10th attempt, or 5 min)
+    CHECK(r.errors[0].text.find("credentials refused (HTTP 401)") == 0);
+    CHECK(r.check_internet == 0);
+  }
+  SUBCASE("403 from the credentials source (Auth0): the backoff, no immediate retry") {
+    Refusals r = refused_for_5_minutes(&Pair::refuse_credentials, 403);
+    REQUIRE(r.waits.size() >= 5);
+    BackoffPolicy policy = test_options().supervisor.backoff;
+    for (std::size_t i = 0; i < r.waits.size(); ++i) {
+      CAPTURE(i);
+      double nominal = to_seconds(nominal_delay(policy, static_cast<unsigned>(i)));
+      CHECK(to_seconds(r.waits[i]) >= nominal * 0.7 - 1e-6);
+      CHECK(to_seconds(r.waits[i]) < nominal * 1.3);
+    }
+    REQUIRE(r.errors.size() == 1);
+    CHECK(r.errors[0].text.find("sign-in refused by Auth0 (HTTP 403): check the Auth0 credentials in remote.env") ==
+          0);
+    CHECK(r.check_internet == 0);
   }
 }
 
