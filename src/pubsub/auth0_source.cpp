@@ -60,10 +60,10 @@ void Auth0Source::cancel() {
   done_ = nullptr;
 }
 
-void Auth0Source::fail(AttemptFailure failure) {
+void Auth0Source::finish(UrlResult result) {
   auto done = std::move(done_);
   done_ = nullptr;
-  if (done) done(UrlResult{std::nullopt, std::move(failure)});
+  if (done) done(std::move(result));
 }
 
 void Auth0Source::on_token(net::HttpResult&& result) {
@@ -81,11 +81,9 @@ void Auth0Source::on_token(net::HttpResult&& result) {
 void Auth0Source::on_userinfo(net::HttpResult&& result) {
   auto finished = std::move(request_);
   if (!result.ok()) return fail(http_failure(result, "Auth0 /userinfo"));
-  auto wss_url = parse_userinfo_reply(result.body);
-  if (!wss_url) return fail({FailureKind::Protocol, 0, std::nullopt, "Auth0 /userinfo: the answer has no wss_url claim"});
-  auto done = std::move(done_);
-  done_ = nullptr;
-  if (done) done(UrlResult{std::move(*wss_url), {}});
+  auto url = parse_userinfo_reply(result.body);
+  if (!url) return fail({FailureKind::Protocol, 0, std::nullopt, "Auth0 /userinfo: the answer has no wss_url claim"});
+  finish({std::move(url), {}});
 }
 
 }  // namespace dbr::pubsub
