@@ -28,8 +28,11 @@
 
 #include "app/router.hpp"
 #include "common/json_text.hpp"
+#include "fuzz/require.hpp"
 
 namespace {
+
+using dbr::fuzz::require;
 
 using namespace dbr::app;
 using nlohmann::json;
@@ -38,10 +41,6 @@ namespace jt = dbr::json_text;
 const Router& router() {
   static const Router r("dunebugger", "remote");
   return r;
-}
-
-void require(bool condition) {
-  if (!condition) std::abort();
 }
 
 bool one_nats_token(std::string_view name) {

@@ -15,12 +15,11 @@
 #include <string_view>
 
 #include "pubsub/auth0_reply.hpp"
+#include "fuzz/require.hpp"
 
 namespace {
 
-void require(bool condition) {
-  if (!condition) std::abort();
-}
+using dbr::fuzz::require;
 
 bool header_safe(const std::string& value) {
   for (char c : value) {

@@ -20,14 +20,13 @@
 #include <vector>
 
 #include "config/ini_file.hpp"
+#include "fuzz/require.hpp"
 
 namespace {
 
-using namespace dbr::config;
+using dbr::fuzz::require;
 
-void require(bool condition) {
-  if (!condition) std::abort();
-}
+using namespace dbr::config;
 
 bool is_trimmed(std::string_view s) {
   const auto space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };

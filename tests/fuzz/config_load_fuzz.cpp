@@ -24,14 +24,13 @@
 #include "config/ini_file.hpp"
 #include "config/key_table.hpp"
 #include "config/load.hpp"
+#include "fuzz/require.hpp"
 
 namespace {
 
-using namespace dbr::config;
+using dbr::fuzz::require;
 
-void require(bool condition) {
-  if (!condition) std::abort();
-}
+using namespace dbr::config;
 
 // The file the agent reads: a memfd, rewritten for each input.
 const std::string& config_path(std::string_view text) {

@@ -30,18 +30,17 @@
 
 #include "common/json_text.hpp"
 #include "common/utf8.hpp"
+#include "fuzz/require.hpp"
 
 namespace {
+
+using dbr::fuzz::require;
 
 namespace jt = dbr::json_text;
 using nlohmann::json;
 
 constexpr std::size_t kMaxValuesChecked = 64;
 constexpr std::size_t kMaxReplacements = 4;
-
-void require(bool condition) {
-  if (!condition) std::abort();
-}
 
 bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 

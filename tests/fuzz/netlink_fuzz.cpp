@@ -22,17 +22,16 @@
 #include <linux/rtnetlink.h>
 
 #include "monitor/netlink_changes.hpp"
+#include "fuzz/require.hpp"
 
 namespace {
+
+using dbr::fuzz::require;
 
 using dbr::monitor::NetlinkChanges;
 using dbr::monitor::NetworkStateTable;
 
 constexpr std::size_t kDetailBound = 200;
-
-void require(bool condition) {
-  if (!condition) std::abort();
-}
 
 void check(const NetworkStateTable& table, const NetlinkChanges& changes) {
   require(table.size() <= 3 * NetworkStateTable::kMaxEntries);

@@ -20,14 +20,13 @@
 #include <span>
 
 #include "sysinfo/nl80211.hpp"
+#include "fuzz/require.hpp"
 
 namespace {
 
-namespace nl = dbr::sysinfo::nl80211;
+using dbr::fuzz::require;
 
-void require(bool condition) {
-  if (!condition) std::abort();
-}
+namespace nl = dbr::sysinfo::nl80211;
 
 }  // namespace
 

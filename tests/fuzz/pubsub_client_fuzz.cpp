@@ -40,8 +40,11 @@
 #include "common/json_text.hpp"
 #include "common/random.hpp"
 #include "pubsub/core/client_core.hpp"
+#include "fuzz/require.hpp"
 
 namespace {
+
+using dbr::fuzz::require;
 
 using namespace dbr;
 using namespace dbr::pubsub;
@@ -51,10 +54,6 @@ namespace jt = dbr::json_text;
 constexpr std::size_t kOutbox = 8;
 constexpr std::size_t kMaxOutputsPerLine = 10000;
 constexpr int kMaxTimeoutsAtOneTime = 20;
-
-void require(bool condition) {
-  if (!condition) std::abort();
-}
 
 ClientCoreOptions options() {
   ClientCoreOptions o;

@@ -21,16 +21,15 @@
 
 #include "common/json_text.hpp"
 #include "pubsub/core/messages.hpp"
+#include "fuzz/require.hpp"
 
 namespace {
+
+using dbr::fuzz::require;
 
 using namespace dbr::pubsub;
 using nlohmann::json;
 namespace jt = dbr::json_text;
-
-void require(bool condition) {
-  if (!condition) std::abort();
-}
 
 const json* member(const json& object, const char* name) {
   auto it = object.find(name);

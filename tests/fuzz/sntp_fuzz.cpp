@@ -19,14 +19,13 @@
 #include <span>
 
 #include "monitor/sntp.hpp"
+#include "fuzz/require.hpp"
 
 namespace {
 
-namespace sntp = dbr::monitor::sntp;
+using dbr::fuzz::require;
 
-void require(bool condition) {
-  if (!condition) std::abort();
-}
+namespace sntp = dbr::monitor::sntp;
 
 std::uint64_t read_u64(std::span<const std::uint8_t> b, std::size_t at) {
   std::uint64_t v = 0;

@@ -21,14 +21,13 @@
 #include <nlohmann/json.hpp>
 
 #include "status/status_file.hpp"
+#include "fuzz/require.hpp"
 
 namespace {
 
-using namespace dbr::status;
+using dbr::fuzz::require;
 
-void require(bool condition) {
-  if (!condition) std::abort();
-}
+using namespace dbr::status;
 
 // 2026-06-01T00:00:00Z
 constexpr std::int64_t kNowSecs = 1780272000;

@@ -25,8 +25,11 @@
 #include <vector>
 
 #include "ws/codec/handshake.hpp"
+#include "fuzz/require.hpp"
 
 namespace {
+
+using dbr::fuzz::require;
 
 using dbr::ws::ResponseReader;
 
@@ -39,10 +42,6 @@ struct Read {
   std::size_t consumed = 0;  // bytes the reader took
   ResponseReader reader;
 };
-
-void require(bool condition) {
-  if (!condition) std::abort();
-}
 
 Read read(std::span<const std::uint8_t> stream, std::size_t read_size) {
   Read r;
