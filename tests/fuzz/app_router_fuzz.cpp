@@ -18,7 +18,6 @@
 //     and the router's own group side ignores it (loop guard).
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <optional>
 #include <string>
 #include <string_view>

@@ -10,7 +10,6 @@
 //   - the same body read twice gives the same answer.
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <string>
 #include <string_view>
 

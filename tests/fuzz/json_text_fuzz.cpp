@@ -21,7 +21,6 @@
 //     decodes back to it.
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <string>
 #include <string_view>
 #include <vector>

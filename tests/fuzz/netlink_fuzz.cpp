@@ -13,7 +13,6 @@
 //     sends again for what already exists (router advertisements, scans).
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <cstring>
 #include <set>
 #include <span>

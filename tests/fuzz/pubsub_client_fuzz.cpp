@@ -28,7 +28,6 @@
 //     on_timeout(now) calls (else the adapter's timer would spin).
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <map>
 #include <optional>
 #include <set>

@@ -12,7 +12,6 @@
 //     from, group, dataType, sequenceId, connectionId, event.
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <optional>
 #include <string>
 #include <variant>

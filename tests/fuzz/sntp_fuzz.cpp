@@ -15,7 +15,6 @@
 //     rejection_name answer for every verdict.
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <span>
 
 #include "monitor/sntp.hpp"

@@ -14,7 +14,6 @@
 #include <ctime>
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <string>
 #include <string_view>
 
