@@ -11,9 +11,12 @@
 //     more than three refresh periods before now (read here on its own);
 //   - the report names the pid the file holds (0 when it holds none), and
 //     ends with the "(updated ... ago)" line.
-#include <ctime>
+#include <sys/types.h>
+
 #include <cstddef>
 #include <cstdint>
+#include <ctime>
+#include <limits>
 #include <string>
 #include <string_view>
 
@@ -74,7 +77,15 @@ void check(std::string_view text, bool alive) {
   const bool stale = output.exit_code == 3;
   require(stale == (!alive || too_old(text)));
   require(output.out.starts_with("dunebugger-remote is not running (") == stale);
-  require(output.out.find("dunebugger-remote ") != std::string::npos);
+  // The pid: an integer a pid_t holds (nlohmann reads a positive one as
+  // unsigned), else 0.
+  const auto j = nlohmann::json::parse(text);
+  const auto pid = j.find("pid");
+  long expected_pid = 0;
+  if (pid != j.end() && pid->is_number_unsigned() &&
+      pid->get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<pid_t>::max()))
+    expected_pid = static_cast<long>(pid->get<std::uint64_t>());
+  require(output.out.find("(pid " + std::to_string(expected_pid) + ")\n") != std::string::npos);
   require(output.out.find(" ago)\n") != std::string::npos);
 }
 
