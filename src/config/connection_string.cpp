@@ -34,7 +34,8 @@ std::optional<ConnectionString> parse_connection_string(std::string_view text, s
     return std::nullopt;
   }
   if (result.access_key.empty()) {
-    error = "AccessKey= is missing (Entra ID credentials are not supported)";
+    // Not "AccessKey= is ...": the log redaction masks the word after "AccessKey=".
+    error = "AccessKey is missing (Entra ID credentials are not supported)";
     return std::nullopt;
   }
   if (result.endpoint.find("://") == std::string::npos) result.endpoint = "https://" + result.endpoint;
