@@ -68,6 +68,7 @@ AGENT_TIMINGS = {
 
 CLONE_NEWNET = 0x40000000
 _libc = ctypes.CDLL(None, use_errno=True)
+INFO_AND_ABOVE = ("info", "warning", "error", "critical")
 LOG_TIME_RE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) (\w+)\s+(.*)$")
 
 
@@ -285,8 +286,10 @@ class Lab:
     """One case's world. Build with Lab(agent_binary, **agent_overrides).start(),
     always close() (it is idempotent and runs every step even if one fails)."""
 
-    def __init__(self, agent_binary, **agent_overrides):
+    def __init__(self, agent_binary, traffic=True, agent_env=None, **agent_overrides):
         self.agent_binary = agent_binary
+        self.with_traffic = traffic
+        self.agent_env = dict(agent_env or {})
         self.overrides = agent_overrides
         self._cleanups = []
         self.dir = tempfile.mkdtemp(prefix="dbr-faults-")
@@ -333,8 +336,9 @@ class Lab:
         self.peer.sub("dunebugger.core.>")
 
         self._start_agent()
-        self.traffic = FaultTraffic(self).start()
-        self._cleanups.append(self.traffic.close)
+        if self.with_traffic:
+            self.traffic = FaultTraffic(self).start()
+            self._cleanups.append(self.traffic.close)
         return self
 
     def _write_state(self):
@@ -402,7 +406,8 @@ class Lab:
         os.makedirs(run_dir)
         umask = os.umask(0o077)   # the config holds the access key
         try:
-            self.agent = AgentProcess(self.agent_binary, self.agent_config(), env={"RUNTIME_DIRECTORY": run_dir},
+            self.agent = AgentProcess(self.agent_binary, self.agent_config(),
+                                      env=dict({"RUNTIME_DIRECTORY": run_dir}, **self.agent_env),
                                       prefix=self.ns.prefix())
         finally:
             os.umask(umask)
@@ -451,6 +456,13 @@ class Lab:
             if parsed:
                 out.append(parsed)
         return out
+
+    def log_lines_at_info(self, after, until=None):
+        """The agent's log lines at INFO and above stamped in [after, until]:
+        what an agent at the default level (INFO) would have written. The
+        suite runs it at DEBUG; the level filter is the only difference."""
+        return [e for e in self.log_events()
+                if e[0] >= after and (until is None or e[0] <= until) and e[1] in INFO_AND_ABOVE]
 
     def log_first(self, after, fragment, level=None):
         for t, lvl, text in self.log_events():
