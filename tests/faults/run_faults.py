@@ -14,6 +14,7 @@ import signal
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cases  # noqa: E402
 from cases import CASES, run_case  # noqa: E402
 from harness import AGENT_TIMINGS, Lab, wall  # noqa: E402
 import time  # noqa: E402
@@ -50,8 +51,9 @@ def table(results):
 
 
 def idle(agent, seconds, json_path):
-    """Log lines of an idle, connected agent at INFO (docs/reliability.md, "Quiet logs")."""
-    lab = Lab(agent, traffic=False)
+    """Log lines of an idle, connected agent at INFO with the default timings
+    (docs/reliability.md, "Quiet logs")."""
+    lab = Lab(agent, traffic=False, suite_timings=False, log_level="INFO")
     try:
         lab.start()
         t_joined = wall()
@@ -78,6 +80,9 @@ def main():
     p.add_argument("--case", action="append", choices=[c.name for c in CASES],
                    help="run only this case (repeatable); default: all, in order")
     p.add_argument("--json", help="also write the results to this file")
+    p.add_argument("--timerfd-passthrough", metavar="SO",
+                   help="the clock cases' shim (build/.../tests/faults/dbr_faults_timerfd_passthrough.so); "
+                        "default: found next to the agent's build tree")
     p.add_argument("--idle", type=float, metavar="SECONDS",
                    help="instead of the cases: run the agent idle (connected, no traffic) this long and count "
                         "its log lines at INFO and above, scaled to a day")
@@ -88,6 +93,8 @@ def main():
     # A SIGTERM (CTest, Ctrl-C) unwinds through every cleanup.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     agent = os.path.abspath(a.agent)
+    cases.TIMERFD_PASSTHROUGH = a.timerfd_passthrough or os.path.join(
+        os.path.dirname(os.path.dirname(agent)), "tests", "faults", "dbr_faults_timerfd_passthrough.so")
     if a.idle:
         return idle(agent, a.idle, a.json)
     chosen = [c for c in CASES if not a.case or c.name in a.case]
