@@ -575,7 +575,7 @@ def run_case(agent_binary, case):
         case.expect(recover is not None, "did not recover")
         # What the outage costs in the log at the default level (INFO): every
         # line from the fault to the end of the traffic, listed in the notes.
-        outage_lines = lab.log_lines_at_info(t0)
+        outage_lines = lab.log_lines_at_info(t0 - 0.5)  # the log stamps are whole ms
         result["log_lines"] = len(outage_lines)
         case.notes.append("log lines at INFO and above from the fault on: %d" % len(outage_lines))
         case.notes += ["  | %s %s" % (lvl.upper(), text[:160]) for _, lvl, text in outage_lines]
