@@ -83,6 +83,9 @@ struct UnexpectedInput {
 };
 
 // "supervisor: unexpected input AttemptDue in state Connecting"
-std::string describe(const UnexpectedInput& unexpected);
+inline std::string describe(const UnexpectedInput& unexpected) {
+  return std::string(unexpected.machine) + ": unexpected input " + std::string(unexpected.input) + " in state " +
+         std::string(unexpected.state);
+}
 
 }  // namespace dbr
