@@ -3,6 +3,7 @@ measure the time to detect, hold the fault, clear it, measure the time to
 recover, then check that every numbered message arrived exactly once and
 that the agent never restarted. The definitions of "detect" and "recover"
 are per case (DETECT/RECOVER below) and are printed with the table."""
+import glob
 import os
 import time
 
@@ -405,7 +406,8 @@ class Auth401(HubFault):
 # the file steps the agent's wall clock as NTP would. Its log stamps then
 # carry the fake time, so these cases time nothing by them: status.json, the
 # hub's message log and the NATS peer are stamped with the real clock.
-FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"
+# Debian's libfaketime, in the multiarch folder of this machine.
+FAKETIME_LIBS = sorted(glob.glob("/usr/lib/*/faketime/libfaketimeMT.so.1"))
 TIMERFD_PASSTHROUGH = None   # set by run_faults.py: tests/faults/timerfd_passthrough.c, built
 CADENCE_S = 2.0   # heartBeatEverySecs and componentHeartbeatSecs in the clock cases
 
@@ -433,10 +435,8 @@ class ClockStep(Case):
 
     def lab_options(self):
         self.rc = None
-        if not TIMERFD_PASSTHROUGH or not os.path.exists(TIMERFD_PASSTHROUGH):
-            raise Failed("the timerfd pass-through (tests/faults/timerfd_passthrough.c) is not built: %s"
-                         % TIMERFD_PASSTHROUGH)
-        env = {"LD_PRELOAD": TIMERFD_PASSTHROUGH + ":" + FAKETIME_LIB, "FAKETIME_NO_CACHE": "1",
+        env = {"LD_PRELOAD": "%s:%s" % (TIMERFD_PASSTHROUGH, FAKETIME_LIBS[0] if FAKETIME_LIBS else "-"),
+               "FAKETIME_NO_CACHE": "1",
                "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
         if "ASAN_OPTIONS" in os.environ:
             # ASan wants to be first in the library list; libfaketime is
@@ -447,6 +447,11 @@ class ClockStep(Case):
         return {"agent_env": env, "ca_backdate_days": 2}
 
     def before_start(self, lab):
+        if not TIMERFD_PASSTHROUGH or not os.path.exists(TIMERFD_PASSTHROUGH):
+            raise Failed("the timerfd pass-through (tests/faults/timerfd_passthrough.c) is not built: %s"
+                         % TIMERFD_PASSTHROUGH)
+        if not FAKETIME_LIBS:
+            raise Failed("libfaketime is not installed (scripts/install-deps installs faketime and libfaketime)")
         self.rc = os.path.join(lab.dir, "faketime.rc")
         lab.agent_env["FAKETIME_TIMESTAMP_FILE"] = self.rc
         self.set_offset(self.start_offset)

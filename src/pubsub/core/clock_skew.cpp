@@ -37,12 +37,14 @@ std::optional<std::string> clock_suspicion(const ClockReading& reading) {
   std::optional<std::chrono::seconds> off;
   if (reading.service) off = *reading.service - reading.local;
   const bool skewed = off && magnitude(*off) > kClockTolerance;
-  if (!skewed && !unsynchronized) return std::nullopt;
+  // The service's Date is the better witness: a clock that agrees with it
+  // is right, whatever the kernel's flag (a board may be set by hand).
+  if (!skewed && (off || !unsynchronized)) return std::nullopt;
   std::string text = "the system time is " + utc_text(reading.local);
   if (skewed)
     text += ", " + direction_text(*off) + " the service's clock (its Date header: " + utc_text(*reading.service) + ")";
   if (unsynchronized)
-    text += std::string(skewed ? ", and" : "") + " the kernel says the clock is not synchronized (no NTP yet)";
+    text += std::string(skewed ? ", and" : " and") + " the kernel says the clock is not synchronized (no NTP yet)";
   else if (reading.synchronized == std::nullopt)
     text += " (whether it is synchronized is unknown)";
   text += ". The service checks access tokens against its own clock, so a wrong system clock makes them look "

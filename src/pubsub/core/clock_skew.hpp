@@ -27,9 +27,9 @@ inline constexpr std::chrono::seconds kClockTolerance{60};
 std::string skew_text(std::chrono::seconds d);
 
 // When a refusal may be the clock's doing (the service's Date differs by
-// more than kClockTolerance, or the kernel says the clock is not
-// synchronized), the words that say so, for a person to act on; nullopt
-// when the clock looks right.
+// more than kClockTolerance, or, with no Date to compare, the kernel says
+// the clock is not synchronized), the words that say so, for a person to act
+// on; nullopt when the clock looks right.
 std::optional<std::string> clock_suspicion(const ClockReading& reading);
 
 // The offset to sign tokens with: the service's clock minus ours, from the

@@ -37,8 +37,11 @@ TEST_CASE("clock: a refusal is called the clock's doing when Date differs by ove
   SUBCASE("no Date header, not synchronized") {
     auto words = clock_suspicion({kServiceNow - 3h, false, std::nullopt});
     REQUIRE(words);
-    CHECK(words->find("the system time is 2026-12-06 10:46:03 UTC the kernel says the clock is not synchronized") ==
+    CHECK(words->find("the system time is 2026-12-06 10:46:03 UTC and the kernel says the clock is not synchronized") ==
           0);
+  }
+  SUBCASE("Date agrees, the kernel says unsynchronized: the Date wins, the clock is right") {
+    CHECK_FALSE(clock_suspicion({kServiceNow - 5s, false, kServiceNow}));
   }
   SUBCASE("within the tolerance and synchronized, or unknown: the clock looks right") {
     CHECK_FALSE(clock_suspicion({kServiceNow - 60s, true, kServiceNow}));
