@@ -6,7 +6,8 @@ the time to detect, the time to recover and the message counts.
 
 Needs root (namespaces, veth, nftables, iptables); without it, exit code 77
 (skipped). Exit code 0 when every case passed, 1 otherwise. Cases: link_down, loss_delay, blackhole, dns_gone,
-captive_portal, hub_restart, hub_503, auth_401 (docs/reliability.md, "Fault suite")."""
+captive_portal, hub_restart, hub_503, auth_401, clock_behind, clock_jump (docs/reliability.md, "Fault suite"
+and "Wall-clock steps"). --idle SECONDS counts an idle agent's log lines instead ("Quiet logs")."""
 import argparse
 import json
 import os
