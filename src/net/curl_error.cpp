@@ -4,7 +4,7 @@
 
 #include "common/enum_names.hpp"
 #include "common/retry_after.hpp"
-#include "monitor/clock_sync.hpp"
+#include "common/clock_sync.hpp"
 
 namespace dbr::net {
 
@@ -68,7 +68,7 @@ std::string curl_error_text(CURLcode rc, const char* error_buffer) {
       error_buffer != nullptr && error_buffer[0] != '\0' ? std::string(error_buffer) : curl_easy_strerror(rc);
   if (classify_curl_error(rc) != CurlErrorClass::Tls) return text;
   std::string clock = tls_clock_words(text, std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()),
-                                      monitor::read_clock_synchronized());
+                                      read_clock_synchronized());
   return clock.empty() ? text : text + " (" + clock + ")";
 }
 

@@ -29,7 +29,7 @@ std::string curl_error_text(CURLcode rc, const char* error_buffer);
 // X509_V_ERR_CERT_NOT_YET_VALID, which curl quotes), and while the clock is
 // not synchronized an "expired" one may be the clock's doing too. For such a
 // text, the words that make it a clock problem a person can fix; empty
-// otherwise. `synchronized`: the kernel's view (monitor/clock_sync.hpp).
+// otherwise. `synchronized`: the kernel's view (common/clock_sync.hpp).
 std::string tls_clock_words(std::string_view curl_text, std::chrono::sys_seconds now,
                             std::optional<bool> synchronized);
 

@@ -4,7 +4,7 @@
 
 #include "log/log.hpp"
 #include "loop/event_loop.hpp"
-#include "monitor/clock_sync.hpp"
+#include "common/clock_sync.hpp"
 #include "ws/connection.hpp"
 
 namespace dbr::pubsub {
@@ -189,7 +189,7 @@ std::optional<ClockReading> Client::read_clocks(const ws::Event& event) {
   else
     return std::nullopt;
   ClockReading reading{std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()),
-                       monitor::read_clock_synchronized(), service};
+                       read_clock_synchronized(), service};
   if (service && url_source_ && url_source_->signs_with_wall_clock()) {
     if (auto line = token_clock_.observe(*service, reading.local, reading.synchronized)) log::write(*line);
     url_source_->set_clock_offset(token_clock_.offset());
