@@ -27,11 +27,13 @@
 
 #include "app/router.hpp"
 #include "common/json_text.hpp"
+#include "fuzz/json_members.hpp"
 #include "fuzz/require.hpp"
 
 namespace {
 
 using dbr::fuzz::require;
+using dbr::fuzz::string_member;
 
 using namespace dbr::app;
 using nlohmann::json;
@@ -49,12 +51,6 @@ bool one_nats_token(std::string_view name) {
     if (c == '.' || c == '*' || c == '>' || u <= 0x20 || u == 0x7f) return false;
   }
   return true;
-}
-
-std::optional<std::string> string_member(const json& object, const char* name) {
-  auto it = object.find(name);
-  if (it == object.end() || !it->is_string()) return std::nullopt;
-  return it->get<std::string>();
 }
 
 void check_group(std::string_view data) {

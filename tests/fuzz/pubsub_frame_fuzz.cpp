@@ -20,32 +20,19 @@
 
 #include "common/json_text.hpp"
 #include "pubsub/core/messages.hpp"
+#include "fuzz/json_members.hpp"
 #include "fuzz/require.hpp"
 
 namespace {
 
+using dbr::fuzz::member;
 using dbr::fuzz::require;
+using dbr::fuzz::string_member;
+using dbr::fuzz::uint_member;
 
 using namespace dbr::pubsub;
 using nlohmann::json;
 namespace jt = dbr::json_text;
-
-const json* member(const json& object, const char* name) {
-  auto it = object.find(name);
-  return it == object.end() ? nullptr : &*it;
-}
-
-std::optional<std::string> string_member(const json& object, const char* name) {
-  const json* m = member(object, name);
-  if (m == nullptr || !m->is_string()) return std::nullopt;
-  return m->get<std::string>();
-}
-
-std::optional<std::uint64_t> uint_member(const json& object, const char* name) {
-  const json* m = member(object, name);
-  if (m == nullptr || !m->is_number_unsigned()) return std::nullopt;
-  return m->get<std::uint64_t>();
-}
 
 // A string that may be absent or null: true when it is one of those or a
 // string.
