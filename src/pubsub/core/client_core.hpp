@@ -90,6 +90,7 @@ class ClientCore {
   void drain(TimePoint now);
   void on_transition(const TransitionRecord& record, TimePoint now);
   void note(LogLevel level, std::string text);
+  void alive(TimePoint now);  // a sign of life on the open connection
 
   ClientCoreOptions options_;
   std::string subprotocol_;
@@ -97,6 +98,7 @@ class ClientCore {
   Supervisor supervisor_;
   Session session_;
   Keepalive keepalive_;
+  std::optional<TimePoint> proof_reported_;  // the last ProofOfLife on this connection
 };
 
 }  // namespace dbr::pubsub
