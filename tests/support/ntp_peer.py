@@ -54,12 +54,12 @@ def kernel_clock_synchronized():
 class Chrony:
     """chronyd serving its local clock at stratum 10 on host:port."""
 
-    def __init__(self, host="127.0.0.1"):
+    def __init__(self, host="127.0.0.1", port=None):
         if not os.path.exists(CHRONYD):
             raise RuntimeError("%s is missing: run scripts/install-deps (package chrony)" % CHRONYD)
         self.host = host
         self.dir = tempfile.mkdtemp(prefix="dbr-chrony-")
-        self.port = free_port(host, socket.SOCK_DGRAM)
+        self.port = port or free_port(host, socket.SOCK_DGRAM)
         self.conf = os.path.join(self.dir, "chrony.conf")
         with open(self.conf, "w") as f:
             f.write("\n".join([
