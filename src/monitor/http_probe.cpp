@@ -96,6 +96,7 @@ void HttpProbe::cancel() {
 
 void HttpProbe::start(const std::vector<std::string>& addresses, bool fresh_connection) {
   cancel();
+  get_on_trial_ = false;
   started_ = Clock::now();
   deadline_ = started_ + options_.timeout;
   outcome_ = HttpOutcome{};
@@ -247,9 +248,13 @@ void HttpProbe::collect() {
     char* ip = nullptr;
     std::string primary_ip;
     if (curl_easy_getinfo(curl_->easy, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip) primary_ip = ip;
-    if (ex.curl_code == CURLE_OK && !use_get_ && (ex.status == 405 || ex.status == 501)) {
-      // "405 Method Not Allowed", "501 Not Implemented": this server wants GET.
+    if (ex.curl_code == CURLE_OK && !use_get_ && ex.status >= 400) {
+      // Servers that refuse HEAD say so in many ways (405, 501, a 400 from
+      // a WebSocket server, a 404): ask this hop again with GET. If GET
+      // succeeds, the server wants GET from now on; if not, its GET answer
+      // is the verdict and HEAD is tried again next time.
       use_get_ = true;
+      get_on_trial_ = true;
       curl_multi_remove_handle(curl_->multi, curl_->easy);
       curl_->attached = false;
       begin_request(hop_url_, hop_target_, false);
@@ -269,6 +274,7 @@ void HttpProbe::collect() {
       outcome = classify_http(ex);
     }
     outcome.primary_ip = std::move(primary_ip);
+    if (get_on_trial_ && !outcome.ok) use_get_ = false;
     finish(std::move(outcome));
     return;
   }

@@ -5,8 +5,9 @@
 //
 // The smallest answer: HEAD, so no body crosses the link (RFC 9110 §9.3.2:
 // "identical to GET except that the server MUST NOT send content"), and no
-// Accept-Encoding. A server that refuses HEAD (405, 501) is asked with GET
-// from then on, for the probe's life.
+// Accept-Encoding. A HEAD answered 4xx or 5xx is asked again with GET in
+// the same check (servers refuse HEAD with 405, 501, 400 or 404); when GET
+// succeeds there, the probe asks that server with GET from then on.
 //
 // One easy handle (and its multi) lives as long as the probe, so repeated
 // probes reuse the kept-alive connection, or at least the TLS session: a
@@ -108,7 +109,8 @@ class HttpProbe {
   std::vector<std::string> pinned_;  // "host:port" entries in curl's DNS cache
   std::string hop_url_;              // the request in flight, to ask again with GET
   ProbeTarget hop_target_;
-  bool use_get_ = false;             // the server refused HEAD once
+  bool use_get_ = false;             // ask with GET: the server refused HEAD
+  bool get_on_trial_ = false;        // this check switched to GET; kept only if GET succeeds
 };
 
 }  // namespace dbr::monitor

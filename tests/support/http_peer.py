@@ -199,20 +199,21 @@ class HttpPeer:
 class ProbeServer(HttpPeer):
     """The internet probe's server, whose behaviour the test switches:
     "200", "500", "302" answer with that status; "no-head" answers HEAD with
-    405 and GET with 200; "hang" accepts connections and never answers (nor
+    `no_head_status` (405) and GET with 200; "hang" accepts connections and never answers (nor
     completes TLS); "closed" stops listening (refused)."""
 
     STATUS = {"200": 200, "500": 500, "302": 302}
 
     def __init__(self, host="127.0.0.1", ssl_context=None, port=0):
         self.mode = "200"
+        self.no_head_status = 405
         super().__init__(self._answer, host, ssl_context, port)
 
     def _answer(self, request, body):
         mode = self.mode
         if mode == "no-head":
             if request.command == "HEAD":
-                return 405, [("Allow", "GET")], b""
+                return self.no_head_status, [("Allow", "GET")], b""
             mode = "200"
         if mode not in self.STATUS:
             return None

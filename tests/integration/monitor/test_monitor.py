@@ -97,17 +97,32 @@ class Head(Peers):
         self.assertEqual(set(self.server.methods), {"HEAD"})
 
     def test_a_server_that_refuses_head_is_asked_with_get_from_then_on(self):
-        self.server.set_mode("no-head")
+        # 405 and 501 say so; a WebSocket server (the test hub's /health) says 400.
+        for status in (405, 400):
+            with self.subTest(status=status):
+                self.server.methods.clear()
+                self.server.no_head_status = status
+                self.server.set_mode("no-head")
+                d = self.driver(interval=1)
+                r = d.next_report(10)
+                self.assertTrue(r["online"], r)
+                self.assertEqual(r["http_status"], 200)
+                self.assertEqual(self.server.methods, ["HEAD", "GET"])
+                r = d.next_report(5, trigger="interval")
+                self.assertTrue(r["online"], r)
+                self.finish(d)
+                self.assertEqual(self.server.methods[:3], ["HEAD", "GET", "GET"])
+        self.assertEqual(self.server.connections, 2, "each GET took the connection the refusal came on")
+
+    def test_a_failing_server_gets_head_again_next_time(self):
+        self.server.set_mode("500")
         d = self.driver(interval=1)
         r = d.next_report(10)
-        self.assertTrue(r["online"], r)
-        self.assertEqual(r["http_status"], 200)
-        self.assertEqual(self.server.methods, ["HEAD", "GET"])
-        r = d.next_report(5, trigger="interval")
-        self.assertTrue(r["online"], r)
+        self.assertFalse(r["online"], r)
+        self.assertEqual(r["http_status"], 500)
+        d.next_report(5, trigger="interval")
         self.finish(d)
-        self.assertEqual(self.server.methods[:3], ["HEAD", "GET", "GET"])
-        self.assertEqual(self.server.connections, 1, "the GET took the connection the 405 came on")
+        self.assertEqual(self.server.methods[:4], ["HEAD", "GET", "HEAD", "GET"])
 
 
 class KeepaliveEvidence(Peers):
