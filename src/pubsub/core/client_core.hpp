@@ -37,7 +37,7 @@ namespace dbr::pubsub {
 struct ClientCoreOptions {
   SupervisorOptions supervisor;  // backoff, settle, recovery window/interval, stability, attempt timeout
   SessionOptions session;        // protocol, group, outbox bound, ack timeout, join retries
-  Duration keepalive_interval = std::chrono::seconds(20);
+  Duration keepalive_interval = std::chrono::seconds(30);
   Duration keepalive_timeout = std::chrono::seconds(60);
   bool operator==(const ClientCoreOptions&) const = default;
 };
