@@ -1,5 +1,7 @@
 #include "net/curl_error.hpp"
 
+#include "common/enum_names.hpp"
+
 namespace dbr::net {
 
 CurlErrorClass classify_curl_error(CURLcode rc) {
@@ -44,15 +46,9 @@ std::string curl_error_text(CURLcode rc, const char* error_buffer) {
   return error_buffer != nullptr && error_buffer[0] != '\0' ? std::string(error_buffer) : curl_easy_strerror(rc);
 }
 
-std::string_view curl_error_class_name(CurlErrorClass c) {
-  switch (c) {
-    case CurlErrorClass::Dns: return "DNS";
-    case CurlErrorClass::Tcp: return "TCP";
-    case CurlErrorClass::Tls: return "TLS";
-    case CurlErrorClass::Timeout: return "timeout";
-    case CurlErrorClass::Other: return "transfer";
-  }
-  return "transfer";
-}
+constexpr auto kCurlErrorClassNames = enum_names<CurlErrorClass>({
+    {CurlErrorClass::Dns, "DNS"}, {CurlErrorClass::Tcp, "TCP"}, {CurlErrorClass::Tls, "TLS"},
+    {CurlErrorClass::Timeout, "timeout"}, {CurlErrorClass::Other, "transfer"}});
+std::string_view curl_error_class_name(CurlErrorClass c) { return kCurlErrorClassNames.name(c, "transfer"); }
 
 }  // namespace dbr::net

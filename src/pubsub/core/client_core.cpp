@@ -97,7 +97,7 @@ MessageId ClientCore::send_to_group(std::string data_json, TimePoint now) {
 }
 
 void ClientCore::on_timeout(TimePoint now) {
-  supervisor_.on_timeout(now);
+  if (auto unexpected = supervisor_.on_timeout(now)) report(*unexpected);
   drain(now);
   switch (keepalive_.on_timeout(now)) {
     case Keepalive::Due::Dead:
@@ -143,11 +143,13 @@ std::optional<TimePoint> ClientCore::next_deadline() const {
 }
 
 void ClientCore::feed(SupervisorEvent event, TimePoint now) {
-  if (auto error = supervisor_.handle(event, now)) {
-    ++out_.counters.unexpected_inputs;
-    note(LogLevel::Warning, "supervisor: " + *error + ", ignoring");
-  }
+  if (auto unexpected = supervisor_.handle(event, now)) report(*unexpected);
   drain(now);
+}
+
+void ClientCore::report(const UnexpectedInput& unexpected) {
+  ++out_.counters.unexpected_inputs;
+  note(LogLevel::Warning, describe(unexpected) + ", ignoring");
 }
 
 void ClientCore::drain(TimePoint now) {

@@ -87,6 +87,8 @@ class ClientCore {
   void transport_text(std::string&& text, TimePoint now);
   void transport_failed(const AttemptFailure& failure, TimePoint now);
   void feed(SupervisorEvent event, TimePoint now);
+  // An input the supervisor did not expect: counted, one WARNING line.
+  void report(const UnexpectedInput& unexpected);
   void drain(TimePoint now);
   void on_transition(const TransitionRecord& record, TimePoint now);
   void note(LogLevel level, std::string text);

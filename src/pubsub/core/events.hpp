@@ -36,7 +36,8 @@ struct AttemptFailure {
 enum class FailureClass {
   Transient,    // network, TLS, 5xx, protocol: exponential backoff
   RetryAfter,   // 429 or 503 carrying Retry-After: wait at least that long
-  AuthRefused,  // 401 or 403: one immediate retry with fresh credentials, then the max delay
+  AuthRefused,  // 401 or 403. From the hub: one immediate retry with fresh credentials, then the
+                // max delay; from the URL source (Auth0 sign-in): the backoff
 };
 
 FailureClass classify(const AttemptFailure& failure);

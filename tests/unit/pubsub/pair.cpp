@@ -219,4 +219,22 @@ std::vector<LogLine> Pair::logs_at_least(LogLevel level) const {
   return out;
 }
 
+std::vector<nlohmann::json> Pair::delivered_data() const {
+  std::vector<nlohmann::json> out;
+  for (const auto& d : service.deliveries) out.push_back(d.data);
+  return out;
+}
+
+std::vector<MessageId> Pair::delivered_ids() const {
+  std::vector<MessageId> out;
+  for (const auto& d : events_of<Delivered>()) out.push_back(d.id);
+  return out;
+}
+
+std::vector<nlohmann::json> Pair::group_data() const {
+  std::vector<nlohmann::json> out;
+  for (const auto& m : events_of<GroupMessage>()) out.push_back(nlohmann::json::parse(m.data.text()));
+  return out;
+}
+
 }  // namespace dbr::pubsub::test

@@ -14,12 +14,6 @@ using nlohmann::json;
 
 namespace {
 
-std::vector<json> group_data(const Pair& p) {
-  std::vector<json> out;
-  for (const auto& m : p.events_of<GroupMessage>()) out.push_back(json::parse(m.data.text()));
-  return out;
-}
-
 std::map<json, std::vector<std::uint64_t>> ack_ids_by_data(const Pair& p) {
   std::map<json, std::vector<std::uint64_t>> out;
   for (const auto& f : p.frames_of_type("sendToGroup")) out[f.frame["data"]].push_back(f.frame["ackId"]);
@@ -61,12 +55,9 @@ TEST_CASE("recovery: the unacknowledged are resent with the same ackIds; nothing
     REQUIRE(acks.size() == 2);
     CHECK(acks[0] == acks[1]);
   }
-  auto delivered = p.events_of<Delivered>();
-  std::vector<MessageId> delivered_ids;
-  for (const auto& d : delivered) delivered_ids.push_back(d.id);
-  CHECK(delivered_ids == ids);
+  CHECK(p.delivered_ids() == ids);
   CHECK(p.service.deliveries.size() == 3);
-  CHECK(group_data(p) == std::vector<json>{{{"down", 1}}, {{"down", 2}}, {{"down", 3}}, {{"down", 4}}});
+  CHECK(p.group_data() == std::vector<json>{{{"down", 1}}, {{"down", 2}}, {{"down", 3}}, {{"down", 4}}});
   CHECK(p.core.counters().recoveries == 1);
   CHECK(p.core.counters().connections == 1);
   CHECK(p.service.violations.empty());
@@ -111,7 +102,7 @@ TEST_CASE("recovery: session gone (1008) -> new connection, rejoin, outbox with 
   // The new session counts from 1 again, and 1 is accepted.
   p.publish(json{{"down", 3}});
   p.run_for(1s);
-  CHECK(group_data(p).back() == json{{"down", 3}});
+  CHECK(p.group_data().back() == json{{"down", 3}});
   CHECK(p.service.violations.empty());
 }
 
@@ -153,7 +144,7 @@ TEST_CASE("recovery: the non-reliable protocol never recovers; it reconnects and
   CHECK(p.core.state() == State::Connected);
   p.publish(json{{"down", 2}});
   p.run_for(1s);
-  CHECK(group_data(p) == std::vector<json>{{{"down", 1}}, {{"down", 2}}});
+  CHECK(p.group_data() == std::vector<json>{{{"down", 1}}, {{"down", 2}}});
   CHECK(p.service.violations.empty());
 }
 

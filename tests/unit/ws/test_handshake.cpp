@@ -4,7 +4,7 @@
 #include "ws/codec/handshake.hpp"
 #include "common/retry_after.hpp"
 #include "ws/codec/url.hpp"
-#include "ws_test_support.hpp"
+#include "support/ws_frames.hpp"
 
 using namespace dbr;
 using namespace dbr::ws;
