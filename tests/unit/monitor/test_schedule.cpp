@@ -16,6 +16,20 @@ namespace {
 
 const CheckSchedule::Options kOptions{60s, 300ms, 1s};
 
+// Advances a harness's virtual `now` to `until`, running the checks due at
+// each deadline on the way (its run_due()).
+template <typename H>
+void advance_harness(H& h, TimePoint until) {
+  h.run_due();
+  while (auto deadline = h.schedule.next_deadline()) {
+    if (*deadline > until) break;
+    h.now = std::max(h.now, *deadline);
+    h.run_due();
+  }
+  h.now = std::max(h.now, until);
+  h.run_due();
+}
+
 // Drives a schedule; each check takes `check_time` of virtual time.
 struct Harness {
   CheckSchedule schedule{kOptions};
@@ -37,17 +51,7 @@ struct Harness {
       schedule.check_finished(now);
     }
   }
-  // Advances to `until`, running checks at each deadline on the way.
-  void advance_to(TimePoint until) {
-    run_due();
-    while (auto deadline = schedule.next_deadline()) {
-      if (*deadline > until) break;
-      now = std::max(now, *deadline);
-      run_due();
-    }
-    now = std::max(now, until);
-    run_due();
-  }
+  void advance_to(TimePoint until) { advance_harness(*this, until); }
   void advance(Duration d) { advance_to(now + d); }
 };
 
@@ -243,17 +247,7 @@ struct EvidenceHarness {
       schedule.connection(latest_proof());
     }
   }
-  void advance_to(TimePoint until) {
-    run_due();
-    while (auto deadline = schedule.next_deadline()) {
-      if (*deadline > until) break;
-      now = std::max(now, *deadline);
-      run_due();
-    }
-    now = std::max(now, until);
-    run_due();
-  }
-  void advance(Duration d) { advance_to(now + d); }
+  void advance(Duration d) { advance_harness(*this, now + d); }
   std::size_t probes() const {
     return static_cast<std::size_t>(std::count_if(checks.begin(), checks.end(), [](const Check& c) { return !c.evidence; }));
   }
