@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <ctime>
 #include <string>
 
 namespace dbr {
@@ -142,6 +143,15 @@ std::optional<std::chrono::seconds> parse_retry_after(std::string_view value,
   if (!now) return std::nullopt;
   if (*at <= *now) return std::chrono::seconds(0);
   return std::min(std::chrono::duration_cast<std::chrono::seconds>(*at - *now), std::chrono::seconds(kCapSeconds));
+}
+
+std::string utc_text(std::chrono::sys_seconds t) {
+  std::time_t secs = static_cast<std::time_t>(t.time_since_epoch().count());
+  std::tm tm{};
+  if (gmtime_r(&secs, &tm) == nullptr) return "?";
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
+  return buf;
 }
 
 }  // namespace dbr

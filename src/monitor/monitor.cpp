@@ -17,7 +17,7 @@
 #include <thread>
 
 #include "log/log.hpp"
-#include "monitor/clock_sync.hpp"
+#include "common/clock_sync.hpp"
 #include "monitor/dns_probe.hpp"
 #include "monitor/http_probe.hpp"
 #include "monitor/netlink_watcher.hpp"

@@ -1,6 +1,10 @@
 #include "net/curl_error.hpp"
 
+#include <openssl/x509.h>
+
 #include "common/enum_names.hpp"
+#include "common/retry_after.hpp"
+#include "common/clock_sync.hpp"
 
 namespace dbr::net {
 
@@ -42,8 +46,30 @@ FailureKind failure_kind_of(CurlErrorClass c) {
   return FailureKind::Io;
 }
 
+std::string tls_clock_words(std::string_view curl_text, std::chrono::sys_seconds now,
+                            std::optional<bool> synchronized) {
+  // OpenSSL's own words, as curl quotes them ("SSL certificate problem: ...").
+  const std::string_view not_yet_valid = X509_verify_cert_error_string(X509_V_ERR_CERT_NOT_YET_VALID);
+  const std::string_view expired = X509_verify_cert_error_string(X509_V_ERR_CERT_HAS_EXPIRED);
+  const bool behind = curl_text.find(not_yet_valid) != std::string_view::npos;
+  const bool ahead = curl_text.find(expired) != std::string_view::npos && synchronized == false;
+  if (!behind && !ahead) return {};
+  std::string words = "the system clock looks wrong: the system time is " + utc_text(now);
+  words += synchronized == false  ? " and the kernel says it is not synchronized (no NTP yet)"
+           : synchronized == true ? " (the kernel says it is synchronized)"
+                                  : " (whether it is synchronized is unknown)";
+  words += behind ? ", and a certificate is only 'not yet valid' when the clock is behind"
+                  : ", and an unsynchronized clock ahead of time makes a certificate look expired";
+  return words + "; set the clock (NTP; see timedatectl status)";
+}
+
 std::string curl_error_text(CURLcode rc, const char* error_buffer) {
-  return error_buffer != nullptr && error_buffer[0] != '\0' ? std::string(error_buffer) : curl_easy_strerror(rc);
+  std::string text =
+      error_buffer != nullptr && error_buffer[0] != '\0' ? std::string(error_buffer) : curl_easy_strerror(rc);
+  if (classify_curl_error(rc) != CurlErrorClass::Tls) return text;
+  std::string clock = tls_clock_words(text, std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()),
+                                      read_clock_synchronized());
+  return clock.empty() ? text : text + " (" + clock + ")";
 }
 
 constexpr auto kCurlErrorClassNames = enum_names<CurlErrorClass>({

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "pubsub/core/clock_skew.hpp"
+
 namespace dbr::pubsub {
 
 namespace {
@@ -9,6 +11,16 @@ namespace {
 std::string seconds_text(Duration d) {
   auto tenths = std::chrono::duration_cast<std::chrono::milliseconds>(d).count() / 100;
   return std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + " s";
+}
+
+// "close 1008: The connection could not be recovered": the service's reason
+// (at most 123 bytes, RFC 6455 §5.5), printable ASCII only.
+std::string close_text(std::uint16_t code, std::string_view reason) {
+  std::string text = "close " + std::to_string(code);
+  if (reason.empty()) return text;
+  text += ": ";
+  for (char c : reason.substr(0, 123)) text.push_back(c >= 0x20 && c < 0x7f ? c : '?');
+  return text;
 }
 
 constexpr std::uint16_t kCloseAbnormal = 1006;
@@ -190,8 +202,9 @@ void Supervisor::attempt_timed_out(const Step& step) {
 
 void Supervisor::connection_closed(const Step& step) {
   const std::uint16_t code = step.event.close_code;
-  connection_lost(step.now, "close " + std::to_string(code), step.event.recoverable && code != kClosePolicyViolation,
-                  code == kCloseAbnormal);
+  std::string what = close_text(code, step.event.close_reason);
+  if (code == kClosePolicyViolation) outage_.session_lost("the service ended the session (" + what + ")");
+  connection_lost(step.now, what, step.event.recoverable && code != kClosePolicyViolation, code == kCloseAbnormal);
 }
 
 void Supervisor::connection_failed(const Step& step) {
@@ -212,7 +225,9 @@ void Supervisor::recovery_failed(const Step& step) { recovery_attempt_failed(ste
 
 void Supervisor::recovery_closed(const Step& step) {
   if (step.event.close_code == kClosePolicyViolation) {
-    schedule_new_connection(step.now, "session gone (close 1008)");
+    std::string what = close_text(step.event.close_code, step.event.close_reason);
+    outage_.session_lost("the session could not be recovered (" + what + ")");
+    schedule_new_connection(step.now, "session gone (" + what + ")");
     return;
   }
   recovery_attempt_failed(step.now, AttemptFailure{FailureKind::Protocol, 0, std::nullopt,
@@ -364,8 +379,12 @@ void Supervisor::attempt_failed(TimePoint now, const AttemptFailure& failure, Fa
     go(State::WaitingForInternet, now, what);
     return;
   }
+  // A refusal may be the clock's doing: a Pi without a real-time clock
+  // signs with a time hours behind until NTP sets it.
+  const std::optional<std::string> clock_words = failure.clock ? clock_suspicion(*failure.clock) : std::nullopt;
   if (hub_refused && auth_refusals_ == 1) {
-    log(outage_.failure(now, what + "; retrying at once with fresh credentials", false));
+    log(outage_.failure(now, what + "; retrying at once with fresh credentials" + (clock_words ? "; " + *clock_words : ""),
+                        false));
     begin_new_attempt(now, what + "; retrying with fresh credentials");
     return;
   }
@@ -373,10 +392,11 @@ void Supervisor::attempt_failed(TimePoint now, const AttemptFailure& failure, Fa
   if (cls == FailureClass::RetryAfter) delay = at_least_retry_after(delay, failure);
   std::string text = what + "; retrying in " + seconds_text(delay);
   if (hub_refused)
-    text = "credentials refused (HTTP " + std::to_string(failure.http_status) +
-           "): the service does not accept this client URL or token; check the access key or the Auth0 account. "
-           "Retrying every " +
-           seconds_text(delay);
+    text = "credentials refused (HTTP " + std::to_string(failure.http_status) + ")" +
+           (failure.service_reason.empty() ? "" : ", the service says \"" + failure.service_reason + "\"") + ": " +
+           clock_words.value_or(
+               "the service does not accept this client URL or token; check the access key or the Auth0 account") +
+           ". Retrying every " + seconds_text(delay);
   else if (sign_in_refused)
     text = "sign-in refused by Auth0 (HTTP " + std::to_string(failure.http_status) +
            "): check the Auth0 credentials in remote.env (AUTH0_CLIENT_ID, AUTH0_CLIENT_SECRET, AUTH0_USERNAME, "

@@ -66,6 +66,7 @@ struct SupervisorEvent {
   std::uint16_t close_code = 0;  // TransportClosed
   AttemptFailure failure{};      // TransportFailed, CredentialsFailed
   bool recoverable = false;      // drops: reliable session with connectionId and token
+  std::string close_reason{};    // TransportClosed: the peer's reason text, as sent
 };
 
 enum class CommandKind {
@@ -110,6 +111,9 @@ class Supervisor {
   // covers is returned as handle() does (and its deadline dropped).
   std::optional<UnexpectedInput> on_timeout(TimePoint now);
   std::optional<TimePoint> next_deadline() const;
+  // The service answered on a recovered socket, or let it be for a grace
+  // period (ClientCore decides): the recovery is real, and logged now.
+  void recovery_proven(TimePoint now) { log(outage_.recovery_proven(now)); }
   // Commands, transitions and log lines, in the order they happened.
   std::optional<SupervisorOutput> poll();
 

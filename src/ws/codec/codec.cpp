@@ -209,6 +209,10 @@ void Codec::read_handshake(TimePoint now, InputData& d) {
     case ResponseReader::Status::Done:
       break;
   }
+  conclude_handshake(now, bytes);
+}
+
+void Codec::conclude_handshake(TimePoint now, std::span<const std::uint8_t> rest) {
   HandshakeOutcome outcome = check_response(response_.response(), client_key_, options_.subprotocols);
   if (!outcome.accepted) {
     Failure f;
@@ -216,25 +220,41 @@ void Codec::read_handshake(TimePoint now, InputData& d) {
     f.http_status = outcome.http_status;
     f.retry_after = outcome.retry_after;
     f.detail = std::move(outcome.detail);
+    f.service_reason = std::move(outcome.service_reason);
+    f.server_date = outcome.server_date;
     finish(std::move(f));
     return;
   }
   phase_ = Phase::Open;
   deadline_.reset();
-  events_.push_back(Opened{std::move(outcome.subprotocol)});
+  events_.push_back(Opened{std::move(outcome.subprotocol), outcome.server_date});
   // Frames may follow the 101 in the same read.
-  if (!bytes.empty()) read_frames(now, bytes);
+  if (!rest.empty()) read_frames(now, rest);
 }
 
-void Codec::eof_before_upgrade(TimePoint, InputData&) {
+// A refusal's head may have come whole with its body cut short by the end
+// of the stream: the refusal stands.
+void Codec::eof_before_upgrade(TimePoint now, InputData&) {
+  if (response_.end_of_input() == ResponseReader::Status::Done) {
+    conclude_handshake(now, {});
+    return;
+  }
   finish_failed(FailureKind::Handshake, "connection closed before the upgrade response");
 }
 
-void Codec::error_before_upgrade(TimePoint, InputData& d) {
+void Codec::error_before_upgrade(TimePoint now, InputData& d) {
+  if (response_.end_of_input() == ResponseReader::Status::Done) {
+    conclude_handshake(now, {});
+    return;
+  }
   finish_failed(FailureKind::Io, "during the upgrade: " + d.detail);
 }
 
-void Codec::upgrade_timed_out(TimePoint, InputData&) {
+void Codec::upgrade_timed_out(TimePoint now, InputData&) {
+  if (response_.end_of_input() == ResponseReader::Status::Done) {
+    conclude_handshake(now, {});
+    return;
+  }
   finish_failed(FailureKind::Timeout, "no upgrade response within " + ms(options_.handshake_timeout));
 }
 

@@ -132,6 +132,7 @@ class Codec {
   void connect_timed_out(TimePoint now, InputData& input);
   void closed_before_open(TimePoint now, InputData& input);
   void read_handshake(TimePoint now, InputData& input);
+  void conclude_handshake(TimePoint now, std::span<const std::uint8_t> rest);
   void eof_before_upgrade(TimePoint now, InputData& input);
   void error_before_upgrade(TimePoint now, InputData& input);
   void upgrade_timed_out(TimePoint now, InputData& input);

@@ -154,7 +154,7 @@ ServiceReply FakeService::receive(LinkId link, std::string_view text, TimePoint)
     // "acking x frees every buffered message with id <= x"
     session->unacked.erase(session->unacked.begin(), session->unacked.upper_bound(id));
   } else if (type == "ping") {
-    reply.frames.push_back(R"({"type":"pong"})");
+    if (answer_pings) reply.frames.push_back(R"({"type":"pong"})");
   } else {
     violations.push_back("unexpected frame type " + type);
     return {{}, std::uint16_t{1007}};

@@ -185,7 +185,11 @@ void Pair::drop_abruptly(bool as_failure) {
   pump();
 }
 
-void Pair::closed(std::uint16_t code) { core.on_transport(ws::Closed{code, {}, true, code != 1006}, now); }
+void Pair::closed(std::uint16_t code) {
+  // The emulator's words for a refused recovery (webpubsub-protocol.md, Recovery).
+  std::string reason = code == 1008 ? "The connection could not be recovered." : "";
+  core.on_transport(ws::Closed{code, reason, true, code != 1006}, now);
+}
 
 void Pair::failed(const AttemptFailure& failure) {
   std::optional<std::chrono::seconds> retry_after;

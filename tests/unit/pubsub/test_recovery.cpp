@@ -188,3 +188,67 @@ TEST_CASE("recovery: a join lost in the drop is resent with its ackId") {
   CHECK(p.service.deliveries.size() == 1);
   CHECK(p.service.violations.empty());
 }
+
+namespace {
+
+std::vector<std::string> info_lines_with(const Pair& p, const std::string& fragment) {
+  std::vector<std::string> out;
+  for (const auto& line : p.logs_at_least(LogLevel::Info))
+    if (line.text.find(fragment) != std::string::npos) out.push_back(line.text);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("recovery: reported once the service proves it, never before a refusal") {
+  SUBCASE("accepted: a ping goes at once and its pong proves the recovery") {
+    Pair p(test_options());
+    p.start();
+    p.run_for(1s);
+    const std::size_t pings_before = p.frames_of_type("ping").size();
+    p.drop_abruptly();
+    const TimePoint dropped = p.now;
+    p.run_for(2 * p.latency);  // the recovery's socket is open, its ping on the way
+    CHECK(p.core.state() == State::Connected);
+    CHECK(info_lines_with(p, "session recovered").empty());
+    auto pings = p.frames_of_type("ping");
+    REQUIRE(pings.size() == pings_before + 1);
+    CHECK(pings.back().at - dropped <= 2 * p.latency);
+    p.run_for(2s);
+    auto lines = info_lines_with(p, "session recovered");
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0] == "Web PubSub session recovered after 0.0 s (1 attempt)");
+  }
+  SUBCASE("refused: the socket opens, then close 1008; the outage goes on to a new connection") {
+    Pair p(test_options());
+    p.start();
+    p.run_for(1s);
+    p.service.forget_sessions();
+    p.drop_abruptly();
+    p.run_for(5s);
+    CHECK(p.core.counters().recoveries == 1);  // the socket did open
+    CHECK(info_lines_with(p, "session recovered").empty());
+    auto lines = info_lines_with(p, "connected again");
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0].find("Web PubSub connected again after") == 0);
+    CHECK(lines[0].find("a new session: the service ended the session (close 1008: The connection could not be "
+                        "recovered.)") != std::string::npos);
+    // The outage wrote two lines at INFO and above: what failed, and back.
+    CHECK(p.logs_at_least(LogLevel::Info).size() == 2);
+  }
+  SUBCASE("a service that answers no ping: recovered after the grace without a close") {
+    Pair p(test_options());
+    p.service.answer_pings = false;
+    p.start();
+    p.run_for(1s);
+    p.drop_abruptly();
+    const TimePoint dropped = p.now;
+    p.run_for(2900ms);
+    CHECK(info_lines_with(p, "session recovered").empty());
+    p.run_for(200ms);
+    auto lines = info_lines_with(p, "session recovered");
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0] == "Web PubSub session recovered after 3.0 s (1 attempt)");
+    CHECK(p.now - dropped >= 3s);
+  }
+}

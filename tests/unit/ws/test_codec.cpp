@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include "common/retry_after.hpp"
+
 #include <functional>
 #include <variant>
 
@@ -188,6 +190,32 @@ TEST_CASE("a refused upgrade reports the HTTP status and Retry-After") {
   u.write();
   u.feed("HTTP/1.1 401 Unauthorized\r\n\r\n");
   CHECK(u.events() == V{"failed(HTTP status 401: upgrade refused: HTTP 401 Unauthorized)"});
+}
+
+TEST_CASE("a refusal's body arriving after its head is awaited; the reason and Date reach the owner") {
+  Harness h;
+  h.codec.start(h.now);
+  h.codec.on_connected(h.now);
+  h.write();
+  h.feed("HTTP/1.1 401 Unauthorized\r\nDate: Sun, 06 Dec 2026 13:46:03 GMT\r\nContent-Length: 28\r\n\r\n");
+  CHECK(h.events().empty());  // the body is on its way
+  h.feed("Unauthorized: token expired\n");
+  auto e = h.codec.poll_event();
+  REQUIRE(e);
+  const auto* f = std::get_if<Failure>(&*e);
+  REQUIRE(f);
+  CHECK(f->http_status == 401);
+  CHECK(f->service_reason == "Unauthorized: token expired");
+  REQUIRE(f->server_date);
+  CHECK(utc_text(*f->server_date) == "2026-12-06 13:46:03 UTC");
+  // A body cut short by the close: the refusal stands with what came.
+  Harness c;
+  c.codec.start(c.now);
+  c.codec.on_connected(c.now);
+  c.write();
+  c.feed("HTTP/1.1 401 Unauthorized\r\nContent-Length: 28\r\n\r\nUnauth");
+  c.codec.on_eof(c.now);
+  CHECK(c.events() == V{"failed(HTTP status 401: upgrade refused: HTTP 401 Unauthorized)"});
 }
 
 TEST_CASE("a bad 101 fails the handshake; EOF before the response too") {
