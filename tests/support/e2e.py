@@ -278,7 +278,8 @@ class E2ETestCase(unittest.TestCase):
         code, seconds = self.agent.stop(timeout=10)
         text = "\n".join(self.agent.output())
         self.assertEqual(code, 0, "agent exit code; tail:\n" + "\n".join(self.agent.output()[-40:]))
-        self.assertLess(seconds, 2.0, "the agent took %.2f s to exit after SIGTERM" % seconds)
+        self.assertLess(seconds, 2.0, "the agent took %.2f s to exit after SIGTERM; tail:\n%s"
+                        % (seconds, "\n".join(self.agent.output()[-25:])))
         self.assertIn("shutting down (SIGTERM)", text)
         self.assertNotIn(ACCESS_KEY, text)
         self.assertIsNone(JWT_RE.search(text), "a JWT in the agent's output")
