@@ -126,9 +126,12 @@ void Agent::on_client_event(pubsub::Event&& event) {
         } else if constexpr (std::is_same_v<T, pubsub::Dropped>) {
           log::warn("a message for the group was dropped: {}", e.reason);
         } else if constexpr (std::is_same_v<T, pubsub::StateChanged>) {
+          if (e.from == pubsub::State::Connected && monitor_) monitor_->connection_evidence(std::nullopt);
           status_.changed();
         } else if constexpr (std::is_same_v<T, pubsub::InternetCheckWanted>) {
           if (monitor_) monitor_->request_check();
+        } else if constexpr (std::is_same_v<T, pubsub::ProofOfLife>) {
+          if (monitor_) monitor_->connection_evidence(e.at);  // the monitor's evidence for its interval
         }
         // Connected is followed by Joined or nothing to do (a recovery);
         // Delivered is counted by the core; LogLine is written by the client.
@@ -154,7 +157,7 @@ void Agent::build_monitor() {
 }
 
 void Agent::on_connectivity(monitor::ConnectivityReport&& report) {
-  status_.set_internet(report.online, report.online ? "ok" : report.error);
+  status_.set_internet(report.online, monitor::status_reason(report));
   if (!report.changed) return;  // the monitor logs every result itself
   internet_online_ = report.online;
   if (client_) client_->internet(report.online);

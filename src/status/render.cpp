@@ -201,7 +201,13 @@ std::string render_report(const nlohmann::json& j, WallTime now, const Freshness
   out += fmt::format("  hub:       {}{}  group: {}\n", mark, or_dash(str(j, "hub", "")), or_dash(str(j, "group", "")));
   const auto& internet = object(j, "internet");
   auto online = flag(internet, "online");
-  std::string verdict = !online ? "not checked yet" : *online ? "online" : "offline (" + str(internet, "reason") + ")";
+  // "online" when the probes passed ("ok"); "online (keepalive answered 12 s
+  // ago)" when the hub connection's answer was the evidence.
+  const std::string reason = str(internet, "reason", "");
+  std::string verdict = !online                           ? "not checked yet"
+                        : !*online                        ? "offline (" + reason + ")"
+                        : reason.empty() || reason == "ok" ? "online"
+                                                          : "online (" + reason + ")";
   out += fmt::format("  internet:  {}{}\n", mark, verdict);
   out += fmt::format("  NATS:      {}{}\n", mark, flag(j, "nats_connected").value_or(false) ? "connected" : "not connected");
   out += fmt::format("  NTP:       {}{}\n", mark, ntp_text(j));
