@@ -52,7 +52,7 @@ sys.path.insert(0, SUPPORT)
 from agent_process import AgentProcess  # noqa: E402
 from hub_process import HubProcess  # noqa: E402
 from nats_peer import NatsPeer, NatsServer  # noqa: E402
-from proc_stats import cpu_seconds, memory_kib, thread_count  # noqa: E402
+from proc_stats import cpu_seconds, memory_kib, thread_count, thread_deltas, threads  # noqa: E402
 from wps.frontend import FrontendSimulator  # noqa: E402
 
 REFERENCE_AGENT = os.path.join(HERE, "reference", "agent.js")
@@ -266,6 +266,7 @@ async def run_once(a, work):
         window_start = time.monotonic()
         first_seq = {n: s.next_seq for n, s in sides.items()}
         cpu0 = {n: cpu_seconds(s.pid) for n, s in sides.items()}
+        threads0 = {n: threads(s.pid) for n, s in sides.items()}
         samples = {n: [] for n in sides}
         loads = [os.getloadavg()]
         while time.monotonic() - window_start < a.window:
@@ -276,6 +277,7 @@ async def run_once(a, work):
             await asyncio.sleep(min(10.0, max(0.0, a.window - (time.monotonic() - window_start))))
         cpu1 = {n: cpu_seconds(s.pid) for n, s in sides.items()}
         window_end = time.monotonic()
+        threads1 = {n: threads(s.pid) for n, s in sides.items()}
         last_seq = {n: s.next_seq for n, s in sides.items()}
         loads.append(os.getloadavg())
         await asyncio.sleep(3.0)  # let the last messages of the window arrive
@@ -291,7 +293,10 @@ async def run_once(a, work):
                 "cpu_s": round(cpu1[n] - cpu0[n], 3),
                 "cpu_s_at_window_start": round(cpu0[n], 3),
                 "rss_kib_end": end["rss"], "pss_kib_end": end["pss"], "hwm_kib": end["hwm"],
+                "anon_kib_end": end["anon"],
                 "rss_kib_max": max(x["rss"] for x in samples[n]), "pss_kib_max": max(x["pss"] for x in samples[n]),
+                "anon_kib_max": max(x["anon"] for x in samples[n]),
+                "threads_in_window": thread_deltas(threads0[n], threads1[n], window_end - window_start),
                 "relay_sent": len(seqs), "relay_received": len(lat),
                 "relay_ms_p50": round(percentile(lat, 50), 3) if lat else None,
                 "relay_ms_p99": round(percentile(lat, 99), 3) if lat else None,
@@ -466,9 +471,11 @@ def summarize(directory):
     rows = [("start → joined (s)", "start_to_joined_s", 1, 3),
             ("CPU seconds from start to window start", "cpu_s_at_window_start", 1, 2),
             ("VmRSS at window end (MiB)", "rss_kib_end", 1 / 1024, 1),
+            ("RssAnon (private) at window end (MiB)", "anon_kib_end", 1 / 1024, 2),
             ("PSS at window end (MiB)", "pss_kib_end", 1 / 1024, 1),
             ("largest VmRSS sample (MiB)", "rss_kib_max", 1 / 1024, 1),
             ("largest PSS sample (MiB)", "pss_kib_max", 1 / 1024, 1),
+            ("largest RssAnon sample (MiB)", "anon_kib_max", 1 / 1024, 2),
             ("CPU seconds over the window", "cpu_s", 1, 2),
             ("relay latency p50 (ms)", "relay_ms_p50", 1, 2),
             ("relay latency p99 (ms)", "relay_ms_p99", 1, 2)]
@@ -504,7 +511,34 @@ def summarize(directory):
                 x["heartbeats_in_window"], "; ".join("down %s: %s" % (d, ", ".join(str(v) for v in vs))
                                                      for d, vs in x.get("restart_to_rejoined_s", {}).items()),
                 x.get("half_open_detected_s"), x.get("half_open_outcome")))
+    out.extend(thread_table(runs))
     return "\n".join(out) + "\n"
+
+
+def thread_table(runs):
+    """Each agent's threads over the window: wakeups per minute (voluntary
+    context switches) and CPU ms, min / median / max over the repeats, one
+    row per thread name (threads of one name are summed)."""
+    if not any("threads_in_window" in r["agents"][CPP] for r in runs):
+        return []
+    out = ["", "Threads over the window (wakeups per minute, CPU ms; min / median / max over the repeats):", "",
+           "| agent | thread | count | wakeups / min | CPU ms |", "|---|---|---:|---:|---:|"]
+    for n in AGENTS:
+        per_name = {}
+        for r in runs:
+            rows = r["agents"][n].get("threads_in_window")
+            if rows is None:
+                continue
+            this = {}
+            for t in rows:
+                w, c, k = this.get(t["name"], (0.0, 0.0, 0))
+                this[t["name"]] = (w + t["wakeups_per_min"], c + t["cpu_ms"], k + 1)
+            for name, v in this.items():
+                per_name.setdefault(name, []).append(v)
+        for name, vs in sorted(per_name.items()):
+            out.append("| %s | %s | %s | %s | %s |" % (n, name, spread([v[2] for v in vs], 0),
+                                                        spread([v[0] for v in vs], 1), spread([v[1] for v in vs], 1)))
+    return out
 
 
 # ------------------------------------------------------------ main
