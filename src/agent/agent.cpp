@@ -78,8 +78,9 @@ void Agent::build_app() {
                           return bridge_ && bridge_->publish(subject, payload) == bus::PublishResult::Sent;
                         }});
   app_->start();
-  // A rebuilt app (reload) knows no verdict yet: give it the last one.
+  // A rebuilt app (reload) knows no verdict yet: give it the last ones.
   if (ntp_) app_->on_ntp_status(ntp_->available);
+  if (internet_online_) app_->on_internet(*internet_online_);
 }
 
 void Agent::reap_stopped_clients() {
@@ -157,6 +158,7 @@ void Agent::on_connectivity(monitor::ConnectivityReport&& report) {
   status_.set_internet(report.online, report.online ? "ok" : report.error);
   if (!report.changed) return;  // the monitor logs every result itself
   internet_online_ = report.online;
+  if (app_) app_->on_internet(report.online);  // system_info's internet_reachable
   if (client_) client_->internet(report.online);
   status_.changed();
 }
