@@ -122,7 +122,8 @@ namespace {
 std::chrono::seconds refresh_period(const nlohmann::json& j) {
   auto it = j.find("refresh_secs");
   if (it != j.end() && it->is_number_integer() && it->get<long>() > 0) return std::chrono::seconds(it->get<long>());
-  return kRefreshEvery;  // a file from before the field
+  // A file from before the field: its agent rewrote it every 10 s.
+  return std::chrono::seconds(10);
 }
 
 }  // namespace
