@@ -35,10 +35,30 @@ struct NatsBridge::Context {
   loop::Mailbox<LinkNote>* notes = nullptr;
   NatsSocket* socket = nullptr;
   SocketRequests requests;
+  // A dup of the socket's eventfd: written after `mutex` is released, so it
+  // must stay valid even if the bridge is gone by then (then nobody reads
+  // it). Closed with the Context, after the last callback.
+  int wake_fd = -1;
+
+  ~Context() {
+    if (wake_fd >= 0) ::close(wake_fd);
+  }
 
   void post(LinkNote note) {
     std::lock_guard lock(mutex);
     if (attached) notes->post(std::move(note));
+  }
+
+  // With `mutex` held, after changing `requests`: true when the caller, on
+  // another thread, must wake the loop (wake()) once it released `mutex`.
+  bool requested() {
+    if (!socket->on_loop_thread()) return true;
+    socket->requested_on_loop();
+    return false;
+  }
+  void wake() const {
+    std::uint64_t one = 1;
+    (void)!::write(wake_fd, &one, sizeof one);
   }
 };
 
@@ -90,41 +110,49 @@ void check(natsStatus s, const char* what) {
 natsStatus on_attach(void** user_data, void* ticket, natsConnection* nc, natsSock socket) {
   *user_data = ticket;
   auto& c = context_of(ticket);
-  std::lock_guard lock(c.mutex);
-  if (!c.attached) return NATS_OK;
-  int watched = ::fcntl(socket, F_DUPFD_CLOEXEC, 0);
-  if (watched < 0) return NATS_SYS_ERROR;
-  if (c.requests.attached_fd >= 0) ::close(c.requests.attached_fd);  // never taken by the loop
-  c.requests = {nc, watched, true, false};
-  c.socket->requested();
+  bool wake = false;
+  {
+    std::lock_guard lock(c.mutex);
+    if (!c.attached) return NATS_OK;
+    int watched = ::fcntl(socket, F_DUPFD_CLOEXEC, 0);
+    if (watched < 0) return NATS_SYS_ERROR;
+    if (c.requests.attached_fd >= 0) ::close(c.requests.attached_fd);  // never taken by the loop
+    c.requests = {nc, watched, true, false};
+    wake = c.requested();
+  }
+  if (wake) c.wake();
   return NATS_OK;
 }
 
-natsStatus on_read_request(void* ticket, bool add) {
+// read(add) and write(add): `field` is the request they change.
+natsStatus on_interest(void* ticket, bool SocketRequests::*field, bool add) {
   auto& c = context_of(ticket);
-  std::lock_guard lock(c.mutex);
-  if (!c.attached || c.requests.read == add) return NATS_OK;
-  c.requests.read = add;
-  c.socket->requested();
+  bool wake = false;
+  {
+    std::lock_guard lock(c.mutex);
+    if (!c.attached || c.requests.*field == add) return NATS_OK;
+    c.requests.*field = add;
+    wake = c.requested();
+  }
+  if (wake) c.wake();
   return NATS_OK;
 }
 
-natsStatus on_write_request(void* ticket, bool add) {
-  auto& c = context_of(ticket);
-  std::lock_guard lock(c.mutex);
-  if (!c.attached || c.requests.write == add) return NATS_OK;
-  c.requests.write = add;
-  c.socket->requested();
-  return NATS_OK;
-}
+natsStatus on_read_request(void* ticket, bool add) { return on_interest(ticket, &SocketRequests::read, add); }
+
+natsStatus on_write_request(void* ticket, bool add) { return on_interest(ticket, &SocketRequests::write, add); }
 
 natsStatus on_detach(void* ticket) {
   auto& c = context_of(ticket);
-  std::lock_guard lock(c.mutex);
-  if (!c.attached) return NATS_OK;
-  c.requests.read = false;
-  c.requests.write = false;
-  c.socket->requested();
+  bool wake = false;
+  {
+    std::lock_guard lock(c.mutex);
+    if (!c.attached) return NATS_OK;
+    c.requests.read = false;
+    c.requests.write = false;
+    wake = c.requested();
+  }
+  if (wake) c.wake();
   return NATS_OK;
 }
 
@@ -165,6 +193,8 @@ NatsBridge::NatsBridge(loop::EventLoop& loop, NatsOptions options, Handler handl
       }) {
   context_->notes = &notes_;
   context_->socket = socket_.get();
+  context_->wake_fd = ::fcntl(socket_->wakeup_fd(), F_DUPFD_CLOEXEC, 0);
+  if (context_->wake_fd < 0) throw std::runtime_error("cannot dup the NATS socket's eventfd");
 
   check(natsOptions_Create(&nats_options_), "natsOptions_Create");
   std::vector<const char*> servers;

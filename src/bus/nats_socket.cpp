@@ -1,6 +1,7 @@
 #include "bus/nats_socket.hpp"
 
 #include <nats/nats.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include "loop/event_loop.hpp"
@@ -16,9 +17,14 @@ NatsSocket::NatsSocket(loop::EventLoop& loop, std::mutex& mutex, SocketRequests&
       loop_thread_(std::this_thread::get_id()),
       from_other_threads_(loop, [this] {
         from_other_threads_.drain();
-        apply();
+        // The thread that woke us (libnats's timer, after a PING) still
+        // holds the connection's lock until it returns from libnats; the
+        // kernel often runs us on its CPU at once, before it could. Let it
+        // finish first, or the write below would sleep on that lock.
+        (void)::sched_yield();
+        apply(false);
       }),
-      from_loop_thread_(loop, [this] { apply(); }) {}
+      from_loop_thread_(loop, [this] { apply(true); }) {}
 
 NatsSocket::~NatsSocket() {
   stop_watching();
@@ -27,12 +33,7 @@ NatsSocket::~NatsSocket() {
   requests_.attached_fd = -1;
 }
 
-void NatsSocket::requested() {
-  if (std::this_thread::get_id() == loop_thread_)
-    from_loop_thread_.arm();
-  else
-    from_other_threads_.signal();
-}
+void NatsSocket::requested_on_loop() { from_loop_thread_.arm(); }
 
 void NatsSocket::stop_watching() {
   watch_.reset();
@@ -40,7 +41,7 @@ void NatsSocket::stop_watching() {
   fd_ = -1;
 }
 
-void NatsSocket::apply() {
+void NatsSocket::apply(bool write_at_once) {
   SocketRequests wanted;
   {
     std::lock_guard lock(mutex_);
@@ -62,7 +63,7 @@ void NatsSocket::apply() {
   if (!watch_) watch_ = std::make_unique<loop::IoWatch>(loop_, fd_, loop::IoWatch::kRead, [this](std::uint32_t r) {
     on_ready(r);
   });
-  if (wanted.write) {
+  if (wanted.write && write_at_once) {
     // Most writes fit the socket buffer: write now instead of polling for
     // writability first. libnats asks again (write, add) if some is left.
     natsConnection_ProcessWriteEvent(connection_);

@@ -15,8 +15,13 @@
 //
 // Here the callbacks only record the request (SocketRequests, under the
 // owner's mutex) and ask the loop to apply it: from another thread through
-// an eventfd, from the loop thread through a deferred call (they run inside
-// a libnats call, which must return before the loop touches the socket).
+// an eventfd, signalled after the mutex is released; from the loop thread
+// through a deferred call (they run inside a libnats call, which must
+// return before the loop touches the socket). A write asked for from
+// another thread waits for the socket's writability in the loop's next
+// poll rather than being written at once: libnats still holds the
+// connection's lock for a moment after the callback, and the loop would
+// only wake to wait for it.
 // Attach records a dup of the socket: libnats closes its descriptor on a
 // disconnect before the loop hears of it, and a descriptor number the loop
 // still watched could meanwhile be reused by another socket.
@@ -56,8 +61,12 @@ class NatsSocket {
   NatsSocket(const NatsSocket&) = delete;
   NatsSocket& operator=(const NatsSocket&) = delete;
 
-  // The callbacks changed `requests` (called with `mutex` held; any thread).
-  void requested();
+  bool on_loop_thread() const { return std::this_thread::get_id() == loop_thread_; }
+  // The callbacks changed `requests` (loop thread, `mutex` held).
+  void requested_on_loop();
+  // The eventfd that another thread writes (after releasing `mutex`) when
+  // it changed `requests`.
+  int wakeup_fd() const { return from_other_threads_.fd(); }
 
   // Loop thread, outside any libnats call: writes what libnats has
   // buffered now. Before closing the connection from the loop: libnats's
@@ -66,7 +75,7 @@ class NatsSocket {
   void write_now();
 
  private:
-  void apply();
+  void apply(bool write_at_once);
   void on_ready(std::uint32_t ready);
   void stop_watching();
 
