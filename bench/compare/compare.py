@@ -52,6 +52,7 @@ sys.path.insert(0, SUPPORT)
 from agent_process import AgentProcess  # noqa: E402
 from hub_process import HubProcess  # noqa: E402
 from nats_peer import NatsPeer, NatsServer  # noqa: E402
+from netlab import reexec_in_private_netns  # noqa: E402
 from proc_stats import cpu_seconds, memory_kib, thread_count, thread_deltas, threads  # noqa: E402
 from wps.frontend import FrontendSimulator  # noqa: E402
 
@@ -425,6 +426,7 @@ def describe_environment(a):
         "cpu": run("sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"),
         "cores": os.cpu_count(),
         "kernel": run("uname", "-r"),
+        "network_namespace": "shared" if a.shared_net else "private, loopback only",
     }
 
 
@@ -570,10 +572,16 @@ def main(argv=None):
                    help="the reference agent's heartBeatEverySecs (the Python agent's shipped 60)")
     p.add_argument("--out-dir", help="where run-<n>.json and the logs go (default: a new temp dir)")
     p.add_argument("--summarize", metavar="DIR", help="print the markdown summary of DIR/run-*.json and exit")
+    p.add_argument("--shared-net", action="store_true",
+                   help="stay in this network namespace (default: both agents in a private one with only "
+                        "loopback, so other processes' interface changes do not wake the C++ agent's netlink "
+                        "watcher)")
     a = p.parse_args(argv)
     if a.summarize:
         sys.stdout.write(summarize(a.summarize))
         return 0
+    if not a.shared_net:
+        reexec_in_private_netns()
     if not a.agent:
         p.error("--agent is required")
     a.agent = os.path.abspath(a.agent)

@@ -3,7 +3,8 @@
 Starts the local hub (tests/support/wps), a nats-server and the real agent
 with the shipped config (pointed at them as bench/compare does), with the
 systemd environment the unit gives it (NOTIFY_SOCKET, WATCHDOG_USEC of the
-unit's WatchdogSec=30, RUNTIME_DIRECTORY for status.json). Once the agent
+unit's WatchdogSec=30, RUNTIME_DIRECTORY for status.json), all in a private
+network namespace with only loopback (unless --shared-net). Once the agent
 has joined its group and NATS is up, nothing talks to it: no front end, no
 NATS traffic but what the agent itself does. Over the window it prints, per
 thread, its name, its wakeups per minute (voluntary context switches: each
@@ -32,6 +33,7 @@ from agent_process import AgentProcess  # noqa: E402
 from compare import agent_in_group, cpp_config  # noqa: E402
 from hub_process import HubProcess  # noqa: E402
 from nats_peer import NatsServer  # noqa: E402
+from netlab import reexec_in_private_netns  # noqa: E402
 from proc_stats import cpu_seconds, memory_kib, thread_deltas, threads  # noqa: E402
 
 WATCHDOG_USEC = 30 * 1000 * 1000  # the unit's WatchdogSec=30
@@ -137,7 +139,12 @@ def main(argv=None):
     p.add_argument("--warmup", type=float, default=20.0, help="seconds connected before the window")
     p.add_argument("--repeats", type=int, default=1)
     p.add_argument("--json", help="also write the raw figures here")
+    p.add_argument("--shared-net", action="store_true",
+                   help="stay in this network namespace (default: a private one with only loopback, so other "
+                        "processes' interface changes do not wake the agent's netlink watcher)")
     a = p.parse_args(argv)
+    if not a.shared_net:
+        reexec_in_private_netns()
     a.agent = os.path.abspath(a.agent)
     runs = []
     with tempfile.TemporaryDirectory(prefix="dbr-idle-") as work:
