@@ -87,6 +87,15 @@ void free_retired_tickets() {
 
 std::int64_t to_ms(Duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); }
 
+// Copied messages are freed in batches of up to kRetiredMessages or
+// kRetiredBytes, or after kRetiredWait (+ kRetiredSlack, so with another
+// wakeup): libnats frees a message on its GC thread and wakes that thread
+// for each one otherwise.
+constexpr std::size_t kRetiredMessages = 64;
+constexpr std::size_t kRetiredBytes = 64 * 1024;
+constexpr std::chrono::seconds kRetiredWait{30};
+constexpr std::chrono::seconds kRetiredSlack{30};
+
 // How long the connector thread waits for the server to confirm the
 // subscription (a PING/PONG round trip) before it reports "connected".
 constexpr std::chrono::milliseconds kSubscriptionConfirmTimeout{2000};
@@ -183,6 +192,7 @@ NatsBridge::NatsBridge(loop::EventLoop& loop, NatsOptions options, Handler handl
       handler_(std::move(handler)),
       context_(std::make_shared<Context>()),
       socket_(std::make_unique<NatsSocket>(loop, context_->mutex, context_->requests, [this] { take_messages(); })),
+      free_retired_(loop, [this] { free_retired(); }, kRetiredSlack),
       deliver_soon_(loop, [this] { deliver(); }),
       notes_(loop, 64, [this](LinkNote&& n) { on_link_note(std::move(n)); }),
       probe_timer_(loop, [this] { on_probe_timer(); }),
@@ -221,6 +231,7 @@ NatsBridge::NatsBridge(loop::EventLoop& loop, NatsOptions options, Handler handl
 
 NatsBridge::~NatsBridge() {
   if (connector_.joinable()) connector_.join();
+  free_retired();
   // Written out now, so the close below does not wait for a PONG.
   socket_->write_now();
   {
@@ -333,9 +344,25 @@ void NatsBridge::take_messages() {
     }
     inbox_.push_back(BusMessage{natsMsg_GetSubject(msg), std::string(natsMsg_GetData(msg), static_cast<std::size_t>(
                                                                                              natsMsg_GetDataLength(msg)))});
-    natsMsg_Destroy(msg);
+    retire(msg);
   }
   deliver();
+}
+
+void NatsBridge::retire(natsMsg* msg) {
+  retired_.push_back(msg);
+  retired_bytes_ += static_cast<std::size_t>(natsMsg_GetDataLength(msg));
+  if (retired_.size() >= kRetiredMessages || retired_bytes_ >= kRetiredBytes)
+    free_retired();
+  else if (!free_retired_.armed())
+    free_retired_.arm_in(kRetiredWait);
+}
+
+void NatsBridge::free_retired() {
+  free_retired_.cancel();
+  for (natsMsg* msg : retired_) natsMsg_Destroy(msg);
+  retired_.clear();
+  retired_bytes_ = 0;
 }
 
 // Hands on at most deliver_batch messages, then lets the loop turn: a

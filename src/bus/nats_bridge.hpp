@@ -52,6 +52,7 @@
 #include "loop/timer.hpp"
 
 struct __natsConnection;
+struct __natsMsg;
 struct __natsSubscription;
 struct __natsOptions;
 
@@ -139,6 +140,8 @@ class NatsBridge {
   void on_link_note(LinkNote&& note);
   void take_messages();
   void deliver();
+  void retire(__natsMsg* msg);
+  void free_retired();
   void on_probe_timer();
   void finish_shutdown();
   void close_connection();
@@ -153,6 +156,10 @@ class NatsBridge {
   std::unique_ptr<NatsSocket> socket_;
   std::deque<BusMessage> inbox_;
   std::uint64_t inbox_dropped_ = 0;
+  // Messages read and copied, to be freed together (retire()).
+  std::vector<__natsMsg*> retired_;
+  std::size_t retired_bytes_ = 0;
+  loop::Timer free_retired_;
   loop::Timer deliver_soon_;  // a timer, not a Deferred: it lets the loop poll first
   loop::Mailbox<LinkNote> notes_;
   loop::Timer probe_timer_;
