@@ -1,4 +1,6 @@
 // dunebugger-remote: wiring only. CLI -> config -> log -> loop -> agent -> run.
+#include <malloc.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -9,9 +11,11 @@
 #include "bus/nats_bridge.hpp"
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
+#include "common/working_set.hpp"
 #include "config/load.hpp"
 #include "log/log.hpp"
 #include "loop/event_loop.hpp"
+#include "loop/timer.hpp"
 #include "net/curl_multi.hpp"
 #include "version.hpp"
 
@@ -27,6 +31,9 @@ int run(const std::string& path) {
   if (!result.ok()) return kExitConfigError;
 
   dbr::loop::EventLoop::block_handled_signals();
+  // One malloc arena for all threads: the helper threads allocate little
+  // and rarely, and each arena of its own would keep its free memory.
+  (void)mallopt(M_ARENA_MAX, 1);
   // Library state every thread shares, set up before any thread starts and
   // torn down after the last user (libnats threads live until `nats` goes).
   dbr::net::ensure_curl_global_init();
@@ -35,6 +42,12 @@ int run(const std::string& path) {
   dbr::agent::Agent agent(loop, std::move(result.config), std::move(env));
   agent.start();
   loop.notify_ready();
+  // Once start-up is over (first connections made, first checks done), the
+  // code only it ran leaves the resident set (common/working_set.hpp).
+  dbr::loop::Timer settle(loop, [] {
+    dbr::log::debug("start-up over: {} KiB of file pages unmapped", dbr::drop_clean_file_pages());
+  }, std::chrono::seconds(10));
+  settle.arm_in(std::chrono::seconds(30));
   int code = loop.run();
   dbr::log::info("stopped");
   return code;
