@@ -86,6 +86,35 @@ def stop_process(proc, timeout=5.0):
     return proc.returncode
 
 
+UNIT = os.path.join(TOP, "systemd", "dunebugger-remote.service")
+
+
+def unit_environment():
+    """The Environment= settings of the shipped systemd unit: the agent runs
+    here with the environment it has in the field."""
+    env = {}
+    with open(UNIT) as f:
+        for line in f:
+            if line.startswith("Environment="):
+                key, _, value = line.strip()[len("Environment="):].partition("=")
+                env[key] = value
+    return env
+
+
+def runtime_directory(prefix):
+    """A fresh directory on tmpfs for status.json, as the unit's
+    RuntimeDirectory= under /run is: the agent rewrites the file there, and
+    on a disk file system a rename over the old file costs a writeback."""
+    return tempfile.mkdtemp(prefix=prefix, dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+
+
+def shipped_heartbeat_secs():
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.optionxform = str
+    parser.read(SHIPPED_CONFIG)
+    return int(parser["Websocket"]["heartBeatEverySecs"])
+
+
 def cpp_config(hub, nats, user, group):
     """The shipped config/dunebugger.conf, with only what must point at this
     machine changed: device/group, the hub's connection string, NATS, and
@@ -213,6 +242,7 @@ async def run_once(a, work):
     result = {"started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
               "window_s": a.window, "rate_per_s": a.rate, "agents": {}}
     tasks = []
+    runtime = None
     try:
         for side in sides.values():
             # Its monitoring port's /healthz is the C++ agent's 'internet' probe
@@ -221,10 +251,10 @@ async def run_once(a, work):
                                                       log_path=os.path.join(work, "nats-%s.log" % side.name))
         config_text, shipped = cpp_config(hub, sides[CPP].nats, sides[CPP].user, sides[CPP].group)
         result["cpp_config"] = shipped
-        runtime = os.path.join(work, "run")
-        os.makedirs(runtime, exist_ok=True)
+        runtime = runtime_directory("dbr-compare-run-")
         cpp = sides[CPP]
-        cpp.proc = AgentProcess(a.agent, config_text, env={"RUNTIME_DIRECTORY": runtime}, stderr_file=True)
+        cpp.proc = AgentProcess(a.agent, config_text, env=dict(unit_environment(), RUNTIME_DIRECTORY=runtime),
+                                stderr_file=True)
         node = sides[NODE]
         node_log = open(os.path.join(work, "node-agent.log"), "w")
         node.proc = subprocess.Popen([a.node, REFERENCE_AGENT, "--token-url", "http://127.0.0.1:%d/token" %
@@ -404,6 +434,8 @@ async def run_once(a, work):
         with open(os.path.join(work, "hub.log"), "w") as f:
             f.write(hub.log_text())
         hub.stop()
+        if runtime:
+            shutil.rmtree(runtime, ignore_errors=True)
     return result
 
 
@@ -568,8 +600,9 @@ def main(argv=None):
     p.add_argument("--rejoin-timeout", type=float, default=120.0)
     p.add_argument("--no-half-open", dest="half_open", action="store_false")
     p.add_argument("--half-open-timeout", type=float, default=400.0)
-    p.add_argument("--node-heartbeat-every", type=int, default=60,
-                   help="the reference agent's heartBeatEverySecs (the Python agent's shipped 60)")
+    p.add_argument("--node-heartbeat-every", type=int, default=shipped_heartbeat_secs(),
+                   help="the reference agent's heartBeatEverySecs (default: the shipped config's, the C++ "
+                        "agent's, so both send heartbeats at the same cadence)")
     p.add_argument("--out-dir", help="where run-<n>.json and the logs go (default: a new temp dir)")
     p.add_argument("--summarize", metavar="DIR", help="print the markdown summary of DIR/run-*.json and exit")
     p.add_argument("--shared-net", action="store_true",

@@ -2,8 +2,9 @@
 
 Starts the local hub (tests/support/wps), a nats-server and the real agent
 with the shipped config (pointed at them as bench/compare does), with the
-systemd environment the unit gives it (NOTIFY_SOCKET, WATCHDOG_USEC of the
-unit's WatchdogSec=30, RUNTIME_DIRECTORY for status.json), all in a private
+systemd environment the unit gives it (its Environment= lines, NOTIFY_SOCKET,
+WATCHDOG_USEC of its WatchdogSec=30, RUNTIME_DIRECTORY on tmpfs for
+status.json, as /run is), all in a private
 network namespace with only loopback (unless --shared-net). Once the agent
 has joined its group and NATS is up, nothing talks to it: no front end, no
 NATS traffic but what the agent itself does. Over the window it prints, per
@@ -19,6 +20,7 @@ Every wait has a timeout; every process it starts is stopped on every path.
 import argparse
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -30,7 +32,7 @@ sys.path.insert(0, os.path.join(TOP, "tests", "support"))
 sys.path.insert(0, os.path.join(TOP, "bench", "compare"))
 
 from agent_process import AgentProcess  # noqa: E402
-from compare import agent_in_group, cpp_config  # noqa: E402
+from compare import agent_in_group, cpp_config, runtime_directory, unit_environment  # noqa: E402
 from hub_process import HubProcess  # noqa: E402
 from nats_peer import NatsServer  # noqa: E402
 from netlab import reexec_in_private_netns  # noqa: E402
@@ -61,13 +63,14 @@ def run_once(a, work):
     hub = HubProcess(directory=work)
     nats = None
     agent = None
+    runtime = None
     try:
         nats = NatsServer.start_on_free_port(monitor=True, log_path=os.path.join(work, "nats.log"))
         config_text, _ = cpp_config(hub, nats, "bench-idle", "bench-idle")
-        runtime = os.path.join(work, "run")
-        os.makedirs(runtime, exist_ok=True)
+        runtime = runtime_directory("dbr-idle-run-")
         agent = AgentProcess(a.agent, config_text, notify=True, stderr_file=True,
-                             env={"RUNTIME_DIRECTORY": runtime, "WATCHDOG_USEC": str(WATCHDOG_USEC)})
+                             env=dict(unit_environment(), RUNTIME_DIRECTORY=runtime,
+                                      WATCHDOG_USEC=str(WATCHDOG_USEC)))
         wait_until(lambda: agent_in_group(hub.control.state(), "bench-idle", "bench-idle"), 30, "joined")
         wait_until(lambda: (status_file(runtime) or {}).get("nats_connected"), 30, "NATS connected")
         time.sleep(a.warmup)
@@ -95,6 +98,8 @@ def run_once(a, work):
         if nats is not None:
             nats.stop()
         hub.stop()
+        if runtime:
+            shutil.rmtree(runtime, ignore_errors=True)
 
 
 def spread(values, digits=1):
