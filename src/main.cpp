@@ -11,11 +11,9 @@
 #include "bus/nats_bridge.hpp"
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
-#include "common/working_set.hpp"
 #include "config/load.hpp"
 #include "log/log.hpp"
 #include "loop/event_loop.hpp"
-#include "loop/timer.hpp"
 #include "net/curl_multi.hpp"
 #include "version.hpp"
 
@@ -42,12 +40,6 @@ int run(const std::string& path) {
   dbr::agent::Agent agent(loop, std::move(result.config), std::move(env));
   agent.start();
   loop.notify_ready();
-  // Once start-up is over (first connections made, first checks done), the
-  // code only it ran leaves the resident set (common/working_set.hpp).
-  dbr::loop::Timer settle(loop, [] {
-    dbr::log::debug("start-up over: {} KiB of file pages unmapped", dbr::drop_clean_file_pages());
-  }, std::chrono::seconds(10));
-  settle.arm_in(std::chrono::seconds(30));
   int code = loop.run();
   dbr::log::info("stopped");
   return code;
