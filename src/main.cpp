@@ -4,11 +4,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "agent/agent.hpp"
 #include "bus/nats_bridge.hpp"
+#include "common/time.hpp"
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
 #include "config/load.hpp"
@@ -20,6 +22,9 @@
 namespace {
 
 using dbr::cli::kExitConfigError;
+
+// A teardown slower than this is reported with its parts.
+constexpr long long kSlowTeardownMs = 250;
 
 int run(const std::string& path) {
   auto env = dbr::config::current_environment();
@@ -35,13 +40,27 @@ int run(const std::string& path) {
   // Library state every thread shares, set up before any thread starts and
   // torn down after the last user (libnats threads live until `nats` goes).
   dbr::net::ensure_curl_global_init();
-  dbr::bus::NatsLibrary nats;
+  auto nats = std::make_unique<dbr::bus::NatsLibrary>();
   dbr::loop::EventLoop loop;
-  dbr::agent::Agent agent(loop, std::move(result.config), std::move(env));
-  agent.start();
+  auto agent = std::make_unique<dbr::agent::Agent>(loop, std::move(result.config), std::move(env));
+  agent->start();
   loop.notify_ready();
   int code = loop.run();
-  dbr::log::info("stopped");
+  // Teardown joins threads (monitor, host facts, libnats): time it, so a slow
+  // stop names its part instead of only keeping systemd waiting.
+  auto started = dbr::Clock::now();
+  agent.reset();
+  auto agent_done = dbr::Clock::now();
+  nats.reset();
+  auto took = [](dbr::TimePoint from, dbr::TimePoint to) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(to - from).count();
+  };
+  auto total_ms = took(started, dbr::Clock::now());
+  if (total_ms >= kSlowTeardownMs)
+    dbr::log::info("stopped; teardown took {} ms (agent {} ms, NATS library {} ms)", total_ms,
+                   took(started, agent_done), took(agent_done, dbr::Clock::now()));
+  else
+    dbr::log::info("stopped");
   return code;
 }
 

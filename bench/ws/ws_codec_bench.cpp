@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "common/random.hpp"
-#include "unit/ws/ws_test_support.hpp"  // server_frame
+#include "support/ws_frames.hpp"  // server_frame
 #include "ws/codec/frame_encoder.hpp"
 #include "ws/codec/message_layer.hpp"
 #include "ws/codec/send_queue.hpp"

@@ -1,7 +1,8 @@
 // Round-trip echo rate of ws::Connection over loopback against an
-// independent server (python3-websockets, started here from the interop
-// test's ws_server.py), over ws:// and wss://. One message in flight at a
-// time, so this is latency-bound and mostly measures the Python server.
+// independent server (python3-websockets, tests/support/ws_peer.py, started
+// here as the interop test starts it), over ws:// and wss://. One message in
+// flight at a time, so this is latency-bound and mostly measures the Python
+// server.
 #include <systemd/sd-event.h>
 
 #include <chrono>
@@ -12,7 +13,7 @@
 
 #include "common/random.hpp"
 #include "loop/event_loop.hpp"
-#include "net/peer_process.hpp"
+#include "support/peer_process.hpp"
 #include "support/run_loop.hpp"
 #include "ws/connection.hpp"
 
@@ -64,7 +65,7 @@ void bench(test::PeerProcess& peer, const char* port_name, std::size_t size, int
 }  // namespace
 
 int main() {
-  test::PeerProcess peer(DBR_PYTHON, WS_SERVER_SCRIPT);
+  test::PeerProcess& peer = test::peer();
   std::printf("ws echo over loopback against python3-websockets (one message in flight)\n");
   std::printf("%5s  %8s  %8s  %12s  %10s  %10s\n", "url", "bytes", "trips", "trips/s", "us/trip", "open ms");
   for (const char* port : {"ws", "wss"}) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "app/envelope.hpp"
+#include "common/enum_names.hpp"
 #include "common/json_text.hpp"
 
 namespace dbr::app {
@@ -19,30 +20,20 @@ bool is_one_nats_token(std::string_view name) {
 
 }  // namespace
 
-std::string_view describe(IgnoreReason r) {
-  switch (r) {
-    case IgnoreReason::NotAnObject: return "not a JSON object";
-    case IgnoreReason::LoopGuard: return "source is controller (our own message)";
-    case IgnoreReason::NoSubject: return "no string subject";
-    case IgnoreReason::NoDot: return "subject has no recipient prefix";
-    case IgnoreReason::UnknownRecipient: return "unknown recipient";
-    case IgnoreReason::UnknownLocalSubject: return "unknown controller subject";
-    case IgnoreReason::NotOneToken: return "name is not a single NATS subject token";
-  }
-  return "?";
-}
+constexpr auto kIgnoreReasons = enum_names<IgnoreReason>({
+    {IgnoreReason::NotAnObject, "not a JSON object"}, {IgnoreReason::LoopGuard, "source is controller (our own message)"},
+    {IgnoreReason::NoSubject, "no string subject"}, {IgnoreReason::NoDot, "subject has no recipient prefix"},
+    {IgnoreReason::UnknownRecipient, "unknown recipient"}, {IgnoreReason::UnknownLocalSubject, "unknown controller subject"},
+    {IgnoreReason::NotOneToken, "name is not a single NATS subject token"}});
 
-std::string_view describe(DropReason r) {
-  switch (r) {
-    case DropReason::ForeignSubject: return "subject outside our subscription";
-    case DropReason::NotJson: return "payload is not JSON";
-    case DropReason::NotAnObject: return "payload is not a JSON object";
-    case DropReason::MissingFields: return "payload lacks a string subject or a body";
-    case DropReason::UnknownSubject: return "unknown subject";
-    case DropReason::UnknownHeartbeatSource: return "heartbeat from an unknown source";
-  }
-  return "?";
-}
+constexpr auto kDropReasons = enum_names<DropReason>({
+    {DropReason::ForeignSubject, "subject outside our subscription"}, {DropReason::NotJson, "payload is not JSON"},
+    {DropReason::NotAnObject, "payload is not a JSON object"},
+    {DropReason::MissingFields, "payload lacks a string subject or a body"},
+    {DropReason::UnknownSubject, "unknown subject"}, {DropReason::UnknownHeartbeatSource, "heartbeat from an unknown source"}});
+
+std::string_view describe(IgnoreReason r) { return kIgnoreReasons.name(r, "?"); }
+std::string_view describe(DropReason r) { return kDropReasons.name(r, "?"); }
 
 const std::vector<std::string_view>& forwarded_bus_subjects() {
   // dunebugger-protocol.md §2, "NATS → agent".

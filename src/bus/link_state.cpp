@@ -1,5 +1,7 @@
 #include "bus/link_state.hpp"
 
+#include "common/enum_names.hpp"
+
 namespace dbr::bus {
 
 LinkTransition transition(LinkState state, LinkEvent event) {
@@ -24,24 +26,14 @@ LinkTransition transition(LinkState state, LinkEvent event) {
   return {state, false};
 }
 
-std::string_view link_state_name(LinkState s) {
-  switch (s) {
-    case LinkState::Connecting: return "connecting";
-    case LinkState::Connected: return "connected";
-    case LinkState::Reconnecting: return "reconnecting";
-    case LinkState::Closed: return "closed";
-  }
-  return "?";
-}
+constexpr auto kLinkStateNames = enum_names<LinkState>({
+    {LinkState::Connecting, "connecting"}, {LinkState::Connected, "connected"},
+    {LinkState::Reconnecting, "reconnecting"}, {LinkState::Closed, "closed"}});
+std::string_view link_state_name(LinkState s) { return kLinkStateNames.name(s, "?"); }
 
-std::string_view link_event_name(LinkEvent e) {
-  switch (e) {
-    case LinkEvent::Connected: return "connected";
-    case LinkEvent::Disconnected: return "disconnected";
-    case LinkEvent::Reconnected: return "reconnected";
-    case LinkEvent::Closed: return "closed";
-  }
-  return "?";
-}
+constexpr auto kLinkEventNames = enum_names<LinkEvent>({
+    {LinkEvent::Connected, "connected"}, {LinkEvent::Disconnected, "disconnected"},
+    {LinkEvent::Reconnected, "reconnected"}, {LinkEvent::Closed, "closed"}});
+std::string_view link_event_name(LinkEvent e) { return kLinkEventNames.name(e, "?"); }
 
 }  // namespace dbr::bus

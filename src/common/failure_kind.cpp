@@ -1,21 +1,14 @@
 #include "common/failure_kind.hpp"
 
+#include "common/enum_names.hpp"
+
 namespace dbr {
 
-std::string_view failure_kind_name(FailureKind kind) {
-  switch (kind) {
-    case FailureKind::InvalidUrl: return "invalid URL";
-    case FailureKind::Dns: return "DNS";
-    case FailureKind::Tcp: return "TCP";
-    case FailureKind::Tls: return "TLS";
-    case FailureKind::HttpStatus: return "HTTP status";
-    case FailureKind::Handshake: return "handshake";
-    case FailureKind::Protocol: return "protocol";
-    case FailureKind::Timeout: return "timeout";
-    case FailureKind::SendQueueFull: return "send queue full";
-    case FailureKind::Io: return "I/O";
-  }
-  return "?";
-}
+constexpr auto kFailureKindNames = enum_names<FailureKind>({
+    {FailureKind::InvalidUrl, "invalid URL"}, {FailureKind::Dns, "DNS"}, {FailureKind::Tcp, "TCP"},
+    {FailureKind::Tls, "TLS"}, {FailureKind::HttpStatus, "HTTP status"}, {FailureKind::Handshake, "handshake"},
+    {FailureKind::Protocol, "protocol"}, {FailureKind::Timeout, "timeout"},
+    {FailureKind::SendQueueFull, "send queue full"}, {FailureKind::Io, "I/O"}});
+std::string_view failure_kind_name(FailureKind kind) { return kFailureKindNames.name(kind, "?"); }
 
 }  // namespace dbr

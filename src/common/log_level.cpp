@@ -3,6 +3,8 @@
 #include <cctype>
 #include <string>
 
+#include "common/enum_names.hpp"
+
 namespace dbr::log {
 
 std::optional<Level> parse_level(std::string_view name) {
@@ -16,15 +18,9 @@ std::optional<Level> parse_level(std::string_view name) {
   return std::nullopt;
 }
 
-std::string_view level_name(Level level) {
-  switch (level) {
-    case Level::Debug: return "DEBUG";
-    case Level::Info: return "INFO";
-    case Level::Warning: return "WARNING";
-    case Level::Error: return "ERROR";
-    case Level::Critical: return "CRITICAL";
-  }
-  return "INFO";
-}
+constexpr auto kLevelNames = enum_names<Level>({
+    {Level::Debug, "DEBUG"}, {Level::Info, "INFO"}, {Level::Warning, "WARNING"}, {Level::Error, "ERROR"},
+    {Level::Critical, "CRITICAL"}});
+std::string_view level_name(Level level) { return kLevelNames.name(level, "INFO"); }
 
 }  // namespace dbr::log

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <ctime>
 #include <string>
 
 namespace dbr {
@@ -70,35 +71,29 @@ std::optional<std::chrono::sys_seconds> make_time(int year, unsigned month, int 
   return std::chrono::sys_days(ymd) + tod;
 }
 
-// IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT"
-std::optional<std::chrono::sys_seconds> imf_fixdate(std::string_view s) {
-  if (!take_day_name(s, false) || !take(s, ", ")) return std::nullopt;
-  auto day = take_number(s, 2);
-  if (!day || !take(s, " ")) return std::nullopt;
-  auto month = take_month(s);
-  if (!month || !take(s, " ")) return std::nullopt;
-  auto year = take_number(s, 4);
-  if (!year || !take(s, " ")) return std::nullopt;
-  auto tod = take_time(s);
-  if (!tod || !take(s, " GMT") || !s.empty()) return std::nullopt;
-  return make_time(*year, *month, *day, *tod);
-}
+// The two forms that start with a day name and a comma (RFC 9110 §5.6.7):
+//   IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT"
+//   rfc850-date: "Sunday, 06-Nov-94 08:49:37 GMT"
+// They differ in the day name's length, the separator and the year's digits.
+enum class CommaDate { ImfFixdate, Rfc850 };
 
-// rfc850-date: "Sunday, 06-Nov-94 08:49:37 GMT"
-std::optional<std::chrono::sys_seconds> rfc850_date(std::string_view s) {
-  if (!take_day_name(s, true) || !take(s, ", ")) return std::nullopt;
+std::optional<std::chrono::sys_seconds> comma_date(std::string_view s, CommaDate form) {
+  const bool rfc850 = form == CommaDate::Rfc850;
+  const std::string_view separator = rfc850 ? "-" : " ";
+  if (!take_day_name(s, rfc850) || !take(s, ", ")) return std::nullopt;
   auto day = take_number(s, 2);
-  if (!day || !take(s, "-")) return std::nullopt;
+  if (!day || !take(s, separator)) return std::nullopt;
   auto month = take_month(s);
-  if (!month || !take(s, "-")) return std::nullopt;
-  auto yy = take_number(s, 2);
-  if (!yy || !take(s, " ")) return std::nullopt;
+  if (!month || !take(s, separator)) return std::nullopt;
+  auto year = take_number(s, rfc850 ? 2 : 4);
+  if (!year || !take(s, " ")) return std::nullopt;
   auto tod = take_time(s);
   if (!tod || !take(s, " GMT") || !s.empty()) return std::nullopt;
   // Two-digit years: a timestamp "more than 50 years in the future" is the
   // past century's (RFC 9110 §5.6.7); this form died long before 2050, so
   // 70-99 are 19xx and 00-69 are 20xx.
-  return make_time(*yy >= 70 ? 1900 + *yy : 2000 + *yy, *month, *day, *tod);
+  if (rfc850) year = *year >= 70 ? 1900 + *year : 2000 + *year;
+  return make_time(*year, *month, *day, *tod);
 }
 
 // asctime-date: "Sun Nov  6 08:49:37 1994"
@@ -120,8 +115,8 @@ std::optional<std::chrono::sys_seconds> asctime_date(std::string_view s) {
 
 std::optional<std::chrono::sys_seconds> parse_http_date(std::string_view text) {
   text = trim(text);
-  if (auto t = imf_fixdate(text)) return t;
-  if (auto t = rfc850_date(text)) return t;
+  if (auto t = comma_date(text, CommaDate::ImfFixdate)) return t;
+  if (auto t = comma_date(text, CommaDate::Rfc850)) return t;
   return asctime_date(text);
 }
 
@@ -148,6 +143,15 @@ std::optional<std::chrono::seconds> parse_retry_after(std::string_view value,
   if (!now) return std::nullopt;
   if (*at <= *now) return std::chrono::seconds(0);
   return std::min(std::chrono::duration_cast<std::chrono::seconds>(*at - *now), std::chrono::seconds(kCapSeconds));
+}
+
+std::string utc_text(std::chrono::sys_seconds t) {
+  std::time_t secs = static_cast<std::time_t>(t.time_since_epoch().count());
+  std::tm tm{};
+  if (gmtime_r(&secs, &tm) == nullptr) return "?";
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
+  return buf;
 }
 
 }  // namespace dbr

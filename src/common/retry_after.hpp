@@ -2,6 +2,7 @@
 // Retry-After (RFC 9110 §10.2.3): "Retry-After = HTTP-date / delay-seconds".
 #include <chrono>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace dbr {
@@ -17,5 +18,8 @@ std::optional<std::chrono::seconds> parse_retry_after(std::string_view value,
 // HTTP-date in any of the three forms recipients "MUST accept" (RFC 9110
 // §5.6.7): IMF-fixdate, the obsolete RFC 850 form and asctime.
 std::optional<std::chrono::sys_seconds> parse_http_date(std::string_view text);
+
+// A wall-clock time for people, in logs: "2026-12-06 10:46:02 UTC".
+std::string utc_text(std::chrono::sys_seconds t);
 
 }  // namespace dbr

@@ -22,25 +22,20 @@ bool stderr_is_journal();
 // Writes a line a core returned, at its level.
 void write(const LogLine& line);
 
-template <typename... Args>
-void debug(spdlog::format_string_t<Args...> fmt, Args&&... args) {
-  spdlog::debug(fmt, std::forward<Args>(args)...);
-}
-template <typename... Args>
-void info(spdlog::format_string_t<Args...> fmt, Args&&... args) {
-  spdlog::info(fmt, std::forward<Args>(args)...);
-}
-template <typename... Args>
-void warn(spdlog::format_string_t<Args...> fmt, Args&&... args) {
-  spdlog::warn(fmt, std::forward<Args>(args)...);
-}
-template <typename... Args>
-void error(spdlog::format_string_t<Args...> fmt, Args&&... args) {
-  spdlog::error(fmt, std::forward<Args>(args)...);
-}
-template <typename... Args>
-void critical(spdlog::format_string_t<Args...> fmt, Args&&... args) {
-  spdlog::critical(fmt, std::forward<Args>(args)...);
-}
+// log::info("connected to {}", host) and so on: the format string is
+// checked at compile time, and the line goes to the default logger.
+template <spdlog::level::level_enum kLevel>
+struct Writer {
+  template <typename... Args>
+  void operator()(spdlog::format_string_t<Args...> fmt, Args&&... args) const {
+    spdlog::log(kLevel, fmt, std::forward<Args>(args)...);
+  }
+};
+
+inline constexpr Writer<spdlog::level::debug> debug{};
+inline constexpr Writer<spdlog::level::info> info{};
+inline constexpr Writer<spdlog::level::warn> warn{};
+inline constexpr Writer<spdlog::level::err> error{};
+inline constexpr Writer<spdlog::level::critical> critical{};
 
 }  // namespace dbr::log

@@ -22,6 +22,8 @@ void check(int r, const char* what) {
 }
 
 constexpr int kHandledSignals[] = {SIGTERM, SIGINT, SIGHUP};
+// Steps that finish later than this are named at info level.
+constexpr std::chrono::milliseconds kSlowShutdownStep{250};
 
 }  // namespace
 
@@ -79,6 +81,7 @@ void EventLoop::add_shutdown_step(std::string name, std::function<void(Done)> st
 void EventLoop::request_shutdown(std::string_view why) {
   if (shutting_down_) return;
   shutting_down_ = true;
+  shutdown_started_ = Clock::now();
   log::info("shutting down ({})", why);
   (void)sd_notify(0, "STOPPING=1");
   check(sd_event_add_time_relative(event_, &grace_timer_, CLOCK_MONOTONIC, to_usec(shutdown_grace_), 1000,
@@ -97,7 +100,12 @@ void EventLoop::request_shutdown(std::string_view why) {
 void EventLoop::step_finished(std::size_t index) {
   if (index >= steps_.size() || steps_[index].done) return;
   steps_[index].done = true;
-  log::debug("shutdown step '{}' finished", steps_[index].name);
+  // A stop that keeps systemd (or a user) waiting says which part did it.
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - shutdown_started_);
+  if (took >= kSlowShutdownStep)
+    log::info("shutdown step '{}' took {} ms", steps_[index].name, took.count());
+  else
+    log::debug("shutdown step '{}' finished after {} ms", steps_[index].name, took.count());
   for (const auto& s : steps_)
     if (!s.done) return;
   finish_shutdown(0);

@@ -75,6 +75,7 @@ class EventLoop {
   sd_event_source* grace_timer_ = nullptr;
   std::vector<Step> steps_;
   Duration shutdown_grace_ = std::chrono::milliseconds(1500);
+  TimePoint shutdown_started_{};
   bool shutting_down_ = false;
   bool exited_ = false;
   std::function<void()> reload_handler_;

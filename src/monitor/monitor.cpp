@@ -18,7 +18,7 @@
 
 #include "common/thread_name.hpp"
 #include "log/log.hpp"
-#include "monitor/clock_sync.hpp"
+#include "common/clock_sync.hpp"
 #include "monitor/dns_probe.hpp"
 #include "monitor/http_probe.hpp"
 #include "monitor/netlink_watcher.hpp"
@@ -204,6 +204,22 @@ struct Monitor::Impl {
     }
   }
 
+  // Steps a started probe (DnsProbe, HttpProbe) until it is done, watching
+  // the control fds meanwhile. False, with the probe cancelled, when stop()
+  // came first.
+  template <typename Probe>
+  bool step_until_done(Probe& probe) {
+    while (!probe.done()) {
+      auto fds = wait_fds();
+      probe.step(fds, max_wait(kMaxProbeWait));
+      if (!after_wait(fds)) {
+        probe.cancel();
+        return false;
+      }
+    }
+    return true;
+  }
+
   // One check; empty when stop() interrupted it.
   std::optional<ConnectivityReport> run_check(CheckTrigger trigger) {
     const auto& target = http.target();
@@ -213,14 +229,7 @@ struct Monitor::Impl {
       dns_outcome.addresses = {target.host};
     } else {
       dns.start(target.host, Clock::now());
-      while (!dns.done()) {
-        auto fds = wait_fds();
-        dns.step(fds, max_wait(kMaxProbeWait));
-        if (!after_wait(fds)) {
-          dns.cancel();
-          return std::nullopt;
-        }
-      }
+      if (!step_until_done(dns)) return std::nullopt;
       dns_outcome = dns.outcome();
     }
     std::optional<HttpOutcome> http_outcome;
@@ -233,14 +242,7 @@ struct Monitor::Impl {
                    std::find(dns_outcome.addresses.begin(), dns_outcome.addresses.end(), last_address) ==
                        dns_outcome.addresses.end();
       http.start(target.host_is_ip ? std::vector<std::string>{} : dns_outcome.addresses, fresh);
-      while (!http.done()) {
-        auto fds = wait_fds();
-        http.step(fds, max_wait(kMaxProbeWait));
-        if (!after_wait(fds)) {
-          http.cancel();
-          return std::nullopt;
-        }
-      }
+      if (!step_until_done(http)) return std::nullopt;
       http_outcome = http.outcome();
     }
     return build_report(dns_outcome, http_outcome, trigger, Clock::now(), previous_online);

@@ -68,6 +68,22 @@ void bound(Table& table) {
   if (table.size() >= NetworkStateTable::kMaxEntries) table.clear();
 }
 
+// Records `key` as added to or removed from `seen`. False for an addition
+// already seen: a lifetime refresh (an IPv6 router advertisement resends its
+// addresses and routes), not a change.
+bool record(std::set<std::string>& seen, bool added, const std::string& key) {
+  if (!added) {
+    seen.erase(key);
+    return true;
+  }
+  if (seen.count(key)) return false;
+  bound(seen);
+  seen.insert(key);
+  return true;
+}
+
+std::string_view family_name(std::uint8_t family) { return family == AF_INET6 ? "IPv6" : "IPv4"; }
+
 }  // namespace
 
 void NetlinkChanges::merge(const NetlinkChanges& other) {
@@ -146,16 +162,9 @@ void NetworkStateTable::on_address(bool added, std::span<const std::uint8_t> pay
   // IFA_LOCAL is the interface's own address on point-to-point links.
   auto bytes = local ? *local : address ? *address : std::span<const std::uint8_t>{};
   key.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-  if (added) {
-    if (addresses_.count(key)) return;  // lifetime refresh
-    bound(addresses_);
-    addresses_.insert(key);
-  } else {
-    addresses_.erase(key);
-  }
+  if (!record(addresses_, added, key)) return;
   ++out.addresses;
-  append_detail(out, fmt::format("{} address {} on link {}", family == AF_INET6 ? "IPv6" : "IPv4",
-                                 added ? "added" : "removed", index));
+  append_detail(out, fmt::format("{} address {} on link {}", family_name(family), added ? "added" : "removed", index));
 }
 
 void NetworkStateTable::on_route(bool added, std::span<const std::uint8_t> payload, NetlinkChanges& out) {
@@ -179,16 +188,10 @@ void NetworkStateTable::on_route(bool added, std::span<const std::uint8_t> paylo
   key.append(reinterpret_cast<const char*>(&oif), sizeof oif);
   key.append(reinterpret_cast<const char*>(&metric), sizeof metric);
   key += gateway;
-  if (added) {
-    if (routes_.count(key)) return;  // lifetime refresh from a router advertisement
-    bound(routes_);
-    routes_.insert(key);
-  } else {
-    routes_.erase(key);
-  }
+  if (!record(routes_, added, key)) return;
   ++out.default_routes;
-  append_detail(out, fmt::format("{} default route {} via link {}", family == AF_INET6 ? "IPv6" : "IPv4",
-                                 added ? "added" : "removed", oif));
+  append_detail(out, fmt::format("{} default route {} via link {}", family_name(family), added ? "added" : "removed",
+                                 oif));
 }
 
 }  // namespace dbr::monitor

@@ -2,30 +2,19 @@
 
 #include <fmt/format.h>
 
+#include "common/enum_names.hpp"
+
 namespace dbr::monitor {
 
-std::string_view failure_name(ProbeFailure f) {
-  switch (f) {
-    case ProbeFailure::None: return "none";
-    case ProbeFailure::Dns: return "dns";
-    case ProbeFailure::Tcp: return "tcp";
-    case ProbeFailure::Tls: return "tls";
-    case ProbeFailure::HttpStatus: return "http status";
-    case ProbeFailure::Timeout: return "timeout";
-    case ProbeFailure::Other: return "other";
-  }
-  return "unknown";
-}
+constexpr auto kProbeFailureNames = enum_names<ProbeFailure>({
+    {ProbeFailure::None, "none"}, {ProbeFailure::Dns, "dns"}, {ProbeFailure::Tcp, "tcp"}, {ProbeFailure::Tls, "tls"},
+    {ProbeFailure::HttpStatus, "http status"}, {ProbeFailure::Timeout, "timeout"}, {ProbeFailure::Other, "other"}});
+std::string_view failure_name(ProbeFailure f) { return kProbeFailureNames.name(f, "unknown"); }
 
-std::string_view trigger_name(CheckTrigger t) {
-  switch (t) {
-    case CheckTrigger::Initial: return "initial";
-    case CheckTrigger::Interval: return "interval";
-    case CheckTrigger::Request: return "request";
-    case CheckTrigger::LinkChange: return "link change";
-  }
-  return "unknown";
-}
+constexpr auto kCheckTriggerNames = enum_names<CheckTrigger>({
+    {CheckTrigger::Initial, "initial"}, {CheckTrigger::Interval, "interval"}, {CheckTrigger::Request, "request"},
+    {CheckTrigger::LinkChange, "link change"}});
+std::string_view trigger_name(CheckTrigger t) { return kCheckTriggerNames.name(t, "unknown"); }
 
 std::string describe(const ConnectivityReport& r) {
   if (r.online)

@@ -7,6 +7,19 @@
 
 namespace dbr::pubsub {
 
+namespace {
+
+// The non-empty string `name` of a JSON object answer; nullopt for any other answer.
+std::optional<std::string> string_field(const std::string& body, const char* name) {
+  auto json = nlohmann::json::parse(body, nullptr, false);
+  if (!json.is_object()) return std::nullopt;
+  auto field = json.find(name);
+  if (field == json.end() || !field->is_string() || field->get_ref<const std::string&>().empty()) return std::nullopt;
+  return field->get<std::string>();
+}
+
+}  // namespace
+
 AttemptFailure http_failure(const net::HttpResult& result, std::string_view what) {
   AttemptFailure f;
   if (result.transfer_error) {
@@ -56,22 +69,20 @@ void Auth0Source::cancel() {
   done_ = nullptr;
 }
 
-void Auth0Source::fail(AttemptFailure failure) {
+void Auth0Source::finish(UrlResult result) {
   auto done = std::move(done_);
   done_ = nullptr;
-  if (done) done(UrlResult{std::nullopt, std::move(failure)});
+  if (done) done(std::move(result));
 }
 
 void Auth0Source::on_token(net::HttpResult&& result) {
   // Keep the finished request alive until we return: its callback is running.
   auto finished = std::move(request_);
   if (!result.ok()) return fail(http_failure(result, "Auth0 sign-in"));
-  auto body = nlohmann::json::parse(result.body, nullptr, false);
-  if (!body.is_object() || !body.contains("access_token") || !body["access_token"].is_string() ||
-      body["access_token"].get<std::string>().empty())
-    return fail({FailureKind::Protocol, 0, std::nullopt, "Auth0 sign-in: the answer has no access_token"});
+  auto token = string_field(result.body, "access_token");
+  if (!token) return fail({FailureKind::Protocol, 0, std::nullopt, "Auth0 sign-in: the answer has no access_token"});
   auto o = request("GET", "/userinfo");
-  o.headers = {"Authorization: Bearer " + body["access_token"].get<std::string>(), "Accept: application/json"};
+  o.headers = {"Authorization: Bearer " + *token, "Accept: application/json"};
   request_ = std::make_unique<net::HttpRequest>(multi_, std::move(o),
                                                 [this](net::HttpResult&& r) { on_userinfo(std::move(r)); });
 }
@@ -79,13 +90,9 @@ void Auth0Source::on_token(net::HttpResult&& result) {
 void Auth0Source::on_userinfo(net::HttpResult&& result) {
   auto finished = std::move(request_);
   if (!result.ok()) return fail(http_failure(result, "Auth0 /userinfo"));
-  auto body = nlohmann::json::parse(result.body, nullptr, false);
-  if (!body.is_object() || !body.contains("wss_url") || !body["wss_url"].is_string() ||
-      body["wss_url"].get<std::string>().empty())
-    return fail({FailureKind::Protocol, 0, std::nullopt, "Auth0 /userinfo: the answer has no wss_url claim"});
-  auto done = std::move(done_);
-  done_ = nullptr;
-  if (done) done(UrlResult{body["wss_url"].get<std::string>(), {}});
+  auto url = string_field(result.body, "wss_url");
+  if (!url) return fail({FailureKind::Protocol, 0, std::nullopt, "Auth0 /userinfo: the answer has no wss_url claim"});
+  finish({std::move(url), {}});
 }
 
 }  // namespace dbr::pubsub

@@ -35,7 +35,8 @@ class Auth0Source final : public ClientUrlSource {
  private:
   void on_token(net::HttpResult&& result);
   void on_userinfo(net::HttpResult&& result);
-  void fail(AttemptFailure failure);
+  void fail(AttemptFailure failure) { finish({std::nullopt, std::move(failure)}); }
+  void finish(UrlResult result);  // hands `result` to the pending fetch's Done, if any
   net::HttpRequestOptions request(std::string method, std::string path) const;
 
   net::CurlMulti& multi_;

@@ -4,6 +4,7 @@
 
 #include "log/log.hpp"
 #include "loop/event_loop.hpp"
+#include "common/clock_sync.hpp"
 #include "ws/connection.hpp"
 
 namespace dbr::pubsub {
@@ -168,14 +169,32 @@ void Client::on_transport(ws::Event&& event) {
       last_error_ = fmt::format("WebSocket closed with {}{}{} by {}", closed->code, closed->reason.empty() ? "" : ": ",
                                 closed->reason, closed->by_peer ? "the hub" : "us");
     else if (const auto* f = std::get_if<ws::Failure>(&event))
-      last_error_ = describe(AttemptFailure{f->kind, f->http_status, f->retry_after, f->detail});
+      last_error_ = describe(AttemptFailure{f->kind, f->http_status, f->retry_after, f->detail, f->service_reason, {}});
     // Allowed inside its own callback: `event` lives in the Connection's
     // caller frame, not in the Connection.
     connection_.reset();
   }
-  core_.on_transport(std::move(event), loop_.now());
+  std::optional<ClockReading> clocks = read_clocks(event);
+  core_.on_transport(std::move(event), loop_.now(), std::move(clocks));
   pump();
   if (terminal) check_stopped();
+}
+
+std::optional<ClockReading> Client::read_clocks(const ws::Event& event) {
+  std::optional<std::chrono::sys_seconds> service;
+  if (const auto* opened = std::get_if<ws::Opened>(&event))
+    service = opened->server_date;
+  else if (const auto* failure = std::get_if<ws::Failure>(&event); failure && failure->kind == FailureKind::HttpStatus)
+    service = failure->server_date;
+  else
+    return std::nullopt;
+  ClockReading reading{std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()),
+                       read_clock_synchronized(), service};
+  if (service && url_source_ && url_source_->signs_with_wall_clock()) {
+    if (auto line = token_clock_.observe(*service, reading.local, reading.synchronized)) log::write(*line);
+    url_source_->set_clock_offset(token_clock_.offset());
+  }
+  return reading;
 }
 
 void Client::drop_transport() {

@@ -12,6 +12,7 @@
 #include "common/random.hpp"
 #include "loop/timer.hpp"
 #include "pubsub/core/client_core.hpp"
+#include "pubsub/core/clock_skew.hpp"
 #include "ws/codec/events.hpp"
 #include "pubsub/url_source.hpp"
 
@@ -79,6 +80,8 @@ class Client {
   void dispatch(Event&& event);
   // The current WebSocket's events; may destroy the Connection that reports them.
   void on_transport(ws::Event&& event);
+  // The clocks when an upgrade response came: its Date against ours.
+  std::optional<ClockReading> read_clocks(const ws::Event& event);
   void check_stopped();
 
   loop::EventLoop& loop_;
@@ -89,6 +92,7 @@ class Client {
   std::unique_ptr<ClientUrlSource> url_source_;
   Handler handler_;
   ClientCore core_;
+  TokenClock token_clock_;
   loop::Timer timer_;
   std::unique_ptr<ws::Connection> connection_;
   std::string base_url_;  // the last new connection's URL: recoveries extend it

@@ -60,15 +60,19 @@ class ConnectionStringSource final : public ImmediateSource {
   ConnectionStringSource(loop::EventLoop& loop, ServiceAccessKey cs, TokenRequest request)
       : ImmediateSource(loop), cs_(std::move(cs)), request_(std::move(request)) {}
   std::string describe() const override { return "tokens signed for " + host_of(cs_.endpoint); }
+  bool signs_with_wall_clock() const override { return true; }
+  void set_clock_offset(std::chrono::seconds offset) override { offset_ = offset; }
 
  private:
   UrlResult make() override {
-    // Wall-clock time: the service checks exp and iat against its clock.
-    std::string token = sign_client_token(cs_, request_, std::chrono::system_clock::now());
+    // Wall-clock time: the service checks exp and iat against its clock,
+    // so ours corrected by what its Date header said (zero while they agree).
+    std::string token = sign_client_token(cs_, request_, std::chrono::system_clock::now() + offset_);
     return {client_url(cs_, request_.hub, token), {}};
   }
   ServiceAccessKey cs_;
   TokenRequest request_;
+  std::chrono::seconds offset_{0};
 };
 
 }  // namespace

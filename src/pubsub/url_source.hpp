@@ -8,6 +8,7 @@
 // fetch() is asynchronous for every source, so the adapter has one path:
 // `done` runs exactly once, later, on the loop thread, unless cancel() or
 // destruction comes first. The URL holds a token: never log it.
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -35,6 +36,11 @@ class ClientUrlSource {
   virtual void cancel() = 0;
   // For logs: which source, and its host; never a secret.
   virtual std::string describe() const = 0;
+  // Whether it signs tokens with the wall clock (a connection string), and
+  // then to add `offset` to it when signing: the service's clock minus ours
+  // (core/clock_skew.hpp). The other sources take tokens as they come.
+  virtual bool signs_with_wall_clock() const { return false; }
+  virtual void set_clock_offset(std::chrono::seconds /*offset*/) {}
 };
 
 // The `url` key as given.

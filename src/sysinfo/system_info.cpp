@@ -5,6 +5,8 @@
 
 #include <spdlog/fmt/fmt.h>
 
+#include "common/enum_names.hpp"
+
 namespace dbr::sysinfo {
 
 namespace {
@@ -111,25 +113,14 @@ std::string format_utc(WallClock::time_point t, bool zulu) {
                      tm.tm_min, tm.tm_sec, zulu ? "Z" : "");
 }
 
-std::string interface_type_name(InterfaceType t) {
-  switch (t) {
-    case InterfaceType::Wifi: return "wifi";
-    case InterfaceType::Ethernet: return "ethernet";
-    case InterfaceType::Usb: return "usb";
-    case InterfaceType::Ppp: return "ppp";
-    case InterfaceType::Other: return "other";
-  }
-  return "other";
-}
+constexpr auto kInterfaceTypeNames = enum_names<InterfaceType>({
+    {InterfaceType::Wifi, "wifi"}, {InterfaceType::Ethernet, "ethernet"}, {InterfaceType::Usb, "usb"},
+    {InterfaceType::Ppp, "ppp"}, {InterfaceType::Other, "other"}});
+std::string interface_type_name(InterfaceType t) { return std::string(kInterfaceTypeNames.name(t, "other")); }
 
-std::string link_state_name(LinkState s) {
-  switch (s) {
-    case LinkState::Up: return "up";
-    case LinkState::Down: return "down";
-    case LinkState::Unknown: return "unknown";
-  }
-  return "unknown";
-}
+constexpr auto kLinkStateNames = enum_names<LinkState>({
+    {LinkState::Up, "up"}, {LinkState::Down, "down"}, {LinkState::Unknown, "unknown"}});
+std::string link_state_name(LinkState s) { return std::string(kLinkStateNames.name(s, "unknown")); }
 
 Json compose_system_info(const SystemInfoIdentity& identity, WallClock::time_point wall_now, const HostFacts& host,
                          const SlowFacts* slow, const AgentFacts& agent) {

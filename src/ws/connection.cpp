@@ -216,9 +216,21 @@ void Connection::pump() {
   std::shared_ptr<bool> alive = alive_;
   flush_output();
   while (auto event = codec_.poll_event()) {
-    if (auto* opened = std::get_if<Opened>(&*event))
-      log::debug("websocket open to {} (subprotocol '{}')", display_url_, opened->subprotocol);
-    handler_(std::move(*event));
+    std::visit(
+        [this](auto&& e) {
+          using T = std::decay_t<decltype(e)>;
+          if constexpr (std::is_same_v<T, UnexpectedInput>) {
+            // This adapter's mistake, not the peer's: the codec changed nothing.
+            ++unexpected_inputs_;
+            log::warn("{} ({}), ignoring", describe(e), display_url_);
+          } else {
+            if constexpr (std::is_same_v<T, Opened>)
+              log::debug("websocket open to {} (subprotocol '{}')", display_url_, e.subprotocol);
+            // May destroy this Connection: nothing of it is touched after.
+            handler_(Event{std::move(e)});
+          }
+        },
+        std::move(*event));
     if (!*alive) return;  // the owner destroyed us
   }
   if (codec_.finished()) {

@@ -97,6 +97,8 @@ class Connection {
   std::size_t queued_bytes() const { return codec_.queued_bytes(); }
   // "ws(s)://host:port": safe to log.
   const std::string& display_url() const { return display_url_; }
+  // Inputs the codec did not expect in its phase (each logged as a WARNING).
+  std::uint64_t unexpected_inputs() const { return unexpected_inputs_; }
 
  private:
   void on_connect_done(CURLcode rc);
@@ -118,6 +120,7 @@ class Connection {
   net::TrustSources trust_;  // read by curl during each TLS handshake
   Codec codec_;
   bool opened_ = false;
+  std::uint64_t unexpected_inputs_ = 0;
 
   std::unique_ptr<net::CurlMulti> multi_;
   CURL* easy_ = nullptr;

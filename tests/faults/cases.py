@@ -3,9 +3,11 @@ measure the time to detect, hold the fault, clear it, measure the time to
 recover, then check that every numbered message arrived exactly once and
 that the agent never restarted. The definitions of "detect" and "recover"
 are per case (DETECT/RECOVER below) and are printed with the table."""
+import glob
+import os
 import time
 
-from harness import AGENT_TIMINGS, DEVICE_ID, Lab, wall
+from harness import AGENT_TIMINGS, DEVICE_ID, GROUP, Lab, wall
 
 STEADY_S = 3.0        # traffic before the fault
 AFTER_S = 2.0         # traffic after recovery, before the senders stop
@@ -69,6 +71,13 @@ class Case:
         pass
 
     def check(self, lab, t0, t_detect, t1, t_recover):
+        pass
+
+    # The Lab's extra options (Lab(**lab_options())) and a hook before it starts.
+    def lab_options(self):
+        return {}
+
+    def before_start(self, lab):
         pass
 
 
@@ -391,16 +400,160 @@ class Auth401(HubFault):
                     % len(errors))
 
 
-CASES = [LinkDown, LossDelay, Blackhole, DnsGone, CaptivePortal, HubRestart, Hub503, Auth401]
+# libfaketime (Debian's libfaketime): the agent's wall clock is the real one
+# plus the offset in a file it re-reads on every call (FAKETIME_NO_CACHE);
+# CLOCK_MONOTONIC stays the kernel's (FAKETIME_DONT_FAKE_MONOTONIC). Writing
+# the file steps the agent's wall clock as NTP would. Its log stamps then
+# carry the fake time, so these cases time nothing by them: status.json, the
+# hub's message log and the NATS peer are stamped with the real clock.
+# Debian's libfaketime, in the multiarch folder of this machine.
+FAKETIME_LIBS = sorted(glob.glob("/usr/lib/*/faketime/libfaketimeMT.so.1"))
+TIMERFD_PASSTHROUGH = None   # set by run_faults.py: tests/faults/timerfd_passthrough.c, built
+CADENCE_S = 2.0   # heartBeatEverySecs and componentHeartbeatSecs in the clock cases
+
+
+def gaps_across(times, t_step):
+    """The gaps between consecutive times, and the one that spans t_step."""
+    times = sorted(times)
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    spanning = [b - a for a, b in zip(times, times[1:]) if a <= t_step < b]
+    return gaps, (spanning[0] if spanning else None)
+
+
+class ClockStep(Case):
+    """The agent's wall clock is stepped while it is connected, with
+    traffic both ways: nothing may notice but the token signing."""
+    hold_s = 12.0
+    step_after_s = 6.0
+    start_offset = "+0"
+    step_to = "+0"
+    detect_def = "- (the connection must not notice the step)"
+    recover_def = "Connected, and a message sent after the step has arrived each way"
+    must_detect = False
+    ends_session = True   # check() makes the hub end the session to see the next token
+    overrides = {"heartBeatEverySecs": "2", "MessageQueue.componentHeartbeatSecs": "2"}
+
+    def lab_options(self):
+        self.rc = None
+        env = {"LD_PRELOAD": "%s:%s" % (TIMERFD_PASSTHROUGH, FAKETIME_LIBS[0] if FAKETIME_LIBS else "-"),
+               "FAKETIME_NO_CACHE": "1",
+               "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
+        if "ASAN_OPTIONS" in os.environ:
+            # ASan wants to be first in the library list; libfaketime is
+            # preloaded before it on purpose.
+            env["ASAN_OPTIONS"] = os.environ["ASAN_OPTIONS"] + ":verify_asan_link_order=0"
+        # Real certificates were issued long before: a clock hours behind
+        # still finds them valid (the probe server's, made by the test, too).
+        return {"agent_env": env, "ca_backdate_days": 2}
+
+    def before_start(self, lab):
+        if not TIMERFD_PASSTHROUGH or not os.path.exists(TIMERFD_PASSTHROUGH):
+            raise Failed("the timerfd pass-through (tests/faults/timerfd_passthrough.c) is not built: %s"
+                         % TIMERFD_PASSTHROUGH)
+        if not FAKETIME_LIBS:
+            raise Failed("libfaketime is not installed (scripts/install-deps installs faketime and libfaketime)")
+        self.rc = os.path.join(lab.dir, "faketime.rc")
+        lab.agent_env["FAKETIME_TIMESTAMP_FILE"] = self.rc
+        self.set_offset(self.start_offset)
+
+    def set_offset(self, offset):
+        tmp = self.rc + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(offset + "\n")
+        os.rename(tmp, self.rc)   # the agent reads it on every call: never half-written
+
+    def inject(self, lab):
+        # Starts the "I am alive" loop (every heartBeatEverySecs for 300 s),
+        # a cadence to watch across the step besides the NATS probes.
+        lab.hub.control.send_to_group(GROUP, {"subject": "controller.heartbeat", "body": "I am here"},
+                                      from_user_id="frontend")
+        return wall()
+
+    def during_hold(self, lab, t0):
+        time.sleep(max(0.0, t0 + self.step_after_s - wall()))
+        self.t_step = wall()
+        self.set_offset(self.step_to)
+
+    def clear(self, lab):
+        return self.t_step
+
+    def check(self, lab, t0, t_detect, t1, t_recover):
+        left = left_connected_between(lab, t0, wall())
+        self.notes.append("state changes across the step: %s" % (" -> ".join(c[1] for c in left) or "none"))
+        self.expect(not left, "the step disturbed the connection: %s" % [c[1] for c in left])
+        # Timers across the step: the NATS probes (seen by the peer) and the
+        # heartbeats (seen by the hub), every CADENCE_S on the monotonic clock.
+        beats = [m["time"] for m in lab.hub.control.messages(GROUP)["messages"]
+                 if m.get("source") == "client" and isinstance(m.get("data"), dict)
+                 and m["data"].get("subject") == "heartbeat" and m["time"] >= t0]
+        for name, times in (("NATS probes", [t for t in lab.probe_arrivals if t >= t0 - 5]), ("heartbeats", beats)):
+            gaps, spanning = gaps_across(times, self.t_step)
+            self.notes.append("%s: %d, gaps %.2f-%.2f s, across the step %s s" % (
+                name, len(times), min(gaps) if gaps else float("nan"), max(gaps) if gaps else float("nan"),
+                "%.2f" % spanning if spanning is not None else "-"))
+            self.expect(len(gaps) >= 3 and spanning is not None, "too few %s to see their cadence" % name)
+            self.expect(all(CADENCE_S - 0.5 <= g <= CADENCE_S + 0.5 for g in gaps),
+                        "%s lost their %.0f s cadence (a burst or a pause): %s"
+                        % (name, CADENCE_S, ["%.2f" % g for g in gaps]))
+        # A new connection after the step: the next token, signed as the
+        # clocks now stand, must be accepted.
+        session = lab.agent_session()
+        rejected_before = lab.hub.control.state()["counters"].get("rejected_401", 0)
+        t_close = wall()
+        lab.hub.control.close(session["connectionId"], code=1008, reason="fault suite: a new session after the step")
+        joined = lab.hub_joined_new(session["connectionId"], 15)
+        self.expect(joined is not None, "no new connection joined after the session was closed")
+        if joined is not None:
+            self.notes.append("after the step the hub closed the session: a new one joined %.2f s later" % (
+                joined - t_close))
+        rejected = lab.hub.control.state()["counters"].get("rejected_401", 0) - rejected_before
+        self.notes.append("tokens refused after the step: %d" % rejected)
+        self.expect(rejected == 0, "a token signed after the step was refused")
+
+
+class ClockBehind(ClockStep):
+    name = "clock_behind"
+    fault = "agent started with its wall clock 3 h behind (libfaketime), stepped right while connected"
+    start_offset = "-10800"
+    step_to = "+0"
+
+    def check(self, lab, t0, t_detect, t1, t_recover):
+        # Before the step: one refusal (the first token, signed 3 h behind,
+        # looked expired), then tokens signed with the hub's time.
+        refused = lab.hub_log_lines("upgrade refused with 401")
+        self.notes.append("refusals while 3 h behind: %d (%s)" % (
+            len(refused), refused[0][1] if refused else "-"))
+        self.expect(len(refused) == 1, "expected one refusal before the offset was learnt, got %d" % len(refused))
+        lines = lab.agent.output()
+        signing = [l for l in lines if "signing access tokens with the service's time" in l]
+        self.expect(len(signing) == 1, "the offset signing was not logged once (%d)" % len(signing))
+        refusal = [l for l in lines if "connecting failed: HTTP 401" in l]
+        self.expect(refusal and "3 h 00 min behind the service's clock" in refusal[0]
+                    and 'the service says "Unauthorized: token expired"' in refusal[0],
+                    "the refusal does not name the clock and the hub's reason")
+        super().check(lab, t0, t_detect, t1, t_recover)
+        agrees = [l for l in lab.agent.output() if "the system clock agrees with the Web PubSub service's" in l]
+        self.expect(len(agrees) == 1, "the end of the offset signing was not logged once (%d)" % len(agrees))
+
+
+class ClockJump(ClockStep):
+    name = "clock_jump"
+    fault = "agent's wall clock jumps 1 day forward while connected (libfaketime)"
+    start_offset = "+0"
+    step_to = "+86400"
+
+
+CASES = [LinkDown, LossDelay, Blackhole, DnsGone, CaptivePortal, HubRestart, Hub503, Auth401, ClockBehind, ClockJump]
 
 
 def run_case(agent_binary, case):
     """Runs one case end to end; returns its result dict (never raises)."""
     result = {"case": case.name, "fault": case.fault, "held": case.hold_s, "detect": None, "recover": None,
               "detect_def": case.detect_def, "recover_def": case.recover_def}
-    lab = Lab(agent_binary, **case.overrides)
+    lab = Lab(agent_binary, **case.lab_options(), **case.overrides)
     started = time.monotonic()
     try:
+        case.before_start(lab)
         lab.start()
         t_start = wall()
         time.sleep(STEADY_S)
@@ -425,6 +578,12 @@ def run_case(agent_binary, case):
         if case.must_detect:
             case.expect(t_detect is not None, "the fault was not detected")
         case.expect(recover is not None, "did not recover")
+        # What the outage costs in the log at the default level (INFO): every
+        # line from the fault to the end of the traffic, listed in the notes.
+        outage_lines = lab.log_lines_at_info(t0 - 0.5)  # the log stamps are whole ms
+        result["log_lines"] = len(outage_lines)
+        case.notes.append("log lines at INFO and above from the fault on: %d" % len(outage_lines))
+        case.notes += ["  | %s %s" % (lvl.upper(), text[:160]) for _, lvl, text in outage_lines]
         v = lab.traffic.counts()
         result.update(v)
         session_after = (lab.agent_session() or {}).get("connectionId")

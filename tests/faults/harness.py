@@ -68,6 +68,7 @@ AGENT_TIMINGS = {
 
 CLONE_NEWNET = 0x40000000
 _libc = ctypes.CDLL(None, use_errno=True)
+INFO_AND_ABOVE = ("info", "warning", "error", "critical")
 LOG_TIME_RE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) (\w+)\s+(.*)$")
 
 
@@ -272,6 +273,10 @@ class FaultTraffic(Traffic):
             t, subject, payload = self.lab.peer.messages.get(timeout=timeout)
         except queue.Empty:
             return []
+        if subject == "dunebugger.core.heartbeat":
+            # The agent's liveness probe to the core (componentHeartbeatSecs).
+            self.lab.probe_arrivals.append(t + self._mono_to_wall)
+            return []
         if subject != "dunebugger.core.dunebugger_set":
             return []
         try:
@@ -285,8 +290,14 @@ class Lab:
     """One case's world. Build with Lab(agent_binary, **agent_overrides).start(),
     always close() (it is idempotent and runs every step even if one fails)."""
 
-    def __init__(self, agent_binary, **agent_overrides):
+    def __init__(self, agent_binary, traffic=True, agent_env=None, suite_timings=True, log_level="DEBUG",
+                 ca_backdate_days=0, **agent_overrides):
+        self.ca_backdate_days = ca_backdate_days
         self.agent_binary = agent_binary
+        self.with_traffic = traffic
+        self.suite_timings = suite_timings
+        self.log_level = log_level
+        self.agent_env = dict(agent_env or {})
         self.overrides = agent_overrides
         self._cleanups = []
         self.dir = tempfile.mkdtemp(prefix="dbr-faults-")
@@ -295,6 +306,7 @@ class Lab:
         self.agent = self.status = self.traffic = self.delayer = None
         self.state_path = None
         self.saved_logs = {}
+        self.probe_arrivals = []   # wall times the NATS peer got the agent's probes
 
     # ------------------------------------------------------------- building
 
@@ -310,7 +322,7 @@ class Lab:
         self._nft_base()
         self._cleanups.append(lambda: self.delayer and self._end(self.delayer))
 
-        ca = TestCA(os.path.join(self.dir, "ca"))
+        ca = TestCA(os.path.join(self.dir, "ca"), backdate_days=self.ca_backdate_days)
         self.ca_path = ca.cert_path
         self.probe = ProbeServer(host=self.ns.outer_ip,
                                  ssl_context=ca.server_context("probe", dns=[PROBE_HOST], ips=[self.ns.outer_ip]))
@@ -333,8 +345,9 @@ class Lab:
         self.peer.sub("dunebugger.core.>")
 
         self._start_agent()
-        self.traffic = FaultTraffic(self).start()
-        self._cleanups.append(self.traffic.close)
+        if self.with_traffic:
+            self.traffic = FaultTraffic(self).start()
+            self._cleanups.append(self.traffic.close)
         return self
 
     def _write_state(self):
@@ -385,12 +398,14 @@ class Lab:
                 "caFile": self.ca_path,
                 "heartBeatEverySecs": "20",
                 "heartBeatLoopDurationSecs": "300",
-            }, **AGENT_TIMINGS),
+            }, **(AGENT_TIMINGS if self.suite_timings else {})),
             "MessageQueue": {"mQueueServers": "nats://127.0.0.1:%d" % NATS_PORT, "componentHeartbeatSecs": "30"},
-            "Log": {"dunebuggerLogLevel": "DEBUG"},
+            "Log": {"dunebuggerLogLevel": self.log_level},
         }
         for key, value in self.overrides.items():
-            sections["Websocket"][key] = str(value)
+            # "Section.key" for a key outside [Websocket].
+            section, _, name = key.rpartition(".")
+            sections[section or "Websocket"][name] = str(value)
         out = []
         for name, keys in sections.items():
             out.append("[%s]" % name)
@@ -402,7 +417,8 @@ class Lab:
         os.makedirs(run_dir)
         umask = os.umask(0o077)   # the config holds the access key
         try:
-            self.agent = AgentProcess(self.agent_binary, self.agent_config(), env={"RUNTIME_DIRECTORY": run_dir},
+            self.agent = AgentProcess(self.agent_binary, self.agent_config(),
+                                      env=dict({"RUNTIME_DIRECTORY": run_dir}, **self.agent_env),
                                       prefix=self.ns.prefix())
         finally:
             os.umask(umask)
@@ -452,6 +468,13 @@ class Lab:
                 out.append(parsed)
         return out
 
+    def log_lines_at_info(self, after, until=None):
+        """The agent's log lines at INFO and above stamped in [after, until]:
+        what an agent at the default level (INFO) would have written. The
+        suite runs it at DEBUG; the level filter is the only difference."""
+        return [e for e in self.log_events()
+                if e[0] >= after and (until is None or e[0] <= until) and e[1] in INFO_AND_ABOVE]
+
     def log_first(self, after, fragment, level=None):
         for t, lvl, text in self.log_events():
             if t >= after and fragment in text and (level is None or lvl == level):
@@ -477,6 +500,21 @@ class Lab:
                 clock = datetime.datetime.strptime(m.group(1), "%H:%M:%S.%f").time()
                 out.append((datetime.datetime.combine(today, clock).timestamp(), m.group(2)))
         return out
+
+    def hub_log_lines(self, fragment):
+        return [(t, text) for t, text in self.hub_log() if fragment in text]
+
+    def hub_joined_new(self, old_connection_id, timeout):
+        """The wall time the hub first showed the device in its group on a
+        connection other than `old_connection_id` (polled every 20 ms), or None."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for s in self.hub.control.state()["sessions"]:
+                if (s["userId"] == DEVICE_ID and s["connectionId"] != old_connection_id and s["attached"]
+                        and GROUP in s["groups"]):
+                    return wall()
+            time.sleep(0.02)
+        return None
 
     def hub_syns(self):
         """TCP SYNs the namespace has sent to the hub's port (every connection

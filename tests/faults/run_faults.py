@@ -6,7 +6,8 @@ the time to detect, the time to recover and the message counts.
 
 Needs root (namespaces, veth, nftables, iptables); without it, exit code 77
 (skipped). Exit code 0 when every case passed, 1 otherwise. Cases: link_down, loss_delay, blackhole, dns_gone,
-captive_portal, hub_restart, hub_503, auth_401 (docs/reliability.md, "Fault suite")."""
+captive_portal, hub_restart, hub_503, auth_401, clock_behind, clock_jump (docs/reliability.md, "Fault suite"
+and "Wall-clock steps"). --idle SECONDS counts an idle agent's log lines instead ("Quiet logs")."""
 import argparse
 import json
 import os
@@ -14,8 +15,10 @@ import signal
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cases  # noqa: E402
 from cases import CASES, run_case  # noqa: E402
-from harness import AGENT_TIMINGS  # noqa: E402
+from harness import AGENT_TIMINGS, Lab, wall  # noqa: E402
+import time  # noqa: E402
 
 DELAY_NOTE = ("loss and delay: this kernel has no sch_netem (CONFIG_NET_SCH_NETEM is not set, no /lib/modules "
               "to load it from), so the loss is nftables 'numgen random mod 100 < 20 drop' on the namespace's "
@@ -28,7 +31,8 @@ def fmt_s(x):
 
 
 def table(results):
-    head = ["case", "fault", "held s", "detect s", "recover s", "msgs dev->grp / grp->dev", "lost", "dup", "verdict"]
+    head = ["case", "fault", "held s", "detect s", "recover s", "msgs dev->grp / grp->dev", "lost", "dup",
+            "log lines", "verdict"]
     rows = []
     for r in results:
         msgs = "%s / %s" % (r.get("d2g_sent", "-"), r.get("g2d_addressed", "-"))
@@ -39,12 +43,36 @@ def table(results):
         if r.get("d2g_dup_across_sessions"):
             dup = "%s (+%d across sessions)" % (dup, len(r["d2g_dup_across_sessions"]))
         rows.append([r["case"], r["fault"], "%.1f" % r["held"], fmt_s(r["detect"]), fmt_s(r["recover"]), msgs,
-                     str(lost), str(dup), r["verdict"]])
+                     str(lost), str(dup), str(r.get("log_lines", "-")), r["verdict"]])
     widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
     lines = ["| " + " | ".join(str(c).ljust(w) for c, w in zip(head, widths)) + " |",
              "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
     lines += ["| " + " | ".join(str(c).ljust(w) for c, w in zip(row, widths)) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def idle(agent, seconds, json_path):
+    """Log lines of an idle, connected agent at INFO with the default timings
+    (docs/reliability.md, "Quiet logs")."""
+    lab = Lab(agent, traffic=False, suite_timings=False, log_level="INFO")
+    try:
+        lab.start()
+        t_joined = wall()
+        print("=== idle: joined; watching the log for %.0f s" % seconds, flush=True)
+        time.sleep(seconds)
+        lines = lab.log_lines_at_info(t_joined)
+        states = [c[1] for c in lab.status.changes if c[0] >= t_joined]
+    finally:
+        errors = lab.close()
+    for _, lvl, text in lines:
+        print("    %s %s" % (lvl.upper(), text[:200]))
+    per_day = len(lines) * 86400.0 / seconds
+    print("idle %.0f s: %d lines at INFO and above (%.1f per day); state changes: %s; cleanup errors: %s"
+          % (seconds, len(lines), per_day, states or "none", errors or "none"))
+    if json_path:
+        with open(json_path, "w") as f:
+            json.dump({"seconds": seconds, "lines": [l[1:] for l in lines], "per_day": per_day}, f, indent=1)
+    return 0 if not errors else 1
 
 
 def main():
@@ -53,6 +81,12 @@ def main():
     p.add_argument("--case", action="append", choices=[c.name for c in CASES],
                    help="run only this case (repeatable); default: all, in order")
     p.add_argument("--json", help="also write the results to this file")
+    p.add_argument("--timerfd-passthrough", metavar="SO",
+                   help="the clock cases' shim (build/.../tests/faults/dbr_faults_timerfd_passthrough.so); "
+                        "default: found next to the agent's build tree")
+    p.add_argument("--idle", type=float, metavar="SECONDS",
+                   help="instead of the cases: run the agent idle (connected, no traffic) this long and count "
+                        "its log lines at INFO and above, scaled to a day")
     a = p.parse_args()
     if os.geteuid() != 0:
         print("SKIPPED: the fault suite needs root (network namespaces, nftables)", file=sys.stderr)
@@ -60,6 +94,10 @@ def main():
     # A SIGTERM (CTest, Ctrl-C) unwinds through every cleanup.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     agent = os.path.abspath(a.agent)
+    cases.TIMERFD_PASSTHROUGH = a.timerfd_passthrough or os.path.join(
+        os.path.dirname(os.path.dirname(agent)), "tests", "faults", "dbr_faults_timerfd_passthrough.so")
+    if a.idle:
+        return idle(agent, a.idle, a.json)
     chosen = [c for c in CASES if not a.case or c.name in a.case]
     results = []
     for cls in chosen:

@@ -7,7 +7,7 @@ qemu-user in that chroot, against the project's Web PubSub hub and a real
 nats-server on this machine's loopback (the chroot shares the network):
 it must connect, join its group, and relay one message each way
 (front end -> NATS, NATS -> front end), then exit 0 on SIGTERM with no
-secret in its output (the harness's checks, tests/integration/app/e2e.py).
+secret in its output (the harness's checks, tests/support/e2e.py).
 
     /usr/bin/python3 tests/packages/test_smoke_qemu.py --deb PATH.deb
 
@@ -21,7 +21,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(TOP, "tests", "integration", "app"))
+sys.path.insert(0, os.path.join(TOP, "tests", "support"))
 
 from e2e import E2ETestCase, envelope  # noqa: E402
 from test_packages import APT, QEMU, Chroot, find_debs  # noqa: E402

@@ -1,6 +1,6 @@
-"""The C++ monitor_driver (tests/integration/monitor) as a process, for the
-monitor tests and bench/monitor, and a UDP black hole for DNS. Its peers
-are netlab's (dnsmasq, a network namespace) and http_peer.ProbeServer.
+"""The C++ monitor_driver (tests/support/monitor_driver.cpp) as a process,
+for the monitor tests and bench/monitor, and a UDP black hole for DNS. Its
+peers are netlab's (dnsmasq, a network namespace) and http_peer.ProbeServer.
 Run with Debian's /usr/bin/python3."""
 import json
 import queue

@@ -44,15 +44,33 @@ except ImportError:  # websockets 10 (bookworm)
 _CONNECT_TAKES_PROXY = "proxy" in inspect.signature(_connect).parameters
 
 
-async def serve(handler, host, port, *, process_request=None, select_subprotocol=None, **options):
+async def serve(handler, host, port, *, process_request=None, select_subprotocol=None, response_headers=None,
+                **options):
+    """``response_headers()``: (name, value) pairs set on every 101 (replacing
+    websockets' own, such as Date); a refusal from process_request sets its own."""
     if NEW_ASYNCIO:
         if process_request is not None:
             options["process_request"] = _new_process_request(process_request)
         if select_subprotocol is not None:
             options["select_subprotocol"] = select_subprotocol
+        if response_headers is not None:
+            def process_response(ws, request, response):
+                _set_headers(response.headers, response_headers())
+                return None
+            options["process_response"] = process_response
         return await _serve(handler, host, port, **options)
+    if response_headers is not None:
+        options["extra_headers"] = lambda path, headers: response_headers()
     return await _serve(handler, host, port, create_protocol=_legacy_protocol(process_request, select_subprotocol),
                         **options)
+
+
+def _set_headers(target, pairs):
+    """Sets each header, replacing any value websockets put there (Date)."""
+    for name, value in pairs:
+        if name in target:
+            del target[name]
+        target[name] = value
 
 
 def _new_process_request(process_request):
@@ -62,8 +80,7 @@ def _new_process_request(process_request):
             return None
         status, headers, body = answer
         response = ws.respond(status, body)
-        for name, value in headers:
-            response.headers[name] = value
+        _set_headers(response.headers, headers)
         return response
     return hook
 

@@ -27,7 +27,7 @@ void ClientCore::stop(TimePoint now) { feed({Input::Stop}, now); }
 
 void ClientCore::internet(bool online, TimePoint now) { feed({online ? Input::Online : Input::Offline}, now); }
 
-void ClientCore::on_transport(ws::Event&& event, TimePoint now) {
+void ClientCore::on_transport(ws::Event&& event, TimePoint now, std::optional<ClockReading> clock) {
   std::visit(
       [&](auto&& e) {
         using T = std::decay_t<decltype(e)>;
@@ -44,9 +44,12 @@ void ClientCore::on_transport(ws::Event&& event, TimePoint now) {
           // Any frame, WebSocket pings and pongs too, proves the link.
           if (keepalive_.running()) keepalive_.received(now);
         } else if constexpr (std::is_same_v<T, ws::Closed>) {
-          feed({Input::TransportClosed, e.code, {}, session_.recoverable()}, now);
+          feed({Input::TransportClosed, e.code, {}, session_.recoverable(), std::move(e.reason)}, now);
         } else if constexpr (std::is_same_v<T, ws::Failure>) {
-          transport_failed(AttemptFailure{e.kind, e.http_status, e.retry_after, std::move(e.detail)}, now);
+          AttemptFailure failure{e.kind, e.http_status, e.retry_after, std::move(e.detail),
+                                 std::move(e.service_reason), std::nullopt};
+          if (e.kind == FailureKind::HttpStatus) failure.clock = clock;
+          transport_failed(failure, now);
         }
       },
       std::move(event));
@@ -77,8 +80,18 @@ void ClientCore::transport_text(std::string&& text, TimePoint now) {
     return;
   }
   keepalive_.received(now);
-  if (session_.on_frame(decode_service_frame(std::move(text)), now) == FrameSignal::ServiceConnected)
-    feed({Input::ServiceConnected}, now);
+  ServiceFrame frame = decode_service_frame(std::move(text));
+  // `disconnected` comes just before the service closes: no proof.
+  if (recovery_unproven_since_ && !std::holds_alternative<DisconnectedFrame>(frame) &&
+      !std::holds_alternative<DecodeError>(frame))
+    recovery_proven(now);
+  if (session_.on_frame(std::move(frame), now) == FrameSignal::ServiceConnected) feed({Input::ServiceConnected}, now);
+}
+
+void ClientCore::recovery_proven(TimePoint now) {
+  recovery_unproven_since_.reset();
+  supervisor_.recovery_proven(now);
+  drain(now);
 }
 
 void ClientCore::transport_failed(const AttemptFailure& failure, TimePoint now) {
@@ -94,7 +107,8 @@ MessageId ClientCore::send_to_group(std::string data_json, TimePoint now) {
 }
 
 void ClientCore::on_timeout(TimePoint now) {
-  supervisor_.on_timeout(now);
+  if (recovery_unproven_since_ && now >= *recovery_unproven_since_ + kRecoveryProofGrace) recovery_proven(now);
+  if (auto unexpected = supervisor_.on_timeout(now)) report(*unexpected);
   drain(now);
   switch (keepalive_.on_timeout(now)) {
     case Keepalive::Due::Dead:
@@ -134,17 +148,21 @@ std::optional<Event> ClientCore::poll_event() {
 
 std::optional<TimePoint> ClientCore::next_deadline() const {
   std::optional<TimePoint> next = supervisor_.next_deadline();
-  for (auto t : {keepalive_.next_deadline(), session_.next_deadline()})
+  std::optional<TimePoint> proof_due;
+  if (recovery_unproven_since_) proof_due = *recovery_unproven_since_ + kRecoveryProofGrace;
+  for (auto t : {keepalive_.next_deadline(), session_.next_deadline(), proof_due})
     if (t && (!next || *t < *next)) next = t;
   return next;
 }
 
 void ClientCore::feed(SupervisorEvent event, TimePoint now) {
-  if (auto error = supervisor_.handle(event, now)) {
-    ++out_.counters.unexpected_inputs;
-    note(LogLevel::Warning, "supervisor: " + *error + ", ignoring");
-  }
+  if (auto unexpected = supervisor_.handle(event, now)) report(*unexpected);
   drain(now);
+}
+
+void ClientCore::report(const UnexpectedInput& unexpected) {
+  ++out_.counters.unexpected_inputs;
+  note(LogLevel::Warning, describe(unexpected) + ", ignoring");
 }
 
 void ClientCore::drain(TimePoint now) {
@@ -193,6 +211,10 @@ void ClientCore::on_transition(const TransitionRecord& record, TimePoint now) {
     if (recovered) {
       ++out_.counters.recoveries;
       session_.link_up_recovered(now);
+      // A `pong` (or any frame) proves the service took the recovery.
+      recovery_unproven_since_ = now;
+      out_.actions.emplace_back(SendText{encode_ping()});
+      keepalive_.ping_sent(now);
     } else {
       ++out_.counters.connections;
       session_.link_up_new(now);
@@ -200,6 +222,7 @@ void ClientCore::on_transition(const TransitionRecord& record, TimePoint now) {
     return;
   }
   if (record.from == State::Connected) {
+    recovery_unproven_since_.reset();
     keepalive_.stop();
     if (record.to != State::Stopped) ++out_.counters.drops;
     session_.link_down();

@@ -57,7 +57,8 @@ class ClientCore {
   void stop(TimePoint now);   // intent off; Close(1000) if a transport is open
   void internet(bool online, TimePoint now);
   // What the WebSocket of the current attempt reports (ws/codec/events.hpp).
-  void on_transport(ws::Event&& event, TimePoint now);
+  // `clock`: the adapter's reading of the clocks, for a refusal (HttpStatus).
+  void on_transport(ws::Event&& event, TimePoint now, std::optional<ClockReading> clock = std::nullopt);
   void credentials_failed(const AttemptFailure& failure, TimePoint now);
   // Queues an application message for the group; Delivered or Dropped
   // follows with the returned id.
@@ -87,12 +88,21 @@ class ClientCore {
   void transport_text(std::string&& text, TimePoint now);
   void transport_failed(const AttemptFailure& failure, TimePoint now);
   void feed(SupervisorEvent event, TimePoint now);
+  // An input the supervisor did not expect: counted, one WARNING line.
+  void report(const UnexpectedInput& unexpected);
   void drain(TimePoint now);
   void on_transition(const TransitionRecord& record, TimePoint now);
   void note(LogLevel level, std::string text);
 
+  // A recovery counts once the service proves it (outage_log.hpp): a
+  // frame other than `disconnected` on the recovered socket (a `ping` is
+  // sent at once to draw a `pong`), or this long without a close.
+  static constexpr Duration kRecoveryProofGrace = std::chrono::seconds(3);
+  void recovery_proven(TimePoint now);
+
   ClientCoreOptions options_;
   std::string subprotocol_;
+  std::optional<TimePoint> recovery_unproven_since_;
   Outputs out_;
   Supervisor supervisor_;
   Session session_;

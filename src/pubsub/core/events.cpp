@@ -25,6 +25,7 @@ std::string describe(const AttemptFailure& failure) {
     text = std::string(failure_kind_name(failure.kind));
   }
   if (!failure.detail.empty()) text += ": " + failure.detail;
+  if (!failure.service_reason.empty()) text += "; the service says \"" + failure.service_reason + "\"";
   return text;
 }
 

@@ -3,6 +3,7 @@
 // (actions) and tells it (events), the counters it keeps for status output,
 // log lines (cores return them; the adapter writes them) and the failures
 // the adapter reports.
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <optional>
@@ -25,18 +26,30 @@ using LogLine = log::LogLine;
 using dbr::FailureKind;
 using dbr::failure_kind_name;
 
+// The clocks as the adapter read them when the service refused a
+// connection: the service checks a token's iat/exp against its own clock,
+// so a wrong device clock reads as refused credentials (core/clock_skew.hpp).
+struct ClockReading {
+  std::chrono::sys_seconds local{};                  // the device's wall clock
+  std::optional<bool> synchronized{};                // the kernel's view (adjtimex); empty: unknown
+  std::optional<std::chrono::sys_seconds> service{};  // the refusal's Date header
+};
+
 struct AttemptFailure {
   FailureKind kind = FailureKind::Io;
   int http_status = 0;                  // HttpStatus only
   std::optional<Duration> retry_after;  // HttpStatus only: the parsed Retry-After header
   std::string detail;                   // short text for logs; never a URL or a token
+  std::string service_reason{};         // HttpStatus only: the service's words, sanitised (ws/codec/handshake.hpp)
+  std::optional<ClockReading> clock{};  // HttpStatus only, when the adapter read the clocks
 };
 
 // How the supervisor treats a failure.
 enum class FailureClass {
   Transient,    // network, TLS, 5xx, protocol: exponential backoff
   RetryAfter,   // 429 or 503 carrying Retry-After: wait at least that long
-  AuthRefused,  // 401 or 403: one immediate retry with fresh credentials, then the max delay
+  AuthRefused,  // 401 or 403. From the hub: one immediate retry with fresh credentials, then the
+                // max delay; from the URL source (Auth0 sign-in): the backoff
 };
 
 FailureClass classify(const AttemptFailure& failure);

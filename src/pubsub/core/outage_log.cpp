@@ -17,7 +17,9 @@ void OutageLog::attempt_started() {
 
 std::optional<LogLine> OutageLog::failure(TimePoint now, std::string_view what, bool credentials_refused) {
   LogLevel level = credentials_refused ? LogLevel::Error : LogLevel::Warning;
+  awaiting_proof_ = false;  // the recovery was not real: the outage goes on
   if (!in_outage_) {
+    session_lost_.reset();
     in_outage_ = true;
     bool flapping = ended_at_ && now - *ended_at_ < flap_window_;
     if (!flapping) {
@@ -47,13 +49,30 @@ std::optional<LogLine> OutageLog::failure(TimePoint now, std::string_view what, 
 std::optional<LogLine> OutageLog::connected(TimePoint now, bool recovered) {
   attempts_since_connect_ = 0;
   if (!in_outage_) return std::nullopt;
+  if (recovered) {
+    awaiting_proof_ = true;
+    return std::nullopt;
+  }
+  return end_outage(now, false);
+}
+
+std::optional<LogLine> OutageLog::recovery_proven(TimePoint now) {
+  if (!awaiting_proof_) return std::nullopt;
+  awaiting_proof_ = false;
+  return end_outage(now, true);
+}
+
+std::optional<LogLine> OutageLog::end_outage(TimePoint now, bool recovered) {
   in_outage_ = false;
+  awaiting_proof_ = false;
   ended_at_ = now;
   if (!logged_since_info_) return std::nullopt;
   logged_since_info_ = false;
   std::string text = std::string(recovered ? "Web PubSub session recovered" : "Web PubSub connected again") +
-                     " after " + format_duration(now - started_) + " (" + attempts_text(attempts_) + ")";
-  return LogLine{LogLevel::Info, std::move(text)};
+                     " after " + format_duration(now - started_) + " (" + attempts_text(attempts_);
+  if (!recovered && session_lost_) text += "; a new session: " + *session_lost_;
+  session_lost_.reset();
+  return LogLine{LogLevel::Info, std::move(text) + ")"};
 }
 
 std::string format_duration(Duration d) {

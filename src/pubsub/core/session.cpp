@@ -114,7 +114,9 @@ FrameSignal Session::on_frame(ServiceFrame&& frame, TimePoint now) {
           if (f.reconnection_token && !f.reconnection_token->empty()) reconnection_token_ = *f.reconnection_token;
           note(LogLevel::Debug, "connected message on a recovered session; reconnection token updated");
         } else if constexpr (std::is_same_v<T, DisconnectedFrame>) {
-          note(LogLevel::Info, "the service is disconnecting us: " + f.message);
+          // Its reason comes again with the close that follows, where the
+          // supervisor says what it means for the connection.
+          note(LogLevel::Debug, "the service is disconnecting us: " + f.message);
         } else if constexpr (std::is_same_v<T, UnknownFrame>) {
           bool duplicate = false;
           note_sequence(f.sequence_id, duplicate, now);

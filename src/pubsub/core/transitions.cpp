@@ -1,19 +1,14 @@
 #include "pubsub/core/transitions.hpp"
 
+#include "common/enum_names.hpp"
+
 namespace dbr::pubsub {
 
-std::string_view state_name(State state) {
-  switch (state) {
-    case State::Stopped: return "Stopped";
-    case State::WaitingForInternet: return "WaitingForInternet";
-    case State::Settling: return "Settling";
-    case State::Connecting: return "Connecting";
-    case State::Connected: return "Connected";
-    case State::Recovering: return "Recovering";
-    case State::BackingOff: return "BackingOff";
-  }
-  return "?";
-}
+constexpr auto kStateNames = enum_names<State>({
+    {State::Stopped, "Stopped"}, {State::WaitingForInternet, "WaitingForInternet"}, {State::Settling, "Settling"},
+    {State::Connecting, "Connecting"}, {State::Connected, "Connected"}, {State::Recovering, "Recovering"},
+    {State::BackingOff, "BackingOff"}});
+std::string_view state_name(State state) { return kStateNames.name(state, "?"); }
 
 void TransitionHistory::push(TransitionRecord record) {
   ring_[next_] = std::move(record);

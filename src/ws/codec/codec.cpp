@@ -1,6 +1,5 @@
 #include "ws/codec/codec.hpp"
 
-#include <stdexcept>
 #include <string>
 
 namespace dbr::ws {
@@ -99,180 +98,80 @@ std::optional<Codec::Event> Codec::poll_event() {
   return e;
 }
 
-void Codec::unexpected(Input input) const {
-  throw std::logic_error("ws::Codec: unexpected input " + std::string(input_name(input)) + " in phase " +
-                         std::string(phase_name(phase_)));
+// The transition table. A row: the input, the phases it applies to, whether
+// the phase's deadline has passed (only Timeout tells the two apart), and
+// its handler (none: the input is ignored and nothing changes). Rows never
+// overlap (checked below), so each (phase, input) rule is written once; a
+// pair no row covers is unexpected.
+const Codec::Rule* Codec::find_rule(Phase phase, Deadline deadline, Input input) {
+  using enum Phase;
+  using C = Codec;
+  constexpr EnumSet<Phase> kAnyPhase{Idle, Connecting, Handshaking, Open, Closing, Flushing, Finished};
+  constexpr EnumSet<Deadline> kAlways{Deadline::NotPassed, Deadline::Passed};
+  constexpr auto kIgnored = nullptr;
+  static constexpr Rule kRules[] = {
+      // The transport. After the terminal event (Finished) it may still
+      // report what was under way; that is ignored.
+      {Input::Start, {Idle}, kAlways, &C::start_connecting},
+      {Input::Connected, {Connecting}, kAlways, &C::begin_handshake},
+      {Input::Connected, {Finished}, kAlways, kIgnored},
+      {Input::ConnectFailed, {Connecting}, kAlways, &C::connect_failed},
+      {Input::ConnectFailed, {Finished}, kAlways, kIgnored},
+      {Input::Bytes, {Handshaking}, kAlways, &C::read_handshake},
+      {Input::Bytes, {Open, Closing}, kAlways, &C::receive_frames},
+      {Input::Bytes, {Flushing, Finished}, kAlways, kIgnored},  // the end is decided
+      {Input::Eof, {Handshaking}, kAlways, &C::eof_before_upgrade},
+      {Input::Eof, {Open}, kAlways, &C::eof_while_open},
+      {Input::Eof, {Closing}, kAlways, &C::lost_while_closing},
+      {Input::Eof, {Flushing}, kAlways, &C::end_flush},
+      {Input::Eof, {Finished}, kAlways, kIgnored},
+      {Input::TransportError, {Handshaking}, kAlways, &C::error_before_upgrade},
+      {Input::TransportError, {Open}, kAlways, &C::error_while_open},
+      {Input::TransportError, {Closing}, kAlways, &C::lost_while_closing},
+      {Input::TransportError, {Flushing}, kAlways, &C::end_flush},
+      {Input::TransportError, {Finished}, kAlways, kIgnored},
+      {Input::Drained, {Flushing}, kAlways, &C::end_flush},
+      {Input::Drained, kAnyPhase.without(Flushing), kAlways, kIgnored},
+      // The timer: Idle, Open and Finished have no deadline; elsewhere a
+      // call before the deadline is spurious.
+      {Input::Timeout, {Idle, Open, Finished}, kAlways, kIgnored},
+      {Input::Timeout, {Connecting, Handshaking, Closing, Flushing}, {Deadline::NotPassed}, kIgnored},
+      {Input::Timeout, {Connecting}, {Deadline::Passed}, &C::connect_timed_out},
+      {Input::Timeout, {Handshaking}, {Deadline::Passed}, &C::upgrade_timed_out},
+      {Input::Timeout, {Closing}, {Deadline::Passed}, &C::close_timed_out},
+      {Input::Timeout, {Flushing}, {Deadline::Passed}, &C::end_flush},
+      // The owner.
+      {Input::Send, {Open}, kAlways, &C::send},
+      {Input::Send, kAnyPhase.without(Open), kAlways, kIgnored},  // not queued
+      {Input::Close, {Connecting, Handshaking}, kAlways, &C::closed_before_open},
+      {Input::Close, {Open}, kAlways, &C::begin_close},
+      {Input::Close, {Idle, Closing, Flushing, Finished}, kAlways, kIgnored},
+      {Input::Abandon, kAnyPhase, kAlways, &C::abandon_attempt},
+  };
+  static_assert(rows_are_disjoint<Finished, Deadline::Passed, Input::Abandon>(kRules),
+                "two rows of the codec's table cover the same (phase, deadline, input)");
+  return find_row(kRules, phase, deadline, input);
 }
 
 bool Codec::dispatch(TimePoint now, Input input, InputData d) {
-  if (input == Input::Abandon) {
-    phase_ = Phase::Finished;
-    deadline_.reset();
-    events_.clear();
-    terminal_.reset();
+  const Deadline deadline = deadline_ && now >= *deadline_ ? Deadline::Passed : Deadline::NotPassed;
+  const Rule* rule = find_rule(phase_, deadline, input);
+  if (rule == nullptr) {
+    events_.push_back(UnexpectedInput{"ws codec", phase_name(phase_), input_name(input)});
     return false;
   }
-  const bool due = deadline_ && now >= *deadline_;
-  switch (phase_) {
-    case Phase::Idle:
-      switch (input) {
-        case Input::Start:
-          phase_ = Phase::Connecting;
-          deadline_ = now + options_.connect_timeout;
-          return true;
-        case Input::Timeout:
-        case Input::Send:
-        case Input::Close:
-        case Input::Drained:
-          return false;
-        default:
-          unexpected(input);
-      }
-
-    case Phase::Connecting:
-      switch (input) {
-        case Input::Connected:
-          begin_handshake(now);
-          return true;
-        case Input::ConnectFailed:
-          finish(std::move(d.failure));
-          return false;
-        case Input::Timeout:
-          if (due) finish_failed(FailureKind::Timeout, "connect (DNS, TCP, TLS) took over " + ms(options_.connect_timeout));
-          return false;
-        case Input::Close:
-          finish(Closed{close_code::kAbnormal, "closed before the WebSocket opened", false, false});
-          return false;
-        case Input::Send:
-        case Input::Drained:
-          return false;
-        default:
-          unexpected(input);
-      }
-
-    case Phase::Handshaking:
-      switch (input) {
-        case Input::Bytes:
-          read_handshake(now, d.bytes);
-          return true;
-        case Input::Eof:
-          finish_failed(FailureKind::Handshake, "connection closed before the upgrade response");
-          return false;
-        case Input::TransportError:
-          finish_failed(FailureKind::Io, "during the upgrade: " + d.detail);
-          return false;
-        case Input::Timeout:
-          if (due) finish_failed(FailureKind::Timeout, "no upgrade response within " + ms(options_.handshake_timeout));
-          return false;
-        case Input::Close:
-          finish(Closed{close_code::kAbnormal, "closed before the WebSocket opened", false, false});
-          return false;
-        case Input::Send:
-        case Input::Drained:
-          return false;
-        default:
-          unexpected(input);
-      }
-
-    case Phase::Open:
-      switch (input) {
-        case Input::Bytes:
-          read_frames(now, d.bytes);
-          return true;
-        case Input::Eof:
-          // "If _The WebSocket Connection is Closed_ and no Close control
-          // frame was received by the endpoint (such as could occur if the
-          // underlying transport connection is lost), _The WebSocket
-          // Connection Close Code_ is considered to be 1006." (§7.1.5)
-          finish(Closed{close_code::kAbnormal, "connection closed without a close frame", true, false});
-          return false;
-        case Input::TransportError:
-          finish(Closed{close_code::kAbnormal, d.detail, true, false});
-          return false;
-        case Input::Timeout:
-          return false;
-        case Input::Send:
-          switch (d.is_text ? messages_.send_text(d.text) : messages_.send_binary(d.bytes)) {
-            case MessageLayer::SendResult::Queued:
-              return true;
-            case MessageLayer::SendResult::QueueFull:
-              // The peer is not reading. Failing hands over to the owner's
-              // reconnect path, which resends what was not acknowledged.
-              finish_failed(FailureKind::SendQueueFull, "send queue over " +
-                                                            std::to_string(options_.send_queue_max_bytes) + " bytes");
-              return false;
-            case MessageLayer::SendResult::NotOpen:
-            case MessageLayer::SendResult::InvalidUtf8:
-              return false;
-          }
-          return false;
-        case Input::Close:
-          messages_.close(d.code, d.text);
-          phase_ = Phase::Closing;
-          deadline_ = now + options_.close_timeout;
-          return true;
-        case Input::Drained:
-          return false;
-        default:
-          unexpected(input);
-      }
-
-    case Phase::Closing:
-      switch (input) {
-        case Input::Bytes:
-          read_frames(now, d.bytes);
-          return true;
-        case Input::Eof:
-        case Input::TransportError:
-          finish(Closed{close_code::kAbnormal, "connection closed before the server's close frame", false, false});
-          return false;
-        case Input::Timeout:
-          // "the client SHOULD wait for the server to close the connection
-          // but MAY close the connection at any time after sending and
-          // receiving a Close message, e.g., if it has not received a TCP
-          // Close from the server in a reasonable time period" (§7.1.1)
-          if (due)
-            finish(Closed{close_code::kAbnormal,
-                          "no close frame from the server within " + ms(options_.close_timeout), false, false});
-          return false;
-        case Input::Send:
-        case Input::Close:
-        case Input::Drained:
-          return false;
-        default:
-          unexpected(input);
-      }
-
-    case Phase::Flushing:
-      switch (input) {
-        case Input::Drained:
-        case Input::Eof:
-        case Input::TransportError:
-          finish(std::move(*terminal_));
-          return false;
-        case Input::Timeout:
-          if (due) finish(std::move(*terminal_));
-          return false;
-        case Input::Bytes:
-        case Input::Send:
-        case Input::Close:
-          return false;
-        default:
-          unexpected(input);
-      }
-
-    case Phase::Finished:
-      switch (input) {
-        case Input::Start:
-          unexpected(input);
-        default:
-          return false;
-      }
-  }
-  return false;
+  if (rule->handler != nullptr) (this->*rule->handler)(now, d);
+  return d.queued;
 }
 
-void Codec::begin_handshake(TimePoint now) {
+// ---- handlers ----------------------------------------------------------------
+
+void Codec::start_connecting(TimePoint now, InputData&) {
+  phase_ = Phase::Connecting;
+  deadline_ = now + options_.connect_timeout;
+}
+
+void Codec::begin_handshake(TimePoint now, InputData&) {
   client_key_ = make_client_key(random_);
   UpgradeRequest request{options_.host_header, options_.target, client_key_, options_.subprotocols,
                          options_.extra_headers};
@@ -289,7 +188,18 @@ void Codec::begin_handshake(TimePoint now) {
   deadline_ = now + options_.handshake_timeout;
 }
 
-void Codec::read_handshake(TimePoint now, std::span<const std::uint8_t> bytes) {
+void Codec::connect_failed(TimePoint, InputData& d) { finish(std::move(d.failure)); }
+
+void Codec::connect_timed_out(TimePoint, InputData&) {
+  finish_failed(FailureKind::Timeout, "connect (DNS, TCP, TLS) took over " + ms(options_.connect_timeout));
+}
+
+void Codec::closed_before_open(TimePoint, InputData&) {
+  finish(Closed{close_code::kAbnormal, "closed before the WebSocket opened", false, false});
+}
+
+void Codec::read_handshake(TimePoint now, InputData& d) {
+  std::span<const std::uint8_t> bytes = d.bytes;
   switch (response_.feed(bytes)) {
     case ResponseReader::Status::NeedMore:
       return;
@@ -299,6 +209,10 @@ void Codec::read_handshake(TimePoint now, std::span<const std::uint8_t> bytes) {
     case ResponseReader::Status::Done:
       break;
   }
+  conclude_handshake(now, bytes);
+}
+
+void Codec::conclude_handshake(TimePoint now, std::span<const std::uint8_t> rest) {
   HandshakeOutcome outcome = check_response(response_.response(), client_key_, options_.subprotocols);
   if (!outcome.accepted) {
     Failure f;
@@ -306,15 +220,104 @@ void Codec::read_handshake(TimePoint now, std::span<const std::uint8_t> bytes) {
     f.http_status = outcome.http_status;
     f.retry_after = outcome.retry_after;
     f.detail = std::move(outcome.detail);
+    f.service_reason = std::move(outcome.service_reason);
+    f.server_date = outcome.server_date;
     finish(std::move(f));
     return;
   }
   phase_ = Phase::Open;
   deadline_.reset();
-  events_.push_back(Opened{std::move(outcome.subprotocol)});
+  events_.push_back(Opened{std::move(outcome.subprotocol), outcome.server_date});
   // Frames may follow the 101 in the same read.
-  if (!bytes.empty()) read_frames(now, bytes);
+  if (!rest.empty()) read_frames(now, rest);
 }
+
+// A refusal's head may have come whole with its body cut short by the end
+// of the stream: the refusal stands.
+void Codec::eof_before_upgrade(TimePoint now, InputData&) {
+  if (response_.end_of_input() == ResponseReader::Status::Done) {
+    conclude_handshake(now, {});
+    return;
+  }
+  finish_failed(FailureKind::Handshake, "connection closed before the upgrade response");
+}
+
+void Codec::error_before_upgrade(TimePoint now, InputData& d) {
+  if (response_.end_of_input() == ResponseReader::Status::Done) {
+    conclude_handshake(now, {});
+    return;
+  }
+  finish_failed(FailureKind::Io, "during the upgrade: " + d.detail);
+}
+
+void Codec::upgrade_timed_out(TimePoint now, InputData&) {
+  if (response_.end_of_input() == ResponseReader::Status::Done) {
+    conclude_handshake(now, {});
+    return;
+  }
+  finish_failed(FailureKind::Timeout, "no upgrade response within " + ms(options_.handshake_timeout));
+}
+
+void Codec::receive_frames(TimePoint now, InputData& d) { read_frames(now, d.bytes); }
+
+// "If _The WebSocket Connection is Closed_ and no Close control frame was
+// received by the endpoint (such as could occur if the underlying transport
+// connection is lost), _The WebSocket Connection Close Code_ is considered
+// to be 1006." (§7.1.5)
+void Codec::eof_while_open(TimePoint, InputData&) {
+  finish(Closed{close_code::kAbnormal, "connection closed without a close frame", true, false});
+}
+
+void Codec::error_while_open(TimePoint, InputData& d) {
+  finish(Closed{close_code::kAbnormal, d.detail, true, false});
+}
+
+void Codec::send(TimePoint, InputData& d) {
+  switch (d.is_text ? messages_.send_text(d.text) : messages_.send_binary(d.bytes)) {
+    case MessageLayer::SendResult::Queued:
+      d.queued = true;
+      return;
+    case MessageLayer::SendResult::QueueFull:
+      // The peer is not reading. Failing hands over to the owner's
+      // reconnect path, which resends what was not acknowledged.
+      finish_failed(FailureKind::SendQueueFull,
+                    "send queue over " + std::to_string(options_.send_queue_max_bytes) + " bytes");
+      return;
+    case MessageLayer::SendResult::NotOpen:
+    case MessageLayer::SendResult::InvalidUtf8:
+      return;
+  }
+}
+
+void Codec::begin_close(TimePoint now, InputData& d) {
+  messages_.close(d.code, d.text);
+  phase_ = Phase::Closing;
+  deadline_ = now + options_.close_timeout;
+}
+
+void Codec::lost_while_closing(TimePoint, InputData&) {
+  finish(Closed{close_code::kAbnormal, "connection closed before the server's close frame", false, false});
+}
+
+// "the client SHOULD wait for the server to close the connection but MAY
+// close the connection at any time after sending and receiving a Close
+// message, e.g., if it has not received a TCP Close from the server in a
+// reasonable time period" (§7.1.1)
+void Codec::close_timed_out(TimePoint, InputData&) {
+  finish(Closed{close_code::kAbnormal, "no close frame from the server within " + ms(options_.close_timeout), false,
+                false});
+}
+
+void Codec::end_flush(TimePoint, InputData&) { finish(std::move(*terminal_)); }
+
+void Codec::abandon_attempt(TimePoint, InputData&) {
+  phase_ = Phase::Finished;
+  deadline_.reset();
+  events_.clear();
+  terminal_.reset();
+}
+
+// ---- helpers -------------------------------------------------------------------
 
 void Codec::read_frames(TimePoint now, std::span<const std::uint8_t> bytes) {
   if (bytes.empty()) return;

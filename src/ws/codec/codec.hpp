@@ -5,7 +5,8 @@
 // reports transport events with `now`, writes pending_output(), delivers
 // poll_event()s and arms one timer at next_deadline().
 //
-// Phases (all transitions in Codec::dispatch, codec.cpp):
+// Phases (all transitions in one table, codec.cpp: rows of {input, phases,
+// deadline guard, handler}, each rule written once):
 //   Idle -> Connecting -> Handshaking -> Open -> Closing -> Flushing -> Finished
 //   Connecting   transport connecting (DNS, TCP, TLS); deadline connect_timeout
 //   Handshaking  upgrade request sent, waiting for 101; deadline handshake_timeout
@@ -16,7 +17,9 @@
 //                event; deadline close_timeout
 //   Finished     the terminal event was emitted; the transport can go
 // An input a phase does not expect from a correct adapter (bytes before the
-// connection exists, say) throws std::logic_error naming the phase and input.
+// connection exists, say) changes nothing and is reported as an event,
+// UnexpectedInput naming the phase and the input (common/transition_table.hpp);
+// the adapter counts it and logs it.
 #include <cstdint>
 #include <deque>
 #include <optional>
@@ -28,6 +31,7 @@
 
 #include "common/random.hpp"
 #include "common/time.hpp"
+#include "common/transition_table.hpp"
 #include "ws/codec/events.hpp"
 #include "ws/codec/handshake.hpp"
 #include "ws/codec/message_layer.hpp"
@@ -50,7 +54,9 @@ struct CodecOptions {
 class Codec {
  public:
   enum class Phase { Idle, Connecting, Handshaking, Open, Closing, Flushing, Finished };
-  using Event = ws::Event;
+  // What the owner gets (ws::Event), plus UnexpectedInput for the adapter
+  // itself: not a terminal event, the attempt goes on.
+  using Event = std::variant<Opened, Message, Activity, Closed, Failure, UnexpectedInput>;
 
   Codec(Random& random, CodecOptions options);
 
@@ -107,13 +113,39 @@ class Codec {
     std::uint16_t code = 0;
     std::string detail{};
     Failure failure{};
+    bool queued = false;  // Send's result
   };
-  // The one place phases change. Returns the result of Send.
+  // Whether the phase's deadline has passed when the input comes.
+  enum class Deadline : std::uint8_t { NotPassed, Passed };
+  using Handler = void (Codec::*)(TimePoint, InputData&);
+  // A row of the table (codec.cpp): phases, deadline, input, handler.
+  using Rule = TransitionRow<Phase, Deadline, Input, Handler>;
+  static const Rule* find_rule(Phase phase, Deadline deadline, Input input);
+  // The one place phases change: the table's handler for (phase, input), or
+  // an UnexpectedInput event. Returns the result of Send.
   bool dispatch(TimePoint now, Input input, InputData data);
-  [[noreturn]] void unexpected(Input input) const;
 
-  void begin_handshake(TimePoint now);
-  void read_handshake(TimePoint now, std::span<const std::uint8_t> bytes);
+  // Handlers, one per row of the table.
+  void start_connecting(TimePoint now, InputData& input);
+  void begin_handshake(TimePoint now, InputData& input);
+  void connect_failed(TimePoint now, InputData& input);
+  void connect_timed_out(TimePoint now, InputData& input);
+  void closed_before_open(TimePoint now, InputData& input);
+  void read_handshake(TimePoint now, InputData& input);
+  void conclude_handshake(TimePoint now, std::span<const std::uint8_t> rest);
+  void eof_before_upgrade(TimePoint now, InputData& input);
+  void error_before_upgrade(TimePoint now, InputData& input);
+  void upgrade_timed_out(TimePoint now, InputData& input);
+  void receive_frames(TimePoint now, InputData& input);
+  void eof_while_open(TimePoint now, InputData& input);
+  void error_while_open(TimePoint now, InputData& input);
+  void send(TimePoint now, InputData& input);
+  void begin_close(TimePoint now, InputData& input);
+  void lost_while_closing(TimePoint now, InputData& input);
+  void close_timed_out(TimePoint now, InputData& input);
+  void end_flush(TimePoint now, InputData& input);
+  void abandon_attempt(TimePoint now, InputData& input);
+
   void read_frames(TimePoint now, std::span<const std::uint8_t> bytes);
   void begin_flush(TimePoint now, Event terminal);
   void finish(Event terminal);

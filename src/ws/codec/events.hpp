@@ -17,6 +17,8 @@ namespace dbr::ws {
 
 struct Opened {
   std::string subprotocol;  // the one the server chose; empty if none
+  // The 101's Date header: the service's clock (common/retry_after.hpp).
+  std::optional<std::chrono::sys_seconds> server_date{};
 };
 
 struct Message {
@@ -46,6 +48,10 @@ struct Failure {
   std::optional<std::chrono::seconds> retry_after;  // HttpStatus with Retry-After
   std::uint16_t close_code = 0;                      // Protocol: the code we sent
   std::string detail;  // for logs; never holds the URL's path or query
+  // HttpStatus: the refusal's own reason (body or WWW-Authenticate,
+  // sanitised: codec/handshake.hpp) and its Date header.
+  std::string service_reason{};
+  std::optional<std::chrono::sys_seconds> server_date{};
 };
 
 // Proof of life: bytes of the WebSocket stream arrived (at most one per read).

@@ -128,6 +128,7 @@ std::optional<std::string> HttpResponse::header(std::string_view name) const {
 
 ResponseReader::Status ResponseReader::feed(std::span<const std::uint8_t>& input) {
   if (done_) return error_.empty() ? Status::Done : Status::Error;
+  if (head_done_) return take_body(input);
   // Take bytes up to and including the blank line that ends the head. A
   // bare LF is accepted as a line end (RFC 9112 §2.2 allows recipients to).
   while (!input.empty()) {
@@ -137,8 +138,28 @@ ResponseReader::Status ResponseReader::feed(std::span<const std::uint8_t>& input
     const std::size_t n = head_.size();
     bool end = c == '\n' && ((n >= 2 && head_[n - 2] == '\n') || (n >= 3 && head_[n - 2] == '\r' && head_[n - 3] == '\n'));
     if (end) {
-      done_ = true;
-      return parse() ? Status::Done : Status::Error;
+      head_done_ = true;
+      if (!parse()) {
+        done_ = true;
+        return Status::Error;
+      }
+      if (response_.status == 101) {
+        done_ = true;
+        return Status::Done;
+      }
+      // "Content-Length = 1*DIGIT" (RFC 9110 §8.6); anything else, or none
+      // (chunked, or a body ended by the close): what came with the head.
+      auto length = response_.header("Content-Length");
+      std::size_t wanted = 0;
+      bool digits = length && !length->empty() && length->size() <= 9;
+      if (digits)
+        for (char d : *length) digits = digits && std::isdigit(static_cast<unsigned char>(d));
+      if (digits)
+        wanted = static_cast<std::size_t>(std::stoul(*length));
+      else
+        wanted = input.size();
+      body_wanted_ = std::min(wanted, kMaxBodyBytes);
+      return take_body(input);
     }
     if (n >= kMaxHeadBytes) {
       done_ = true;
@@ -147,6 +168,21 @@ ResponseReader::Status ResponseReader::feed(std::span<const std::uint8_t>& input
     }
   }
   return Status::NeedMore;
+}
+
+ResponseReader::Status ResponseReader::take_body(std::span<const std::uint8_t>& input) {
+  std::size_t take = std::min(input.size(), body_wanted_ - response_.body.size());
+  response_.body.append(reinterpret_cast<const char*>(input.data()), take);
+  input = input.subspan(take);
+  if (response_.body.size() < body_wanted_) return Status::NeedMore;
+  done_ = true;
+  return Status::Done;
+}
+
+ResponseReader::Status ResponseReader::end_of_input() {
+  if (!done_ && head_done_) done_ = true;
+  if (done_) return error_.empty() ? Status::Done : Status::Error;
+  return Status::Error;
 }
 
 bool ResponseReader::parse() {
@@ -192,13 +228,105 @@ bool ResponseReader::parse() {
   return true;
 }
 
+namespace {
+
+// The body of a chunked response starts with its first chunk's size line
+// (RFC 9112 §7.1): the text is that chunk.
+std::string_view first_chunk(std::string_view body) {
+  std::size_t line_end = body.find('\n');
+  if (line_end == std::string_view::npos) return body;
+  std::string_view size_line = body.substr(0, line_end);
+  std::size_t size = 0;
+  std::size_t digits = 0;
+  for (char c : size_line) {
+    int v = std::isdigit(static_cast<unsigned char>(c)) ? c - '0'
+            : (c >= 'a' && c <= 'f')                    ? c - 'a' + 10
+            : (c >= 'A' && c <= 'F')                    ? c - 'A' + 10
+                                                        : -1;
+    if (v < 0 || digits == 6) break;
+    size = size * 16 + static_cast<std::size_t>(v);
+    ++digits;
+  }
+  if (digits == 0) return body;
+  return body.substr(line_end + 1, size);
+}
+
+// error_description="..." of a Bearer challenge (RFC 6750 §3).
+std::string_view error_description(std::string_view challenge) {
+  constexpr std::string_view kKey = "error_description=\"";
+  std::size_t at = challenge.find(kKey);
+  if (at == std::string_view::npos) return {};
+  std::string_view rest = challenge.substr(at + kKey.size());
+  return rest.substr(0, rest.find('"'));
+}
+
+bool base64url_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '+' || c == '/' || c == '=';
+}
+
+// A word that may be a credential: a JWT ("eyJ" starts the base64 of '{"'),
+// a run of 32+ base64 characters, or a key=value naming a token.
+bool looks_secret(std::string_view word) {
+  if (word.find("eyJ") != std::string_view::npos) return true;
+  std::string lowered;
+  for (char c : word) lowered.push_back(lower(c));
+  for (std::string_view key : {"token", "signature", "sig=", "accesskey", "password", "secret"})
+    if (lowered.find(key) != std::string::npos && lowered.find('=') != std::string::npos) return true;
+  std::size_t run = 0;
+  for (char c : word) {
+    run = base64url_char(c) ? run + 1 : 0;
+    if (run >= 32) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string service_reason(const HttpResponse& response) {
+  std::string_view raw = response.body;
+  auto encoding = response.header("Transfer-Encoding");
+  if (encoding && iequals(trim(*encoding), "chunked")) raw = first_chunk(raw);
+  std::optional<std::string> challenge;
+  if (trim(raw).empty()) {
+    challenge = response.header("WWW-Authenticate");
+    if (challenge) raw = error_description(*challenge);
+  }
+  // Words of printable ASCII, one space between them.
+  std::string out;
+  std::string word;
+  auto flush = [&] {
+    if (word.empty()) return;
+    if (!out.empty()) out.push_back(' ');
+    if (looks_secret(word))
+      out += "[redacted]";
+    else
+      out += word;
+    word.clear();
+  };
+  for (char c : raw) {
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+      flush();
+    else
+      word.push_back(std::isprint(static_cast<unsigned char>(c)) ? c : '?');
+    if (out.size() > kMaxServiceReason) break;
+  }
+  flush();
+  if (out.size() > kMaxServiceReason) {
+    out.resize(kMaxServiceReason - 3);
+    out += "...";
+  }
+  return out;
+}
+
 HandshakeOutcome check_response(const HttpResponse& response, std::string_view client_key,
                                 const std::vector<std::string>& offered_subprotocols) {
   HandshakeOutcome out;
+  if (auto date = response.header("Date")) out.server_date = parse_http_date(*date);
   // "If the status code received from the server is not 101, the client
   // handles the response per HTTP [RFC2616] procedures." (§4.1)
   if (response.status != 101) {
     out.http_status = response.status;
+    out.service_reason = service_reason(response);
     if (auto retry = response.header("Retry-After")) {
       auto date = response.header("Date");
       out.retry_after = parse_retry_after(*retry, date ? std::optional<std::string_view>(*date) : std::nullopt);

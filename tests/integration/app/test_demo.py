@@ -22,13 +22,15 @@ import socket
 import struct
 import subprocess
 import termios
+import sys
 import threading
 import time
 import unittest
 
-import e2e
-from e2e import ACCESS_KEY, TOP, main
-from wps.control_client import ControlClient
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
+import e2e  # noqa: E402
+from e2e import ACCESS_KEY, TOP, main  # noqa: E402
+from wps.control_client import ControlClient  # noqa: E402
 
 RUN_DEMO = os.path.join(TOP, "scripts", "run-demo")
 JWT_RE = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}")

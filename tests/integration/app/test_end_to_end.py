@@ -1,21 +1,25 @@
 """The whole agent end to end: front end -> Web PubSub hub -> REAL agent ->
 nats-server -> core/scheduler peers, and back (dunebugger-protocol.md §1-§2).
 
-Each test starts its own hub process, nats-server and agent (harness: e2e.py).
-After each one the agent must exit 0 within 2 s of SIGTERM and its stderr
-must hold no secret.
+Each test starts its own hub process, nats-server and agent (harness:
+tests/support/e2e.py). After each one the agent must exit 0 within 2 s of
+SIGTERM and its stderr must hold no secret.
 
     /usr/bin/python3 tests/integration/app/test_end_to_end.py --agent build/src/dunebugger-remote
 """
 import asyncio
-import json
 import datetime
+import json
+import os
+import sys
 import threading
 import time
 
-from e2e import DEVICE_ID, GROUP, LOCATION, E2ETestCase, envelope, free_port, main
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
+from e2e import DEVICE_ID, GROUP, LOCATION, E2ETestCase, envelope, free_port, main  # noqa: E402
 
-import json_raw  # noqa: E402  (tests/support, on the path e2e sets)
+import json_raw  # noqa: E402
+from ntp_peer import Chrony  # noqa: E402
 
 I_AM_ALIVE = "I am alive"
 IS_ANYONE_THERE = "Is anyone there?"
@@ -538,6 +542,86 @@ class RelayBytesTest(E2ETestCase):
         time.sleep(0.2)
         states = {c["name"]: c["state"] for c in self.system_info(fe)["dunebugger_components"]}
         self.assertEqual(states["dunebugger"], "running")
+
+
+
+NTP_SUBJECT = "dunebugger.scheduler.ntp_status"
+
+
+def scheduler_ntp_payload(available):
+    """What upstream develop's scheduler expects (dunebugger-protocol.md §6), as the agent writes it."""
+    return ('{"body":{"ntp_available":%s},"subject":"ntp_status","source":"remote"}'
+            % ("true" if available else "false")).encode()
+
+
+class NtpTest(E2ETestCase):
+    """Issue 14 item 1 end to end: a real NTP server (chronyd on loopback),
+    the real agent, nats-server, the hub and a front end."""
+
+    def setUp(self):
+        super().setUp()
+        self.start_hub()
+        self.start_nats()
+        self.chrony = Chrony()
+        self.addCleanup(self.chrony.close)
+
+    def ntp_status(self, fe, timeout=5):
+        """Asks controller.ntp_status and returns the NEW reply."""
+        before = len(self.received(fe, "ntp_status"))
+        self.request(fe, "controller.ntp_status", "null")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            replies = self.received(fe, "ntp_status")
+            if len(replies) > before:
+                return replies[before]
+            time.sleep(0.02)
+        self.fail("no ntp_status reply within %s s" % timeout)
+
+    def test_ntp_state_reaches_the_front_end_and_the_scheduler_and_follows_the_server(self):
+        scheduler = self.peer("scheduler", subscribe=[NTP_SUBJECT])
+        self.start_agent(ntpServers=self.chrony.entry(), ntpCheckIntervalSecs=1, ntpTimeout=1)
+        # At start the first verdict is pushed to the scheduler unasked.
+        _, _, payload = scheduler.next(timeout=10, subject=NTP_SUBJECT, raw=True)
+        self.assertEqual(payload, scheduler_ntp_payload(True))
+        fe = self.frontend()
+        self.aio.run(fe.wait_online(True, 5), 10)
+        self.assertEqual(self.ntp_status(fe), envelope("ntp_status", {"ntp_available": True}))
+        self.assertIs(self.system_info(fe)["ntp_available"], True)
+
+        # The scheduler asks at its start (§6); the agent answers on its subject.
+        scheduler.pub("dunebugger.remote.get_ntp_status",
+                      b'{"body": "get_ntp_status", "subject": "get_ntp_status", "source": "scheduler"}')
+        _, _, payload = scheduler.next(timeout=5, subject=NTP_SUBJECT, raw=True)
+        self.assertEqual(payload, scheduler_ntp_payload(True))
+
+        # The server stops: within the interval + timeout (+ margin) the change
+        # is pushed to the scheduler and broadcast to the front end.
+        stopped_at = time.monotonic()
+        self.chrony.stop()
+        _, _, payload = scheduler.next(timeout=10, subject=NTP_SUBJECT, raw=True)
+        self.assertEqual(payload, scheduler_ntp_payload(False))
+        pushed = self.wait_received(fe, "ntp_status", timeout=10, predicate=lambda d: d["body"]["ntp_available"] is False)
+        self.assertEqual(pushed, envelope("ntp_status", {"ntp_available": False}))
+        print("NTP lost: told the scheduler and the front end %.2f s after the server stopped"
+              % (time.monotonic() - stopped_at))
+        self.assertEqual(self.ntp_status(fe)["body"], {"ntp_available": False})
+        self.assertIs(self.system_info(fe)["ntp_available"], False)
+
+        # Back: pushed again.
+        self.chrony.start()
+        _, _, payload = scheduler.next(timeout=10, subject=NTP_SUBJECT, raw=True)
+        self.assertEqual(payload, scheduler_ntp_payload(True))
+        self.wait_received(fe, "ntp_status", timeout=10, predicate=lambda d: d["body"]["ntp_available"] is True)
+
+    def test_a_request_from_another_source_is_not_answered(self):
+        scheduler = self.peer("scheduler", subscribe=[NTP_SUBJECT])
+        self.start_agent(ntpServers=self.chrony.entry(), ntpCheckIntervalSecs=1, ntpTimeout=1)
+        scheduler.next(timeout=10, subject=NTP_SUBJECT)  # the start-up push
+        self.peer("core").pub("dunebugger.remote.get_ntp_status",
+                              b'{"body": "get_ntp_status", "subject": "get_ntp_status", "source": "core"}')
+        self.wait_log("NATS message on dunebugger.remote.get_ntp_status dropped: unknown subject", 5)
+        with self.assertRaises(TimeoutError):
+            scheduler.next(timeout=1.5, subject=NTP_SUBJECT)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 // net::CurlMulti on a real event loop against local HTTP(S) servers started
-// by this test (https_server.py, certificates from test-made CAs).
+// by this test (tests/support/http_peer.py, certificates from test-made CAs).
 #include <doctest/doctest.h>
 #include <systemd/sd-event.h>
 
@@ -17,8 +17,8 @@
 #include "loop/event_loop.hpp"
 #include "loop/timer.hpp"
 #include "net/curl_multi.hpp"
-#include "net/peer_process.hpp"
 #include "net/tls.hpp"
+#include "support/peer_process.hpp"
 #include "support/run_loop.hpp"
 
 using namespace dbr;
@@ -28,12 +28,6 @@ namespace {
 
 using test::run_for;
 using test::run_until;
-
-test::PeerProcess& peer() {
-  static test::PeerProcess p(DBR_PYTHON, HTTPS_SERVER_SCRIPT);
-  return p;
-}
-
 
 // Bytes of request curl has sent on this handle (CURLINFO_REQUEST_SIZE).
 long request_size(CURL* easy) {
@@ -78,7 +72,7 @@ struct Get {
 };
 
 std::string https(const char* port_name, const std::string& path) {
-  return "https://localhost:" + std::to_string(peer().port(port_name)) + path;
+  return "https://localhost:" + std::to_string(test::peer().port(port_name)) + path;
 }
 
 }  // namespace
@@ -86,7 +80,7 @@ std::string https(const char* port_name, const std::string& path) {
 TEST_CASE("an ordinary HTTPS GET, verified against caFile") {
   loop::EventLoop ev;
   net::CurlMulti multi(ev);
-  Get get(https("https", "/size/100000"), net::TrustSources::system_plus(peer().str("ca")));
+  Get get(https("https", "/size/100000"), net::TrustSources::system_plus(test::peer().str("ca")));
   get.start(multi);
   REQUIRE(run_until(ev, [&] { return get.result.has_value(); }));
   CHECK(*get.result == CURLE_OK);
@@ -103,8 +97,8 @@ TEST_CASE("an ordinary HTTPS GET, verified against caFile") {
 TEST_CASE("TLS: the system CAs and caFile are both trusted, and nothing else") {
   loop::EventLoop ev;
   // CA "b" plays the system bundle, CA "a" is the caFile.
-  const std::string a = peer().str("ca");
-  const std::string b = peer().str("ca_b");
+  const std::string a = test::peer().str("ca");
+  const std::string b = test::peer().str("ca_b");
   struct Case {
     const char* name;
     const char* port;
@@ -171,8 +165,8 @@ struct HashedCaDir {
 
 TEST_CASE("TLS: system CAs from a hashed directory are found when needed, and the bundle is then not read") {
   loop::EventLoop ev;
-  const std::string a = peer().str("ca");
-  const std::string b = peer().str("ca_b");
+  const std::string a = test::peer().str("ca");
+  const std::string b = test::peer().str("ca_b");
   HashedCaDir hashed_b(b);
   HashedCaDir unhashed("");
   struct Case {
@@ -210,8 +204,8 @@ TEST_CASE("TLS: system CAs from a hashed directory are found when needed, and th
 TEST_CASE("TLS: a cached connection is not reused by a transfer that would not trust it") {
   loop::EventLoop ev;
   net::CurlMulti multi(ev);
-  const std::string a = peer().str("ca");
-  const std::string b = peer().str("ca_b");
+  const std::string a = test::peer().str("ca");
+  const std::string b = test::peer().str("ca_b");
   Get trusted(https("https", "/"), net::TrustSources{b, "", a});
   trusted.start(multi);
   REQUIRE(run_until(ev, [&] { return trusted.result.has_value(); }));
@@ -233,7 +227,7 @@ TEST_CASE("TLS: a cached connection is not reused by a transfer that would not t
 TEST_CASE("several transfers run concurrently on one multi") {
   loop::EventLoop ev;
   net::CurlMulti multi(ev);
-  const auto trust = net::TrustSources::system_plus(peer().str("ca"));
+  const auto trust = net::TrustSources::system_plus(test::peer().str("ca"));
   std::vector<std::unique_ptr<Get>> gets;
   for (int i = 0; i < 8; ++i) gets.push_back(std::make_unique<Get>(https("https", "/delay/400"), trust));
   const auto start = Clock::now();
@@ -259,7 +253,7 @@ TEST_CASE("several transfers run concurrently on one multi") {
 TEST_CASE("remove() before completion: no callback, and the other transfers carry on") {
   loop::EventLoop ev;
   net::CurlMulti multi(ev);
-  const auto trust = net::TrustSources::system_plus(peer().str("ca"));
+  const auto trust = net::TrustSources::system_plus(test::peer().str("ca"));
   Get slow(https("https", "/delay/300"), trust);
   Get other(https("https", "/delay/300"), trust);
   slow.start(multi);
@@ -278,7 +272,7 @@ TEST_CASE("remove() before completion: no callback, and the other transfers carr
 
 TEST_CASE("inside on_done the owner may destroy itself, or the CurlMulti") {
   loop::EventLoop ev;
-  const auto trust = net::TrustSources::system_plus(peer().str("ca"));
+  const auto trust = net::TrustSources::system_plus(test::peer().str("ca"));
   SUBCASE("the owner destroys itself") {
     net::CurlMulti multi(ev);
     auto owner = std::make_unique<Get>(https("https", "/"), trust);
@@ -315,7 +309,7 @@ TEST_CASE("a CONNECT_ONLY connection works while its handle stays attached") {
   loop::EventLoop ev;
   net::CurlMulti multi(ev);
   CURL* easy = curl_easy_init();
-  const std::string u = "http://127.0.0.1:" + std::to_string(peer().port("http")) + "/";
+  const std::string u = "http://127.0.0.1:" + std::to_string(test::peer().port("http")) + "/";
   (void)curl_easy_setopt(easy, CURLOPT_URL, u.c_str());
   (void)curl_easy_setopt(easy, CURLOPT_CONNECT_ONLY, 1L);
   std::optional<CURLcode> result;
@@ -352,7 +346,7 @@ TEST_CASE("libcurl: another transfer on the same multi prunes an idle CONNECT_ON
   loop::EventLoop ev;
   net::CurlMulti multi(ev);
   CURL* connect_only = curl_easy_init();
-  const std::string u = "http://127.0.0.1:" + std::to_string(peer().port("http")) + "/";
+  const std::string u = "http://127.0.0.1:" + std::to_string(test::peer().port("http")) + "/";
   (void)curl_easy_setopt(connect_only, CURLOPT_URL, u.c_str());
   (void)curl_easy_setopt(connect_only, CURLOPT_CONNECT_ONLY, 1L);
   std::optional<CURLcode> connected;

@@ -1,5 +1,5 @@
 // net::HttpRequest on a real event loop against a local HTTP(S) server started
-// by this test (http_request_server.py, certificate from a test-made CA).
+// by this test (tests/support/http_peer.py, certificate from a test-made CA).
 #include <doctest/doctest.h>
 #include <systemd/sd-event.h>
 
@@ -13,7 +13,7 @@
 #include "loop/event_loop.hpp"
 #include "net/curl_multi.hpp"
 #include "net/http_request.hpp"
-#include "net/peer_process.hpp"
+#include "support/peer_process.hpp"
 #include "support/run_loop.hpp"
 
 using namespace dbr;
@@ -25,15 +25,11 @@ namespace {
 using test::run_until;
 using test::run_for;
 
-test::PeerProcess& peer() {
-  static test::PeerProcess p(DBR_PYTHON, HTTP_REQUEST_SERVER_SCRIPT);
-  return p;
+std::string http(const std::string& path) {
+  return "http://127.0.0.1:" + std::to_string(test::peer().port("http")) + path;
 }
-
-
-std::string http(const std::string& path) { return "http://127.0.0.1:" + std::to_string(peer().port("http")) + path; }
 std::string https(const std::string& path) {
-  return "https://localhost:" + std::to_string(peer().port("https")) + path;
+  return "https://localhost:" + std::to_string(test::peer().port("https")) + path;
 }
 
 // One request and what came back.
@@ -121,7 +117,7 @@ TEST_CASE("a non-2xx answer is a result with its status, body and Retry-After") 
     CHECK(r.body == "status body");
     REQUIRE(r.retry_after);
     CHECK(*r.retry_after == 7s);
-    CHECK(r.error == "GET http://127.0.0.1:" + std::to_string(peer().port("http")) + ": HTTP 503");
+    CHECK(r.error == "GET http://127.0.0.1:" + std::to_string(test::peer().port("http")) + ": HTTP 503");
   }
   SUBCASE("429 with an HTTP-date, measured against the response's Date") {
     Call call(ev);
@@ -170,7 +166,7 @@ TEST_CASE("HTTPS is verified against caFile") {
   SUBCASE("trusted with caFile") {
     Call call(ev);
     auto o = get(https("/echo"));
-    o.ca_file = peer().str("ca");
+    o.ca_file = test::peer().str("ca");
     auto& r = call.run(o);
     CHECK(r.ok());
     CHECK(json::parse(r.body)["method"] == "GET");
@@ -187,7 +183,8 @@ TEST_CASE("HTTPS is verified against caFile") {
 TEST_CASE("connection refused is a TCP failure; the error names no path or query") {
   loop::EventLoop ev;
   Call call(ev);
-  auto& r = call.run(get("http://127.0.0.1:" + std::to_string(peer().port("closed")) + "/oauth/token?password=hunter2"));
+  auto& r = call.run(
+      get("http://127.0.0.1:" + std::to_string(test::peer().port("closed")) + "/oauth/token?password=hunter2"));
   REQUIRE(r.transfer_error);
   CHECK(*r.transfer_error == net::CurlErrorClass::Tcp);
   CHECK(r.status == 0);

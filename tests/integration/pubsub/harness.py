@@ -382,7 +382,8 @@ class FakeAuth0:
     """Auth0's password grant as the agent uses it (dunebugger-protocol.md §3),
     over HTTPS with a certificate from a test CA (an http_peer.HttpPeer). It
     checks what the agent sends and answers as ``mode`` says: ok, token_401,
-    token_500, no_access_token, userinfo_401, no_wss_url. ``wss_url`` is a
+    token_403 (Auth0's answer to a wrong password), token_500,
+    no_access_token, userinfo_401, no_wss_url. ``wss_url`` is a
     callable giving the hub URL to hand out (fresh for every sign-in)."""
 
     CLIENT_ID = "test-client-id"
@@ -434,6 +435,8 @@ class FakeAuth0:
         mode = self._take_mode()
         if mode == "token_401":
             return self._json(401, {"error": "invalid_grant", "error_description": "Wrong email or password."})
+        if mode == "token_403":
+            return self._json(403, {"error": "invalid_grant", "error_description": "Wrong email or password."})
         if mode == "token_500":
             return self._json(500, {"error": "server_error"})
         token = "auth0-access-" + secrets.token_hex(12)

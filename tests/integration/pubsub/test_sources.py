@@ -140,24 +140,39 @@ class Sources(PubsubTestCase):
         self.assertEqual([r[1] for r in fake.requests], ["/oauth/token", "/userinfo"] * 2)
         self.assertEqual(fake.problems(), [])
 
-    def test_auth0_401_is_the_credentials_refused_policy(self):
+    def assert_sign_in_refusals_follow_the_backoff(self, mode, status):
+        """Auth0 refuses the first two sign-ins: each next one waits for the
+        backoff (1 s, then 2 s, +-30 %), none goes out at once, and one ERROR
+        says Auth0 refused and where its credentials are."""
         hub = self.hub()
         ca, fake = self.auth0(hub)
-        fake.mode, fake.fail_count = "token_401", 3
-        d = self.auth0_driver(hub, ca, fake)
+        fake.mode, fake.fail_count = mode, 2
+        d = self.auth0_driver(hub, ca, fake, reconnectInitialDelaySecs="1", reconnectMaxDelaySecs="4")
         d.wait_event("connected", 15)
+        d.wait_event("joined", 10)
         times = [t for t, path, _ in fake.token_requests()]
         g = harness.gaps(times)
-        print("\n  Auth0 sign-in gaps: %s s" % ["%.3f" % x for x in g])
-        self.assertEqual(len(times), 4)
-        self.assertLess(g[0], 0.3, "one immediate retry")
-        for x in g[1:]:
-            self.assertGreaterEqual(x, 1.0 - 0.02)
-            self.assertLessEqual(x, 1.0 + 0.3)
-        errors = d.log_lines("credentials refused (HTTP 401)")
-        self.assertEqual(len(errors), 1)
-        self.assertIn(" error ", errors[0])
+        print("\n  Auth0 sign-in gaps after HTTP %d: %s s" % (status, ["%.3f" % x for x in g]))
+        self.assertEqual(len(times), 3)
+        for gap, nominal in zip(g, (1.0, 2.0)):
+            self.assertGreaterEqual(gap, nominal * 0.7 - 0.02, "the next sign-in waits for the backoff")
+            self.assertLessEqual(gap, nominal * 1.3 + 0.3)
+        refused = d.log_lines("sign-in refused by Auth0 (HTTP %d)" % status)
+        self.assertEqual(len(refused), 1, d.stderr_lines)
+        self.assertIn(" error ", refused[0])
+        self.assertIn("check the Auth0 credentials in remote.env", refused[0])
+        self.assertEqual(d.log_lines("retrying at once"), [])
+        self.assertEqual(d.log_lines("credentials refused"), [])
+        backing_off = [e for e in d.of("state") if e["to"] == "BackingOff"]
+        self.assertEqual(len(backing_off), 2)
+        self.assertEqual(d.of("check_internet"), [], "an HTTP answer proves the internet")
         self.assertEqual(fake.problems(), [])
+
+    def test_auth0_403_wrong_password_waits_for_the_backoff(self):
+        self.assert_sign_in_refusals_follow_the_backoff("token_403", 403)
+
+    def test_auth0_401_waits_for_the_backoff(self):
+        self.assert_sign_in_refusals_follow_the_backoff("token_401", 401)
 
     def assert_classified_failure(self, hub, mode, expected_text):
         ca, fake = self.auth0(hub)

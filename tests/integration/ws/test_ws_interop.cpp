@@ -1,5 +1,6 @@
 // ws::Connection on a real event loop against an independent server:
-// Debian's python3-websockets, started by this test on loopback (ws_server.py).
+// Debian's python3-websockets, started by this test on loopback
+// (tests/support/ws_peer.py).
 #include <doctest/doctest.h>
 #include <systemd/sd-event.h>
 #include <unistd.h>
@@ -15,9 +16,9 @@
 #include "common/random.hpp"
 #include "loop/event_loop.hpp"
 #include "loop/timer.hpp"
-#include "net/peer_process.hpp"
 #include "ws/connection.hpp"
 #include "support/loopback_listener.hpp"
+#include "support/peer_process.hpp"
 #include "support/run_loop.hpp"
 
 using namespace dbr;
@@ -27,11 +28,6 @@ namespace {
 
 using test::run_for;
 using test::run_until;
-
-test::PeerProcess& peer() {
-  static test::PeerProcess p(DBR_PYTHON, WS_SERVER_SCRIPT);
-  return p;
-}
 
 const std::string kSecret = "SECRET-TOKEN-d41d8cd9";
 
@@ -43,7 +39,7 @@ std::string unique_id() {
 std::string url(const char* port_name, const std::string& path, const char* scheme = nullptr) {
   const bool tls = std::string(port_name).starts_with("wss");
   return std::string(scheme ? scheme : (tls ? "wss" : "ws")) + "://localhost:" +
-         std::to_string(peer().port(port_name)) + path;
+         std::to_string(test::peer().port(port_name)) + path;
 }
 
 std::string pattern_text(std::size_t n) {
@@ -66,7 +62,7 @@ ws::Connection::Options options(std::string u) {
   ws::Connection::Options o;
   o.url = std::move(u);
   o.subprotocols = {"json.reliable.webpubsub.azure.v1"};
-  o.ca_file = peer().str("ca");
+  o.ca_file = test::peer().str("ca");
   o.connect_timeout = 5s;
   o.handshake_timeout = 5s;
   o.close_timeout = 2s;
@@ -522,7 +518,7 @@ TEST_CASE("a proxy from the usual environment variables is used, through a CONNE
   for (const char* name : {"http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"})
     env.set(name, nullptr);
   const int before = tunnels_opened(ev, random);
-  const std::string proxy = "http://127.0.0.1:" + std::to_string(peer().port("proxy"));
+  const std::string proxy = "http://127.0.0.1:" + std::to_string(test::peer().port("proxy"));
   env.set("http_proxy", proxy.c_str());
   env.set("https_proxy", proxy.c_str());
   for (const char* port : {"ws", "wss"}) {

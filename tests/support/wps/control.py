@@ -63,6 +63,7 @@ class ControlServer:
                 b["seconds"], b.get("count", 1), b.get("connectionId")),
             ("POST", "/fault/duplicate"): lambda q, b: self.wps.duplicate(b["connectionId"], b.get("count", 1)),
             ("POST", "/fault/clear"): lambda q, b: self.wps.clear_faults(),
+            ("POST", "/clock"): lambda q, b: self.wps.set_clock_offset(b["offset"]),
         }
 
     async def start(self):

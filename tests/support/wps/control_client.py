@@ -74,9 +74,13 @@ class ControlClient:
     def silence(self, connection_id=None, all=False, user_id=None):
         return self.post("/fault/silence", {"connectionId": connection_id, "all": all, "userId": user_id})
 
-    def refuse(self, status, retry_after=None, count=None, for_seconds=None, only="all"):
+    def refuse(self, status, retry_after=None, count=None, for_seconds=None, only="all", body=None):
         return self.post("/fault/refuse", {"status": status, "retry_after": retry_after, "count": count,
-                                           "for_seconds": for_seconds, "only": only})
+                                           "for_seconds": for_seconds, "only": only, "body": body})
+
+    def clock_offset(self, seconds):
+        """The hub's clock becomes the real time + seconds (token checks, Date headers)."""
+        return self.post("/clock", {"offset": seconds})
 
     def malformed(self, kind, connection_id=None, all=False):
         return self.post("/fault/malformed", {"kind": kind, "connectionId": connection_id, "all": all})

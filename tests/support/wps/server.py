@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import collections
 import dataclasses
+import email.utils
 import http
 import json
 import logging
@@ -65,6 +66,12 @@ class ServerOptions:
     # Frames waiting to be written to one connection; past it: close 1008.
     max_outbound_frames: int = 2000
     clock_skew_seconds: float = access_token.DEFAULT_SKEW_SECONDS
+    # The hub's clock is time.time() + this: tokens' exp/nbf are checked
+    # against it and every upgrade response's Date header carries it, as a
+    # service whose clock differs from the device's (a Raspberry Pi without
+    # a real-time clock runs hours behind until NTP). The message log and
+    # the control API keep the real time.
+    clock_offset_seconds: float = 0.0
     # host[:port] values accepted in the token audience besides the Host header.
     audience_hosts: list = dataclasses.field(default_factory=list)
     # Entries kept by GET /messages and GET /events; the oldest go first.
@@ -195,6 +202,11 @@ def _reject(status, reason, headers=None):
     return status, list(headers or []), reason + "\n"
 
 
+def _http_date(t):
+    """An IMF-fixdate (RFC 9110 §5.6.7) for the Date header."""
+    return email.utils.formatdate(t, usegmt=True)
+
+
 def _claim_list(claims, name):
     """A role/group claim: absent, one string, or a list of strings."""
     value = claims.get(name)
@@ -293,6 +305,7 @@ class WpsServer:
         self._ws_server = await ws_compat.serve(
             self._handle, o.host, self.port,
             process_request=lambda ws, path, headers: self._check_request(ws, path, headers),
+            response_headers=self._response_headers,
             select_subprotocol=lambda ws, offered: self._select_subprotocol(ws, offered),
             subprotocols=list(protocol.SUBPROTOCOLS),
             ping_interval=o.ws_ping_interval or None, ping_timeout=o.ws_ping_timeout or None,
@@ -371,7 +384,7 @@ class WpsServer:
         hosts = ([host] if host else []) + list(self.options.audience_hosts)
         audiences = [s + "://" + h + "/client/hubs/" + hub for h in hosts for s in ("http", "https")]
         try:
-            claims = access_token.verify_token(token, self.options.access_key, audiences,
+            claims = access_token.verify_token(token, self.options.access_key, audiences, now=self.clock(),
                                                skew_seconds=self.options.clock_skew_seconds)
             user_id = claims.get("sub")
             if user_id is not None and not isinstance(user_id, str):
@@ -391,7 +404,21 @@ class WpsServer:
     def _refused(self, status, reason):
         self.counters["rejected_%d" % status] += 1
         log.info("upgrade refused with %d: %s", status, reason)
-        return _reject(status, reason)
+        return _reject(status, reason, [("Date", _http_date(self.clock()))])
+
+    def clock(self):
+        """The hub's wall clock (ServerOptions.clock_offset_seconds)."""
+        return time.time() + self.options.clock_offset_seconds
+
+    def set_clock_offset(self, seconds):
+        """From now on the hub's clock is time.time() + seconds."""
+        self.options = dataclasses.replace(self.options, clock_offset_seconds=float(seconds))
+        log.info("clock offset now %+.0f s", self.options.clock_offset_seconds)
+        return {"clockOffset": self.options.clock_offset_seconds}
+
+    def _response_headers(self):
+        """Headers for every 101: the hub's clock in Date."""
+        return [("Date", _http_date(self.clock()))]
 
     def _take_refusal(self, kind):
         r = self._refusal
@@ -407,6 +434,7 @@ class WpsServer:
             if r["remaining"] <= 0:
                 self._refusal = None
         headers = [("Retry-After", str(r["retry_after"]))] if r["retry_after"] is not None else []
+        headers.append(("Date", _http_date(self.clock())))
         self.counters["refused_by_fault"] += 1
         log.info("upgrade refused by fault hook with %d", r["status"])
         return _reject(r["status"], r["body"], headers)
@@ -901,6 +929,8 @@ def _parse_args(argv):
     p.add_argument("--audience-host", action="append", default=[],
                    help="extra host[:port] accepted in the token audience (e.g. behind a proxy)")
     p.add_argument("--message-log-limit", type=int, default=10000)
+    p.add_argument("--clock-offset", type=float, default=0.0,
+                   help="seconds added to the hub's clock (token checks, Date headers)")
     p.add_argument("--print-url", action="append", default=[], metavar="USER",
                    help="print a client URL for USER (roles sendToGroup, joinLeaveGroup) once listening")
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
@@ -916,7 +946,8 @@ async def _main_async(a):
         control_port=a.control_port, control_host=a.control_host, ws_ping_interval=a.ws_ping_interval,
         ws_ping_timeout=a.ws_ping_timeout, reconnect_window=a.reconnect_window,
         max_unacked_messages=a.max_unacked_messages, max_unacked_bytes=a.max_unacked_bytes,
-        max_frame_bytes=a.max_frame_bytes, audience_hosts=a.audience_host, message_log_limit=a.message_log_limit))
+        max_frame_bytes=a.max_frame_bytes, audience_hosts=a.audience_host, message_log_limit=a.message_log_limit,
+        clock_offset_seconds=a.clock_offset))
     await server.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -3,7 +3,7 @@
 
 #include <sys/timex.h>
 
-#include "monitor/clock_sync.hpp"
+#include "common/clock_sync.hpp"
 #include "monitor/ntp_check.hpp"
 
 using namespace dbr;

@@ -110,15 +110,20 @@ ServiceReply FakeService::receive(LinkId link, std::string_view text, TimePoint)
     if (!inserted && it->second != payload)
       violations.push_back("ackId " + std::to_string(ack_id) + " reused for a different request");
   };
+  // Why an acked request is not carried out: Duplicate for an ackId that
+  // already succeeded, else the next scripted error; nullopt to carry it out.
+  auto refusal = [&](std::uint64_t ack_id, std::vector<std::string>& errors) -> std::optional<std::string> {
+    if (session->succeeded_ack_ids.count(ack_id)) return "Duplicate";
+    if (errors.empty()) return std::nullopt;
+    std::string error = errors.front();
+    errors.erase(errors.begin());
+    return error;
+  };
   if (type == "joinGroup") {
     std::uint64_t ack_id = frame["ackId"];
     std::string group = frame["group"];
     check_ack_id(ack_id, "join " + group);
-    if (session->succeeded_ack_ids.count(ack_id)) {
-      reply.frames.push_back(ack(ack_id, "Duplicate"));
-    } else if (!join_errors.empty()) {
-      std::string error = join_errors.front();
-      join_errors.erase(join_errors.begin());
+    if (auto error = refusal(ack_id, join_errors)) {
       reply.frames.push_back(ack(ack_id, error));
     } else {
       session->groups.insert(group);
@@ -132,11 +137,7 @@ ServiceReply FakeService::receive(LinkId link, std::string_view text, TimePoint)
     if (!session->groups.count(frame["group"].get<std::string>()))
       violations.push_back("sendToGroup before joining the group");
     check_ack_id(ack_id, "send " + frame["data"].dump());
-    if (session->succeeded_ack_ids.count(ack_id)) {
-      reply.frames.push_back(ack(ack_id, "Duplicate"));
-    } else if (!send_errors.empty()) {
-      std::string error = send_errors.front();
-      send_errors.erase(send_errors.begin());
+    if (auto error = refusal(ack_id, send_errors)) {
       reply.frames.push_back(ack(ack_id, error));
     } else {
       session->succeeded_ack_ids.insert(ack_id);
@@ -153,7 +154,7 @@ ServiceReply FakeService::receive(LinkId link, std::string_view text, TimePoint)
     // "acking x frees every buffered message with id <= x"
     session->unacked.erase(session->unacked.begin(), session->unacked.upper_bound(id));
   } else if (type == "ping") {
-    reply.frames.push_back(R"({"type":"pong"})");
+    if (answer_pings) reply.frames.push_back(R"({"type":"pong"})");
   } else {
     violations.push_back("unexpected frame type " + type);
     return {{}, std::uint16_t{1007}};

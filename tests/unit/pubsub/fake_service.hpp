@@ -42,6 +42,7 @@ class FakeService {
 
   // ---- fault knobs ----
   unsigned lose_acks = 0;                   // the next N sendToGroup acks are processed but not sent
+  bool answer_pings = true;                 // false: an older service without app-level pong
   std::vector<std::string> send_errors;     // next sendToGroup acks fail with these names, in order
   std::vector<std::string> join_errors;     // next joinGroup acks fail with these names, in order
 

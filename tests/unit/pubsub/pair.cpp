@@ -185,7 +185,11 @@ void Pair::drop_abruptly(bool as_failure) {
   pump();
 }
 
-void Pair::closed(std::uint16_t code) { core.on_transport(ws::Closed{code, {}, true, code != 1006}, now); }
+void Pair::closed(std::uint16_t code) {
+  // The emulator's words for a refused recovery (webpubsub-protocol.md, Recovery).
+  std::string reason = code == 1008 ? "The connection could not be recovered." : "";
+  core.on_transport(ws::Closed{code, reason, true, code != 1006}, now);
+}
 
 void Pair::failed(const AttemptFailure& failure) {
   std::optional<std::chrono::seconds> retry_after;
@@ -216,6 +220,24 @@ std::vector<LogLine> Pair::logs_at_least(LogLevel level) const {
   std::vector<LogLine> out;
   for (const auto& line : events_of<LogLine>())
     if (static_cast<int>(line.level) >= static_cast<int>(level)) out.push_back(line);
+  return out;
+}
+
+std::vector<nlohmann::json> Pair::delivered_data() const {
+  std::vector<nlohmann::json> out;
+  for (const auto& d : service.deliveries) out.push_back(d.data);
+  return out;
+}
+
+std::vector<MessageId> Pair::delivered_ids() const {
+  std::vector<MessageId> out;
+  for (const auto& d : events_of<Delivered>()) out.push_back(d.id);
+  return out;
+}
+
+std::vector<nlohmann::json> Pair::group_data() const {
+  std::vector<nlohmann::json> out;
+  for (const auto& m : events_of<GroupMessage>()) out.push_back(nlohmann::json::parse(m.data.text()));
   return out;
 }
 

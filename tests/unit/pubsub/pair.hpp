@@ -88,6 +88,12 @@ class Pair {
   }
   std::vector<TimedFrame> frames_of_type(const std::string& type) const;
   std::vector<LogLine> logs_at_least(LogLevel level) const;
+  // The data of each sendToGroup the service processed, in order.
+  std::vector<nlohmann::json> delivered_data() const;
+  // The ids of the core's Delivered events, in order.
+  std::vector<MessageId> delivered_ids() const;
+  // The data of the core's GroupMessage events, in order.
+  std::vector<nlohmann::json> group_data() const;
 
  private:
   struct Link {

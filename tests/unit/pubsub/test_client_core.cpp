@@ -13,28 +13,6 @@ using namespace dbr::pubsub::test;
 using namespace std::chrono_literals;
 using nlohmann::json;
 
-namespace {
-
-std::vector<json> delivered_data(const FakeService& service) {
-  std::vector<json> out;
-  for (const auto& d : service.deliveries) out.push_back(d.data);
-  return out;
-}
-
-std::vector<json> group_data(const Pair& p) {
-  std::vector<json> out;
-  for (const auto& m : p.events_of<GroupMessage>()) out.push_back(json::parse(m.data.text()));
-  return out;
-}
-
-std::vector<MessageId> delivered_ids(const Pair& p) {
-  std::vector<MessageId> out;
-  for (const auto& d : p.events_of<Delivered>()) out.push_back(d.id);
-  return out;
-}
-
-}  // namespace
-
 TEST_CASE("client: connects, joins the group, then sends the outbox in order") {
   Pair p(test_options());
   std::vector<MessageId> ids;
@@ -58,9 +36,9 @@ TEST_CASE("client: connects, joins the group, then sends the outbox in order") {
   CHECK(joins[0].frame["group"] == "g");
   // Nothing goes out before the join's ack has come back.
   for (const auto& s : sends) CHECK(s.at >= joins[0].at + 2 * p.latency);
-  CHECK(delivered_data(p.service) ==
+  CHECK(p.delivered_data() ==
         std::vector<json>{{{"n", 1}}, {{"n", 2}}, {{"n", 3}}, {{"n", 4}}, {{"n", 5}}});
-  CHECK(delivered_ids(p) == ids);
+  CHECK(p.delivered_ids() == ids);
   CHECK(p.core.outbox_size() == 0);
   CHECK(p.core.counters().messages_out == 5);
   CHECK(p.service.violations.empty());
@@ -69,7 +47,7 @@ TEST_CASE("client: connects, joins the group, then sends the outbox in order") {
   MessageId later = p.send(json{{"n", 6}});
   CHECK(p.frames_of_type("sendToGroup").back().at == p.now);
   p.run_for(1s);
-  CHECK(delivered_ids(p).back() == later);
+  CHECK(p.delivered_ids().back() == later);
 }
 
 TEST_CASE("client: the outbox bound drops the oldest, counts and reports it") {
@@ -86,7 +64,7 @@ TEST_CASE("client: the outbox bound drops the oldest, counts and reports it") {
   CHECK(p.core.outbox_size() == 3);
   p.start();
   p.run_for(1s);
-  CHECK(delivered_data(p.service) == std::vector<json>{{{"n", 3}}, {{"n", 4}}, {{"n", 5}}});
+  CHECK(p.delivered_data() == std::vector<json>{{{"n", 3}}, {{"n", 4}}, {{"n", 5}}});
 }
 
 TEST_CASE("client: outboxMaxMessages 0 buffers nothing while not joined") {
@@ -102,7 +80,7 @@ TEST_CASE("client: outboxMaxMessages 0 buffers nothing while not joined") {
   p.run_for(1s);
   MessageId ok = p.send(json{{"n", 2}});
   p.run_for(1s);
-  CHECK(delivered_ids(p) == std::vector<MessageId>{ok});
+  CHECK(p.delivered_ids() == std::vector<MessageId>{ok});
   // In flight when the link drops: dropped too, not kept for later.
   p.service.lose_acks = 1;
   MessageId lost = p.send(json{{"n", 3}});
@@ -165,7 +143,7 @@ TEST_CASE("client: malformed JSON is counted and logged, never fatal") {
   CHECK(warnings == 3);
   p.publish(json{{"still", "working"}});
   p.run_for(1s);
-  CHECK(group_data(p) == std::vector<json>{{{"still", "working"}}});
+  CHECK(p.group_data() == std::vector<json>{{{"still", "working"}}});
 }
 
 TEST_CASE("client: unknown frame types are ignored with a DEBUG line") {
@@ -213,7 +191,7 @@ TEST_CASE("client: duplicates are dropped; sequenceAck at most once a second, at
   p.run_for(1s);
   for (int i = 1; i <= 50; ++i) p.schedule(i * 20ms, [&p, i] { p.publish(json{{"m", i}}); });
   p.run_for(3s);
-  CHECK(group_data(p).size() == 50);
+  CHECK(p.group_data().size() == 50);
   auto acks = p.frames_of_type("sequenceAck");
   REQUIRE(acks.size() >= 2);
   for (std::size_t i = 1; i < acks.size(); ++i) CHECK(acks[i].at - acks[i - 1].at >= 1s);
@@ -223,7 +201,7 @@ TEST_CASE("client: duplicates are dropped; sequenceAck at most once a second, at
   for (int seq : {10, 49, 50})
     p.inject(json{{"type", "message"}, {"from", "group"}, {"group", "g"}, {"data", "replay"}, {"sequenceId", seq}}.dump());
   p.run_for(2s);
-  CHECK(group_data(p).size() == 50);
+  CHECK(p.group_data().size() == 50);
   CHECK(p.core.counters().duplicates_in == 3);
   CHECK(p.frames_of_type("sequenceAck").back().frame["sequenceId"] == 50);
 
@@ -258,7 +236,7 @@ TEST_CASE("client: ack errors: Forbidden/BadRequest drop, transient errors resen
   CHECK(dropped[0].reason.find("Forbidden") != std::string::npos);
   CHECK(dropped[1].id == bad);
   CHECK(dropped[1].reason.find("BadRequest") != std::string::npos);
-  CHECK(delivered_ids(p) == std::vector<MessageId>{transient});
+  CHECK(p.delivered_ids() == std::vector<MessageId>{transient});
   // Three frames for message 3 (InternalServerError, SomethingNew, success), one ackId, 1 s apart.
   std::vector<TimedFrame> third;
   for (const auto& f : p.frames_of_type("sendToGroup"))
@@ -306,7 +284,7 @@ TEST_CASE("client: a lost ack is resent after 30 s with the same ackId; Duplicat
   REQUIRE(sends.size() == 2);
   CHECK(sends[1].frame["ackId"] == sends[0].frame["ackId"]);
   CHECK(sends[1].at - sends[0].at == 30s);
-  CHECK(delivered_ids(p) == std::vector<MessageId>{id});
+  CHECK(p.delivered_ids() == std::vector<MessageId>{id});
   CHECK(p.service.deliveries.size() == 1);  // the service saw it once: the resend was a Duplicate
 }
 
@@ -395,6 +373,28 @@ TEST_CASE("client: stop sends close 1000, makes no further attempt, and ends in 
   CHECK(p.core.counters().unexpected_inputs == 0);
 }
 
+TEST_CASE("client: an input the supervisor does not expect is counted, logged once, and changes nothing") {
+  Pair p(test_options());
+  p.start();
+  p.run_for(2s);
+  REQUIRE(p.core.state() == State::Connected);
+  const std::string connection = p.core.connection_id();
+  const std::size_t warnings = p.logs_at_least(LogLevel::Warning).size();
+  // A URL-source answer for an attempt that is long over.
+  p.core.credentials_failed(AttemptFailure{FailureKind::HttpStatus, 403, std::nullopt, "late"}, p.now);
+  p.pump();
+  CHECK(p.core.counters().unexpected_inputs == 1);
+  auto logged = p.logs_at_least(LogLevel::Warning);
+  REQUIRE(logged.size() == warnings + 1);
+  CHECK(logged.back().level == LogLevel::Warning);
+  CHECK(logged.back().text == "supervisor: unexpected input CredentialsFailed in state Connected, ignoring");
+  CHECK(p.core.state() == State::Connected);
+  CHECK(p.core.connection_id() == connection);
+  p.run_for(1min);
+  CHECK(p.open_new_at.size() == 1);
+  CHECK(p.core.counters().unexpected_inputs == 1);
+}
+
 TEST_CASE("client: a server that picks no subprotocol is aborted and retried with backoff") {
   Pair p(test_options());
   p.subprotocol_override = "";
@@ -424,6 +424,30 @@ TEST_CASE("client: no attempt while offline; online again -> settle, then attemp
   CHECK(p.core.state() == State::Connected);
 }
 
+namespace {
+
+// Every new attempt refused with HTTP `status` (by the hub or by the URL
+// source, as `refusal` says) for 5 minutes: the wait from each failure to
+// the next attempt, the ERROR lines, the internet checks asked for.
+struct Refusals {
+  std::vector<Duration> waits;
+  std::vector<LogLine> errors;
+  std::size_t check_internet = 0;
+};
+Refusals refused_for_5_minutes(std::optional<AttemptFailure> Pair::*refusal, int status) {
+  Pair p(test_options());
+  p.*refusal = AttemptFailure{FailureKind::HttpStatus, status, std::nullopt, "refused"};
+  p.start();
+  p.run_for(5min);
+  Refusals r;
+  for (std::size_t i = 1; i < p.open_new_at.size(); ++i) r.waits.push_back(p.open_new_at[i] - p.failure_at[i - 1]);
+  r.errors = p.logs_at_least(LogLevel::Error);
+  r.check_internet = p.check_internet;
+  return r;
+}
+
+}  // namespace
+
 TEST_CASE("client: 503 with Retry-After waits that long; 401 twice logs credentials refused") {
   SUBCASE("503") {
     Pair p(test_options());
@@ -437,18 +461,29 @@ TEST_CASE("client: 503 with Retry-After waits that long; 401 twice logs credenti
     CHECK(p.open_new_at[1] - p.failure_at[0] == 100s);
     CHECK(p.core.state() == State::Connected);
   }
-  SUBCASE("401 from the credentials source") {
-    Pair p(test_options());
-    p.refuse_credentials = AttemptFailure{FailureKind::HttpStatus, 401, std::nullopt, "Unauthorized"};
-    p.start();
-    p.run_for(5min);
-    REQUIRE(p.open_new_at.size() >= 6);
-    CHECK(p.open_new_at[1] - p.failure_at[0] == 0s);  // the immediate retry
-    for (std::size_t i = 2; i < p.open_new_at.size(); ++i) CHECK(p.open_new_at[i] - p.failure_at[i - 1] == 60s);
-    auto errors = p.logs_at_least(LogLevel::Error);
-    REQUIRE(errors.size() == 1);  // then the outage cadence (every 10th attempt, or 5 min)
-    CHECK(errors[0].text.find("credentials refused (HTTP 401)") == 0);
-    CHECK(p.check_internet == 0);
+  SUBCASE("401 from the hub: one immediate retry, then the max delay") {
+    Refusals r = refused_for_5_minutes(&Pair::refuse_new, 401);
+    REQUIRE(r.waits.size() >= 5);
+    CHECK(r.waits[0] == 0s);  // at once, with fresh credentials
+    for (std::size_t i = 1; i < r.waits.size(); ++i) CHECK(r.waits[i] == 60s);
+    REQUIRE(r.errors.size() == 1);  // then the outage cadence (every 10th attempt, or 5 min)
+    CHECK(r.errors[0].text.find("credentials refused (HTTP 401)") == 0);
+    CHECK(r.check_internet == 0);
+  }
+  SUBCASE("403 from the credentials source (Auth0): the backoff, no immediate retry") {
+    Refusals r = refused_for_5_minutes(&Pair::refuse_credentials, 403);
+    REQUIRE(r.waits.size() >= 5);
+    BackoffPolicy policy = test_options().supervisor.backoff;
+    for (std::size_t i = 0; i < r.waits.size(); ++i) {
+      CAPTURE(i);
+      double nominal = to_seconds(nominal_delay(policy, static_cast<unsigned>(i)));
+      CHECK(to_seconds(r.waits[i]) >= nominal * 0.7 - 1e-6);
+      CHECK(to_seconds(r.waits[i]) < nominal * 1.3);
+    }
+    REQUIRE(r.errors.size() == 1);
+    CHECK(r.errors[0].text.find("sign-in refused by Auth0 (HTTP 403): check the Auth0 credentials in remote.env") ==
+          0);
+    CHECK(r.check_internet == 0);
   }
 }
 

@@ -80,7 +80,8 @@ TEST_CASE("outage log: a flapping connection continues its outage instead of log
   std::string last_info;
   for (int cycle = 1; cycle <= 100; ++cycle) {  // connect, drop 1 s later, reconnect 1 s later
     log.attempt_started();
-    if (auto line = log.connected(t, true)) {
+    CHECK_FALSE(log.connected(t, true));  // the socket opened: not yet proof
+    if (auto line = log.recovery_proven(t + 100ms)) {
       ++infos;
       last_info = line->text;
     }
@@ -95,8 +96,52 @@ TEST_CASE("outage log: a flapping connection continues its outage instead of log
   // After a quiet spell longer than the flap window, a drop is a new outage.
   log.attempt_started();
   log.connected(t, true);
+  log.recovery_proven(t);
   t += 31s;
   auto fresh = log.failure(t, "lost", false);
   REQUIRE(fresh);
   CHECK(fresh->text == "lost");
+}
+
+TEST_CASE("outage log: a recovery the service refuses is never reported as recovered") {
+  // The reliable protocol's recovery: the socket opens, then the service
+  // closes with 1008 "The connection could not be recovered"
+  // (webpubsub-protocol.md, Recovery). Seen before: "session recovered after
+  // 0.0 s" followed by the refusal.
+  OutageLog log;
+  TimePoint t = TimePoint{} + 1000s;
+  auto lost = log.failure(t, "Web PubSub connection lost (close 1006); recovering the session", false);
+  REQUIRE(lost);
+  CHECK(lost->level == LogLevel::Warning);
+  log.attempt_started();
+  t += 50ms;
+  CHECK_FALSE(log.connected(t, true));  // the recovery's socket opened
+  CHECK(log.in_outage());
+  // The service refuses it; the outage goes on, quietly.
+  log.session_lost("the service ended the session (close 1008: The connection could not be recovered)");
+  t += 10ms;
+  CHECK_FALSE(log.failure(t, "Web PubSub connection lost (close 1008: The connection could not be recovered)", false));
+  CHECK_FALSE(log.recovery_proven(t));  // too late: nothing to prove any more
+  log.attempt_started();
+  t += 40ms;
+  auto back = log.connected(t, false);
+  REQUIRE(back);
+  CHECK(back->level == LogLevel::Info);
+  CHECK(back->text ==
+        "Web PubSub connected again after 0.1 s (2 attempts; a new session: the service ended the session (close 1008: "
+        "The connection could not be recovered))");
+  CHECK_FALSE(log.in_outage());
+}
+
+TEST_CASE("outage log: a proven recovery ends the outage with one INFO") {
+  OutageLog log;
+  TimePoint t = TimePoint{} + 1000s;
+  REQUIRE(log.failure(t, "lost", false));
+  log.attempt_started();
+  CHECK_FALSE(log.connected(t + 1s, true));
+  auto line = log.recovery_proven(t + 1200ms);
+  REQUIRE(line);
+  CHECK(line->text == "Web PubSub session recovered after 1.2 s (1 attempt)");
+  CHECK_FALSE(log.in_outage());
+  CHECK_FALSE(log.recovery_proven(t + 2s));  // once
 }

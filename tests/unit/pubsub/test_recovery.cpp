@@ -14,12 +14,6 @@ using nlohmann::json;
 
 namespace {
 
-std::vector<json> group_data(const Pair& p) {
-  std::vector<json> out;
-  for (const auto& m : p.events_of<GroupMessage>()) out.push_back(json::parse(m.data.text()));
-  return out;
-}
-
 std::map<json, std::vector<std::uint64_t>> ack_ids_by_data(const Pair& p) {
   std::map<json, std::vector<std::uint64_t>> out;
   for (const auto& f : p.frames_of_type("sendToGroup")) out[f.frame["data"]].push_back(f.frame["ackId"]);
@@ -61,12 +55,9 @@ TEST_CASE("recovery: the unacknowledged are resent with the same ackIds; nothing
     REQUIRE(acks.size() == 2);
     CHECK(acks[0] == acks[1]);
   }
-  auto delivered = p.events_of<Delivered>();
-  std::vector<MessageId> delivered_ids;
-  for (const auto& d : delivered) delivered_ids.push_back(d.id);
-  CHECK(delivered_ids == ids);
+  CHECK(p.delivered_ids() == ids);
   CHECK(p.service.deliveries.size() == 3);
-  CHECK(group_data(p) == std::vector<json>{{{"down", 1}}, {{"down", 2}}, {{"down", 3}}, {{"down", 4}}});
+  CHECK(p.group_data() == std::vector<json>{{{"down", 1}}, {{"down", 2}}, {{"down", 3}}, {{"down", 4}}});
   CHECK(p.core.counters().recoveries == 1);
   CHECK(p.core.counters().connections == 1);
   CHECK(p.service.violations.empty());
@@ -111,7 +102,7 @@ TEST_CASE("recovery: session gone (1008) -> new connection, rejoin, outbox with 
   // The new session counts from 1 again, and 1 is accepted.
   p.publish(json{{"down", 3}});
   p.run_for(1s);
-  CHECK(group_data(p).back() == json{{"down", 3}});
+  CHECK(p.group_data().back() == json{{"down", 3}});
   CHECK(p.service.violations.empty());
 }
 
@@ -153,7 +144,7 @@ TEST_CASE("recovery: the non-reliable protocol never recovers; it reconnects and
   CHECK(p.core.state() == State::Connected);
   p.publish(json{{"down", 2}});
   p.run_for(1s);
-  CHECK(group_data(p) == std::vector<json>{{{"down", 1}}, {{"down", 2}}});
+  CHECK(p.group_data() == std::vector<json>{{{"down", 1}}, {{"down", 2}}});
   CHECK(p.service.violations.empty());
 }
 
@@ -196,4 +187,68 @@ TEST_CASE("recovery: a join lost in the drop is resent with its ackId") {
   CHECK(p.core.joined());
   CHECK(p.service.deliveries.size() == 1);
   CHECK(p.service.violations.empty());
+}
+
+namespace {
+
+std::vector<std::string> info_lines_with(const Pair& p, const std::string& fragment) {
+  std::vector<std::string> out;
+  for (const auto& line : p.logs_at_least(LogLevel::Info))
+    if (line.text.find(fragment) != std::string::npos) out.push_back(line.text);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("recovery: reported once the service proves it, never before a refusal") {
+  SUBCASE("accepted: a ping goes at once and its pong proves the recovery") {
+    Pair p(test_options());
+    p.start();
+    p.run_for(1s);
+    const std::size_t pings_before = p.frames_of_type("ping").size();
+    p.drop_abruptly();
+    const TimePoint dropped = p.now;
+    p.run_for(2 * p.latency);  // the recovery's socket is open, its ping on the way
+    CHECK(p.core.state() == State::Connected);
+    CHECK(info_lines_with(p, "session recovered").empty());
+    auto pings = p.frames_of_type("ping");
+    REQUIRE(pings.size() == pings_before + 1);
+    CHECK(pings.back().at - dropped <= 2 * p.latency);
+    p.run_for(2s);
+    auto lines = info_lines_with(p, "session recovered");
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0] == "Web PubSub session recovered after 0.0 s (1 attempt)");
+  }
+  SUBCASE("refused: the socket opens, then close 1008; the outage goes on to a new connection") {
+    Pair p(test_options());
+    p.start();
+    p.run_for(1s);
+    p.service.forget_sessions();
+    p.drop_abruptly();
+    p.run_for(5s);
+    CHECK(p.core.counters().recoveries == 1);  // the socket did open
+    CHECK(info_lines_with(p, "session recovered").empty());
+    auto lines = info_lines_with(p, "connected again");
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0].find("Web PubSub connected again after") == 0);
+    CHECK(lines[0].find("a new session: the service ended the session (close 1008: The connection could not be "
+                        "recovered.)") != std::string::npos);
+    // The outage wrote two lines at INFO and above: what failed, and back.
+    CHECK(p.logs_at_least(LogLevel::Info).size() == 2);
+  }
+  SUBCASE("a service that answers no ping: recovered after the grace without a close") {
+    Pair p(test_options());
+    p.service.answer_pings = false;
+    p.start();
+    p.run_for(1s);
+    p.drop_abruptly();
+    const TimePoint dropped = p.now;
+    p.run_for(2900ms);
+    CHECK(info_lines_with(p, "session recovered").empty());
+    p.run_for(200ms);
+    auto lines = info_lines_with(p, "session recovered");
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0] == "Web PubSub session recovered after 3.0 s (1 attempt)");
+    CHECK(p.now - dropped >= 3s);
+  }
 }

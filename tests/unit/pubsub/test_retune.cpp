@@ -65,7 +65,5 @@ TEST_CASE("retune: lowering the outbox bound drops the oldest waiting messages, 
   CHECK(p.core.counters().outbox_drops == 3);
   p.start();
   p.run_for(1s);
-  std::vector<json> sent;
-  for (const auto& d : p.service.deliveries) sent.push_back(d.data);
-  CHECK(sent == std::vector<json>{{{"n", 4}}, {{"n", 5}}});
+  CHECK(p.delivered_data() == std::vector<json>{{{"n", 4}}, {{"n", 5}}});
 }

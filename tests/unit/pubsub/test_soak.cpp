@@ -87,13 +87,13 @@ TEST_CASE("soak: across 100 abrupt drops in the reliable protocol every message 
 
     // Device -> group: each message processed by the service exactly once.
     std::map<int, int> up_seen;
-    for (const auto& d : p.service.deliveries) ++up_seen[d.data["up"].get<int>()];
+    for (const auto& data : p.delivered_data()) ++up_seen[data["up"].get<int>()];
     CHECK(up_seen.size() == static_cast<std::size_t>(up));
     bool once = true;
     for (const auto& [n, count] : up_seen) once &= count == 1;
     CHECK(once);
     std::map<MessageId, int> delivered;
-    for (const auto& d : p.events_of<Delivered>()) ++delivered[d.id];
+    for (MessageId id : p.delivered_ids()) ++delivered[id];
     CHECK(delivered.size() == ids.size());
     once = true;
     for (const auto& [id, count] : delivered) once &= count == 1;
@@ -103,8 +103,7 @@ TEST_CASE("soak: across 100 abrupt drops in the reliable protocol every message 
 
     // Group -> device: each message reaches the application exactly once, in order.
     std::vector<int> down_seen;
-    for (const auto& m : p.events_of<GroupMessage>())
-      down_seen.push_back(nlohmann::json::parse(m.data.text())["down"].get<int>());
+    for (const auto& data : p.group_data()) down_seen.push_back(data["down"].get<int>());
     REQUIRE(down_seen.size() == static_cast<std::size_t>(down));
     for (int i = 0; i < down; ++i) CHECK(down_seen[static_cast<std::size_t>(i)] == i + 1);
     CHECK(up > 1000);

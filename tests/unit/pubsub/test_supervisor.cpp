@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -37,11 +38,11 @@ struct Driver {
       if (auto* l = std::get_if<LogLine>(&*out)) logs.push_back(*l);
     }
   }
-  std::optional<std::string> feed(Input input, std::uint16_t code = 0, AttemptFailure failure = {},
-                                  bool recoverable = false) {
-    auto error = sup.handle(SupervisorEvent{input, code, failure, recoverable}, now);
+  std::optional<UnexpectedInput> feed(Input input, std::uint16_t code = 0, AttemptFailure failure = {},
+                                      bool recoverable = false) {
+    auto unexpected = sup.handle(SupervisorEvent{input, code, failure, recoverable}, now);
     drain();
-    return error;
+    return unexpected;
   }
   // The supervisor's next deadline, which the test requires there to be.
   TimePoint deadline() const {
@@ -59,7 +60,7 @@ struct Driver {
       if (*deadline <= now && ++stuck > 100000) throw std::runtime_error("virtual time does not advance");
       if (*deadline > now) stuck = 0;
       now = std::max(now, *deadline);
-      sup.on_timeout(now);
+      REQUIRE_FALSE(sup.on_timeout(now));  // every timer the supervisor sets has a rule
       drain();
     }
     now = until;
@@ -83,21 +84,53 @@ const AttemptFailure kTcp{FailureKind::Tcp, 0, std::nullopt, "connection refused
 
 }  // namespace
 
-TEST_CASE("supervisor: an unexpected (state, input) pair is an error naming both and changes nothing") {
+TEST_CASE("supervisor: an unexpected (state, input) pair is reported naming both and changes nothing") {
   Driver d;
-  auto error = d.feed(Input::TransportOpened);
-  REQUIRE(error);
-  CHECK(error->find("TransportOpened") != std::string::npos);
-  CHECK(error->find("Stopped") != std::string::npos);
+  auto unexpected = d.feed(Input::TransportOpened);
+  REQUIRE(unexpected);
+  CHECK(*unexpected == UnexpectedInput{"supervisor", "Stopped", "TransportOpened"});
   CHECK(d.sup.state() == State::Stopped);
   d.feed(Input::Online);
   d.feed(Input::Start);
   REQUIRE(d.sup.state() == State::Connecting);
-  error = d.feed(Input::AttemptDue);  // only timers raise it, and none is due in this phase
-  REQUIRE(error);
-  CHECK(*error == "unexpected input AttemptDue in state Connecting");
+  unexpected = d.feed(Input::AttemptDue);  // only timers raise it, and none is due in this phase
+  REQUIRE(unexpected);
+  CHECK(describe(*unexpected) == "supervisor: unexpected input AttemptDue in state Connecting");
   CHECK(d.sup.state() == State::Connecting);
   CHECK(d.feed(Input::KeepaliveDead));
+}
+
+TEST_CASE("supervisor: an unexpected pair leaves state, deadline and outputs as they were") {
+  // Connecting, waiting for the `connected` message after the upgrade.
+  Driver d;
+  d.feed(Input::Online);
+  d.feed(Input::Start);
+  d.feed(Input::TransportOpened);
+  REQUIRE(d.sup.transport_open());
+  const TimePoint deadline = d.deadline();
+  const std::size_t commands = d.commands.size(), transitions = d.transitions.size(), logs = d.logs.size();
+  const std::uint64_t total = d.sup.history().total();
+  const Input strays[] = {Input::TransportOpened, Input::CredentialsFailed, Input::AttemptDue,
+                          Input::RecoveryWindowOver, Input::KeepaliveDead};
+  for (Input stray : strays) {
+    CAPTURE(input_name(stray));
+    auto unexpected = d.feed(stray, 0, AttemptFailure{FailureKind::HttpStatus, 403, std::nullopt, ""});
+    REQUIRE(unexpected);
+    CHECK(unexpected->machine == "supervisor");
+    CHECK(unexpected->state == "Connecting");
+    CHECK(unexpected->input == input_name(stray));
+  }
+  CHECK(d.sup.state() == State::Connecting);
+  CHECK(d.sup.transport_open());
+  CHECK(d.deadline() == deadline);
+  CHECK(d.sup.consecutive_failures() == 0);
+  CHECK(d.commands.size() == commands);
+  CHECK(d.transitions.size() == transitions);
+  CHECK(d.logs.size() == logs);
+  CHECK(d.sup.history().total() == total);
+  // The rules still apply as before: `connected` completes the attempt.
+  CHECK_FALSE(d.feed(Input::ServiceConnected));
+  CHECK(d.sup.state() == State::Connected);
 }
 
 TEST_CASE("supervisor: no attempt without the intent, none before the monitor says online") {
@@ -191,7 +224,7 @@ TEST_CASE("supervisor: a storm of triggers while an attempt is pending makes no 
   CHECK(d.sup.attempt_in_flight());
 }
 
-TEST_CASE("supervisor: 401/403 gets one immediate retry, then the max delay and an ERROR") {
+TEST_CASE("supervisor: 401/403 from the hub gets one immediate retry, then the max delay and an ERROR") {
   Driver d;
   d.feed(Input::Online);
   d.feed(Input::Start);
@@ -199,7 +232,7 @@ TEST_CASE("supervisor: 401/403 gets one immediate retry, then the max delay and 
   CHECK(d.count(CommandKind::OpenNew) == 2);  // at once, with fresh credentials
   CHECK(d.sup.state() == State::Connecting);
   CHECK(d.logs.back().level == LogLevel::Warning);
-  d.feed(Input::CredentialsFailed, 0, http(403));  // the URL source refuses too
+  d.feed(Input::TransportFailed, 0, http(403));  // the fresh token is refused too
   CHECK(d.count(CommandKind::OpenNew) == 2);
   CHECK(d.sup.state() == State::BackingOff);
   CHECK(d.until_deadline() == 60s);
@@ -222,6 +255,55 @@ TEST_CASE("supervisor: 401/403 gets one immediate retry, then the max delay and 
   std::size_t before = d.count(CommandKind::OpenNew);
   d.feed(Input::TransportFailed, 0, http(401));
   CHECK(d.count(CommandKind::OpenNew) == before + 1);
+}
+
+TEST_CASE("supervisor: a sign-in refused by Auth0 (401/403) waits for the backoff, with no immediate retry") {
+  Driver d;
+  d.feed(Input::Online);
+  d.feed(Input::Start);
+  std::vector<Duration> waits;
+  for (int i = 0; i < 8; ++i) {
+    REQUIRE(d.sup.state() == State::Connecting);
+    const std::size_t attempts = d.count(CommandKind::OpenNew);
+    d.feed(Input::CredentialsFailed, 0, http(i % 2 == 0 ? 403 : 401));
+    CHECK(d.count(CommandKind::OpenNew) == attempts);  // not at once: the same password would be refused again
+    REQUIRE(d.sup.state() == State::BackingOff);
+    waits.push_back(d.until_deadline());
+    d.advance(waits.back() - 1ms);
+    CHECK(d.count(CommandKind::OpenNew) == attempts);
+    d.advance(1ms);
+    CHECK(d.count(CommandKind::OpenNew) == attempts + 1);
+  }
+  const double nominal[] = {2, 4, 8, 16, 32, 60, 60, 60};
+  for (std::size_t i = 0; i < waits.size(); ++i) {
+    CAPTURE(i);
+    CHECK(to_seconds(waits[i]) >= nominal[i] * 0.7 - 1e-6);
+    CHECK(to_seconds(waits[i]) < nominal[i] * 1.3);
+  }
+  // One ERROR that names Auth0 and where its credentials live, then the
+  // outage cadence; an HTTP answer proves the internet.
+  REQUIRE_FALSE(d.logs.empty());
+  CHECK(d.logs[0].level == LogLevel::Error);
+  CHECK(d.logs[0].text.find("sign-in refused by Auth0 (HTTP 403)") == 0);
+  CHECK(d.logs[0].text.find("check the Auth0 credentials in remote.env") != std::string::npos);
+  CHECK(d.logs[0].text.find("Retrying in ") != std::string::npos);
+  CHECK(d.logs.size() == 1);
+  CHECK(d.count(CommandKind::CheckInternet) == 0);
+  const auto& backing_off = *std::find_if(d.transitions.rbegin(), d.transitions.rend(),
+                                          [](const TransitionRecord& t) { return t.to == State::BackingOff; });
+  CHECK(backing_off.reason.find("getting the client URL failed: HTTP 401") == 0);
+  SUBCASE("after a hub refusal too: the hub's immediate retry, then the backoff for the sign-in") {
+    Driver h;
+    h.feed(Input::Online);
+    h.feed(Input::Start);
+    h.feed(Input::TransportFailed, 0, http(401));
+    REQUIRE(h.count(CommandKind::OpenNew) == 2);
+    h.feed(Input::CredentialsFailed, 0, http(403));
+    CHECK(h.count(CommandKind::OpenNew) == 2);
+    REQUIRE(h.sup.state() == State::BackingOff);
+    CHECK(h.until_deadline() < 60s);  // failure 2: 4 s +-30 %, not the max delay
+    CHECK(h.until_deadline() >= 2800ms);
+  }
 }
 
 TEST_CASE("supervisor: 429/503 with Retry-After wait at least that long; without it, the backoff") {

@@ -1,11 +1,13 @@
 #include <doctest/doctest.h>
 
-#include <stdexcept>
+#include "common/retry_after.hpp"
+
+#include <functional>
 #include <variant>
 
 #include "common/random.hpp"
 #include "ws/codec/codec.hpp"
-#include "ws_test_support.hpp"
+#include "support/ws_frames.hpp"
 
 using namespace dbr;
 using namespace dbr::ws;
@@ -21,6 +23,7 @@ std::string show(const Codec::Event& e) {
   if (auto* c = std::get_if<Closed>(&e))
     return "closed(" + std::to_string(c->code) + " '" + c->reason + "'" + (c->by_peer ? " peer" : " us") +
            (c->clean ? " clean" : " unclean") + ")";
+  if (auto* u = std::get_if<UnexpectedInput>(&e)) return "unexpected(" + describe(*u) + ")";
   auto& f = std::get<Failure>(e);
   std::string s = "failed(" + std::string(failure_kind_name(f.kind));
   if (f.http_status) s += " " + std::to_string(f.http_status);
@@ -189,6 +192,32 @@ TEST_CASE("a refused upgrade reports the HTTP status and Retry-After") {
   CHECK(u.events() == V{"failed(HTTP status 401: upgrade refused: HTTP 401 Unauthorized)"});
 }
 
+TEST_CASE("a refusal's body arriving after its head is awaited; the reason and Date reach the owner") {
+  Harness h;
+  h.codec.start(h.now);
+  h.codec.on_connected(h.now);
+  h.write();
+  h.feed("HTTP/1.1 401 Unauthorized\r\nDate: Sun, 06 Dec 2026 13:46:03 GMT\r\nContent-Length: 28\r\n\r\n");
+  CHECK(h.events().empty());  // the body is on its way
+  h.feed("Unauthorized: token expired\n");
+  auto e = h.codec.poll_event();
+  REQUIRE(e);
+  const auto* f = std::get_if<Failure>(&*e);
+  REQUIRE(f);
+  CHECK(f->http_status == 401);
+  CHECK(f->service_reason == "Unauthorized: token expired");
+  REQUIRE(f->server_date);
+  CHECK(utc_text(*f->server_date) == "2026-12-06 13:46:03 UTC");
+  // A body cut short by the close: the refusal stands with what came.
+  Harness c;
+  c.codec.start(c.now);
+  c.codec.on_connected(c.now);
+  c.write();
+  c.feed("HTTP/1.1 401 Unauthorized\r\nContent-Length: 28\r\n\r\nUnauth");
+  c.codec.on_eof(c.now);
+  CHECK(c.events() == V{"failed(HTTP status 401: upgrade refused: HTTP 401 Unauthorized)"});
+}
+
 TEST_CASE("a bad 101 fails the handshake; EOF before the response too") {
   Harness h;
   h.codec.start(h.now);
@@ -333,17 +362,72 @@ TEST_CASE("exactly one terminal event, whatever follows it") {
   CHECK(std::count_if(events.begin(), events.end(), [](auto& e) { return e.starts_with("closed") || e.starts_with("failed"); }) == 1);
 }
 
-TEST_CASE("an input the phase cannot get from a correct adapter is an error naming both") {
+TEST_CASE("an input the phase cannot get from a correct adapter is reported naming both, as an event") {
   Harness h;
   h.codec.start(h.now);
-  try {
-    h.codec.on_bytes(h.now, bytes_of("x"));
-    FAIL("no exception");
-  } catch (const std::logic_error& e) {
-    CHECK(std::string(e.what()) == "ws::Codec: unexpected input Bytes in phase Connecting");
-  }
+  h.codec.on_bytes(h.now, bytes_of("x"));
+  auto e = h.codec.poll_event();
+  REQUIRE(e);
+  REQUIRE(std::holds_alternative<UnexpectedInput>(*e));
+  CHECK(std::get<UnexpectedInput>(*e) == UnexpectedInput{"ws codec", "Connecting", "Bytes"});
+  CHECK_FALSE(h.codec.poll_event());
   Harness o;
   o.open();
-  CHECK_THROWS_WITH_AS(o.codec.on_connected(o.now), "ws::Codec: unexpected input Connected in phase Open",
-                       std::logic_error);
+  o.codec.on_connected(o.now);
+  CHECK(o.events() == V{"unexpected(ws codec: unexpected input Connected in state Open)"});
+  Harness f;
+  f.open();
+  f.codec.abandon();
+  f.codec.start(f.now);
+  CHECK(f.events() == V{"unexpected(ws codec: unexpected input Start in state Finished)"});
+}
+
+TEST_CASE("an unexpected input changes nothing: phase, deadline, output and the attempt go on") {
+  SUBCASE("connecting") {
+    Harness h;
+    h.codec.start(h.now);
+    const auto deadline = h.codec.next_deadline();
+    const std::function<void()> strays[] = {
+        [&] { h.codec.on_bytes(h.now, bytes_of("HTTP/1.1 101")); },
+        [&] { h.codec.on_eof(h.now); },
+        [&] { h.codec.on_transport_error(h.now, "reset"); },
+        [&] { h.codec.start(h.now); },
+    };
+    for (const auto& stray : strays) {
+      stray();
+      CHECK(h.codec.phase() == Codec::Phase::Connecting);
+      CHECK(h.codec.next_deadline() == deadline);
+      CHECK(h.codec.pending_output().empty());
+    }
+    CHECK(h.events() == V{"unexpected(ws codec: unexpected input Bytes in state Connecting)",
+                          "unexpected(ws codec: unexpected input Eof in state Connecting)",
+                          "unexpected(ws codec: unexpected input TransportError in state Connecting)",
+                          "unexpected(ws codec: unexpected input Start in state Connecting)"});
+    // The attempt goes on as if nothing had come.
+    h.codec.on_connected(h.now);
+    h.write();
+    h.feed(h.accept_response() + text_frame("after"));
+    CHECK(h.events() == V{"opened(json.webpubsub.azure.v1)", "activity", "text[after]"});
+  }
+  SUBCASE("open, with data queued") {
+    Harness h;
+    h.open();
+    h.transport_writes = false;
+    REQUIRE(h.codec.send_text(h.now, "queued"));
+    const std::size_t queued = h.codec.queued_bytes();
+    h.codec.on_connect_failed(h.now, Failure{FailureKind::Tcp, 0, std::nullopt, 0, "late"});
+    h.codec.start(h.now);
+    CHECK(h.events() == V{"unexpected(ws codec: unexpected input ConnectFailed in state Open)",
+                          "unexpected(ws codec: unexpected input Start in state Open)"});
+    CHECK(h.codec.phase() == Codec::Phase::Open);
+    CHECK_FALSE(h.codec.next_deadline());
+    CHECK(h.codec.queued_bytes() == queued);
+    h.transport_writes = true;
+    h.write();
+    auto frames = h.frames();
+    REQUIRE(frames.size() == 1);
+    CHECK(frames[0].payload == "queued");
+    h.feed(text_frame("still open"));
+    CHECK(h.events() == V{"activity", "text[still open]"});
+  }
 }

@@ -1,7 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "ws/codec/frame_decoder.hpp"
-#include "ws_test_support.hpp"
+#include "support/ws_frames.hpp"
 
 using namespace dbr::ws;
 using namespace dbr::ws::test;

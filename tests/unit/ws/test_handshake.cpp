@@ -4,7 +4,7 @@
 #include "ws/codec/handshake.hpp"
 #include "common/retry_after.hpp"
 #include "ws/codec/url.hpp"
-#include "ws_test_support.hpp"
+#include "support/ws_frames.hpp"
 
 using namespace dbr;
 using namespace dbr::ws;
@@ -230,4 +230,83 @@ TEST_CASE("ws URLs split into host, port, Host header and target") {
     CAPTURE(bad);
     CHECK_FALSE(parse_ws_url(bad));
   }
+}
+
+namespace {
+
+// Feeds `response` one byte at a time; returns the reader after Done (or
+// after the last byte).
+ResponseReader read_bytewise(std::string_view response, ResponseReader::Status& last) {
+  ResponseReader reader;
+  last = ResponseReader::Status::NeedMore;
+  for (std::size_t i = 0; i < response.size() && last == ResponseReader::Status::NeedMore; ++i) {
+    auto input = bytes_of(response.substr(i, 1));
+    last = reader.feed(input);
+  }
+  return reader;
+}
+
+constexpr std::string_view kHubDate = "Sun, 06 Dec 2026 13:46:03 GMT";
+
+}  // namespace
+
+TEST_CASE("a refusal's body is read to Content-Length, bounded, as the service's reason; its Date too") {
+  const std::string head = "HTTP/1.1 401 Unauthorized\r\nDate: " + std::string(kHubDate) +
+                           "\r\nContent-Type: text/plain\r\nContent-Length: 28\r\n\r\n";
+  ResponseReader::Status last;
+  // The head alone is not the end: the body is awaited.
+  ResponseReader partial = read_bytewise(head, last);
+  CHECK(last == ResponseReader::Status::NeedMore);
+  // ... unless the stream ends, when the refusal stands with what came.
+  CHECK(partial.end_of_input() == ResponseReader::Status::Done);
+  CHECK(partial.response().status == 401);
+  ResponseReader whole = read_bytewise(head + "Unauthorized: token expired\n" + "trailing", last);
+  REQUIRE(last == ResponseReader::Status::Done);
+  CHECK(whole.response().body == "Unauthorized: token expired\n");
+  HandshakeOutcome out = check_response(whole.response(), kKey, {});
+  CHECK(out.http_status == 401);
+  CHECK(out.service_reason == "Unauthorized: token expired");
+  REQUIRE(out.server_date);
+  CHECK(utc_text(*out.server_date) == "2026-12-06 13:46:03 UTC");
+  // A body longer than the bound: the bound is read, then Done.
+  ResponseReader big = read_bytewise("HTTP/1.1 403 Forbidden\r\nContent-Length: 5000\r\n\r\n" + std::string(5000, 'x'), last);
+  CHECK(last == ResponseReader::Status::Done);
+  CHECK(big.response().body.size() == ResponseReader::kMaxBodyBytes);
+  // A head that never ended is still an error at the end of the stream.
+  ResponseReader cut = read_bytewise("HTTP/1.1 401 Unauth", last);
+  CHECK(cut.end_of_input() == ResponseReader::Status::Error);
+}
+
+TEST_CASE("a 101's Date is reported, and its body bytes stay the WebSocket's") {
+  HandshakeOutcome out =
+      check("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
+            std::string(kAccept) + "\r\nDate: " + std::string(kHubDate) + "\r\n\r\n");
+  CHECK(out.accepted);
+  REQUIRE(out.server_date);
+  CHECK(utc_text(*out.server_date) == "2026-12-06 13:46:03 UTC");
+  CHECK(out.service_reason.empty());
+}
+
+TEST_CASE("the service's reason: chunked bodies, WWW-Authenticate, sanitised and bounded, never a token") {
+  auto reason_of = [](const std::string& response) {
+    ResponseReader reader;
+    auto input = bytes_of(response);
+    auto status = reader.feed(input);
+    if (status == ResponseReader::Status::NeedMore) status = reader.end_of_input();
+    REQUIRE(status == ResponseReader::Status::Done);
+    return service_reason(reader.response());
+  };
+  CHECK(reason_of("HTTP/1.1 401 Unauthorized\r\nTransfer-Encoding: chunked\r\n\r\n1b\r\nUnauthorized: token expired\r\n0\r\n\r\n") ==
+        "Unauthorized: token expired");
+  CHECK(reason_of("HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nWWW-Authenticate: Bearer error=\"invalid_token\", "
+                  "error_description=\"The token expired at 2026-12-06\"\r\n\r\n") == "The token expired at 2026-12-06");
+  CHECK(reason_of("HTTP/1.1 401 Unauthorized\r\nContent-Length: 70\r\n\r\nbad\tone:\x01 eyJhbGciOiJIUzI1NiJ9.e30.c2ln "
+                  "access_token=abcdef and\r\n done") == "bad one:? [redacted] [redacted] and done");
+  CHECK(reason_of("HTTP/1.1 401 Unauthorized\r\nContent-Length: 60\r\n\r\nkey AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA!") ==
+        "key [redacted]");
+  std::string long_body(600, 'a');
+  for (std::size_t i = 10; i < long_body.size(); i += 11) long_body[i] = ' ';
+  std::string reason = reason_of("HTTP/1.1 500 Oops\r\nContent-Length: 600\r\n\r\n" + long_body);
+  CHECK(reason.size() == kMaxServiceReason);
+  CHECK(reason.substr(reason.size() - 3) == "...");
 }

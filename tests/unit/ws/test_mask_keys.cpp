@@ -37,7 +37,7 @@
 #include "common/random.hpp"
 #include "ws/codec/codec.hpp"
 #include "ws/codec/frame_encoder.hpp"
-#include "ws_test_support.hpp"
+#include "support/ws_frames.hpp"
 
 using namespace dbr;
 using namespace dbr::ws;

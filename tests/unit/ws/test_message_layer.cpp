@@ -4,7 +4,7 @@
 
 #include "common/random.hpp"
 #include "ws/codec/message_layer.hpp"
-#include "ws_test_support.hpp"
+#include "support/ws_frames.hpp"
 
 using namespace dbr;
 using namespace dbr::ws;

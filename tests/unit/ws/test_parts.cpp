@@ -4,7 +4,7 @@
 #include "ws/codec/frame_encoder.hpp"
 #include "ws/codec/send_queue.hpp"
 #include "common/utf8.hpp"
-#include "ws_test_support.hpp"
+#include "support/ws_frames.hpp"
 
 using namespace dbr;
 using namespace dbr::ws;

@@ -1,8 +1,8 @@
-#include "monitor/clock_sync.hpp"
+#include "common/clock_sync.hpp"
 
 #include <sys/timex.h>
 
-namespace dbr::monitor {
+namespace dbr {
 
 bool clock_synchronized(int adjtimex_result, int status) {
   return adjtimex_result >= 0 && adjtimex_result != TIME_ERROR && (status & STA_UNSYNC) == 0;
@@ -16,4 +16,4 @@ std::optional<bool> read_clock_synchronized() {
   return clock_synchronized(result, tx.status);
 }
 
-}  // namespace dbr::monitor
+}  // namespace dbr

@@ -1,7 +1,8 @@
-"""End-to-end harness: the REAL agent binary between the project's Web PubSub
-test hub (a process, driven through its control API), a real nats-server,
-NATS peers playing core and scheduler, and a front end (FrontendSimulator
-or a raw WpsClient) on an asyncio loop of its own.
+"""End-to-end harness (tests/integration/app, tests/packages): the REAL
+agent binary between the project's Web PubSub test hub (a process, driven
+through its control API), a real nats-server, NATS peers playing core and
+scheduler, and a front end (FrontendSimulator or a raw WpsClient) on an
+asyncio loop of its own.
 
 Run with Debian's /usr/bin/python3. Every wait has a timeout; every process,
 socket and temp dir a test starts is ended in its cleanups, on every path.
@@ -22,9 +23,8 @@ import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-TOP = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
-SUPPORT = os.path.join(TOP, "tests", "support")
-sys.path.insert(0, SUPPORT)
+TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, HERE)
 
 import hub_process  # noqa: E402
 import test_main  # noqa: E402
@@ -148,6 +148,9 @@ def agent_config(hub_port, nats_port, **overrides):
             "componentHeartbeatSecs": "1",
             "componentTtlSecs": "3",
         },
+        # No NTP server from the internet in a test: the discard port on
+        # loopback answers nothing (a test that wants NTP sets its own).
+        "NTP": {"ntpServers": "127.0.0.1:9", "ntpCheckIntervalSecs": "30", "ntpTimeout": "1"},
         "Log": {"dunebuggerLogLevel": "DEBUG"},
     }
     for key, value in overrides.items():
@@ -275,7 +278,8 @@ class E2ETestCase(unittest.TestCase):
         code, seconds = self.agent.stop(timeout=10)
         text = "\n".join(self.agent.output())
         self.assertEqual(code, 0, "agent exit code; tail:\n" + "\n".join(self.agent.output()[-40:]))
-        self.assertLess(seconds, 2.0, "the agent took %.2f s to exit after SIGTERM" % seconds)
+        self.assertLess(seconds, 2.0, "the agent took %.2f s to exit after SIGTERM; tail:\n%s"
+                        % (seconds, "\n".join(self.agent.output()[-25:])))
         self.assertIn("shutting down (SIGTERM)", text)
         self.assertNotIn(ACCESS_KEY, text)
         self.assertIsNone(JWT_RE.search(text), "a JWT in the agent's output")

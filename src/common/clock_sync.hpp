@@ -5,7 +5,7 @@
 // answers; a device can reach one and still run on a clock nobody sets.
 #include <optional>
 
-namespace dbr::monitor {
+namespace dbr {
 
 // The rule, on adjtimex()'s return value and its `status` bits: TIME_ERROR
 // ("the system clock is not synchronized to a reliable server", adjtimex(2))
@@ -16,4 +16,4 @@ bool clock_synchronized(int adjtimex_result, int status);
 // Empty when the call fails.
 std::optional<bool> read_clock_synchronized();
 
-}  // namespace dbr::monitor
+}  // namespace dbr

@@ -1,7 +1,8 @@
 #pragma once
-// Test helpers: frames as a server would send them (never masked unless a
-// test asks), a parser for what the client sent (masked frames), and a
-// driver that feeds input whole and one byte at a time.
+// WebSocket frames for the codec's unit tests and benchmark: frames as a
+// server would send them (never masked unless a test asks), a parser for
+// what the client sent (masked frames), and a driver that feeds input whole
+// and one byte at a time. No doctest here, so a benchmark can use it.
 #include <cstdint>
 #include <functional>
 #include <optional>
