@@ -126,10 +126,10 @@ def main():
 
         print("CPU per probe (process user+sys): %.2f ms on the kept-alive connection, %.2f ms on a new "
               "connection with TLS resumption" % (cpu_reused, cpu_fresh))
-        print("bytes on the wire, first probe (DNS + TCP + full TLS handshake + GET): %d" % first_bytes)
-        print("bytes on the wire, repeated probe on the kept-alive connection (DNS + GET): %.0f "
+        print("bytes on the wire, first probe (DNS + TCP + full TLS handshake + HEAD): %d" % first_bytes)
+        print("bytes on the wire, repeated probe on the kept-alive connection (DNS + HEAD): %.0f "
               "(%d probes, %d TLS connection(s))" % (reused_bytes, len(reports), reused_connections))
-        print("bytes on the wire, repeated probe on a new connection (DNS + TCP + resumed TLS + GET): %.0f "
+        print("bytes on the wire, repeated probe on a new connection (DNS + TCP + resumed TLS + HEAD): %.0f "
               "(%d of %d sessions resumed)" % (fresh_bytes, resumed, len(fresh) + 1))
         print("bytes per idle day at the 60 s default (%d probes): %.0f KiB if the server keeps the connection "
               "alive for 60 s, %.0f KiB if it closes idle connections sooner"

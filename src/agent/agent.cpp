@@ -132,9 +132,12 @@ void Agent::on_client_event(pubsub::Event&& event) {
         } else if constexpr (std::is_same_v<T, pubsub::Delivered>) {
           status_.moved();  // messages_out
         } else if constexpr (std::is_same_v<T, pubsub::StateChanged>) {
+          if (e.from == pubsub::State::Connected && monitor_) monitor_->connection_evidence(std::nullopt);
           status_.changed();
         } else if constexpr (std::is_same_v<T, pubsub::InternetCheckWanted>) {
           if (monitor_) monitor_->request_check();
+        } else if constexpr (std::is_same_v<T, pubsub::ProofOfLife>) {
+          if (monitor_) monitor_->connection_evidence(e.at);  // the monitor's evidence for its interval
         }
         // Connected is followed by Joined or nothing to do (a recovery);
         // LogLine is written by the client.
@@ -160,7 +163,7 @@ void Agent::build_monitor() {
 }
 
 void Agent::on_connectivity(monitor::ConnectivityReport&& report) {
-  status_.set_internet(report.online, report.online ? "ok" : report.error);
+  status_.set_internet(report.online, monitor::status_reason(report));
   if (!report.changed) {
     status_.moved();  // the check time
     return;  // the monitor logs every result itself

@@ -5,7 +5,8 @@
 //   monitor thread --ConnectivityReport--> Mailbox --> client.internet()
 //   monitor thread --NtpReport--> Mailbox --> on_ntp: status, app.on_ntp_status()
 //   client --pubsub::Event--> on_client_event: Joined, GroupMessage --> app;
-//          InternetCheckWanted --> monitor.request_check(); StateChanged --> status
+//          InternetCheckWanted --> monitor.request_check(); StateChanged --> status;
+//          ProofOfLife (and leaving Connected) --> monitor.connection_evidence()
 //   app: send_to_group --> client (outbox)    app: publish --> bridge
 //   bridge (libnats threads) --Mailbox--> bus::BusEvent --> on_bus_event:
 //          BusMessage --> app; LinkState --> status (and app, when up)

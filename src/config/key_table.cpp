@@ -211,7 +211,11 @@ std::vector<KeySpec> build_table() {
                  return Applied::Ok;
                }});
   t.push_back(float_seconds(W, "networkSettleSecs", &Config::network_settle, "3", 0, 600));
-  t.push_back(float_seconds(W, "keepAliveIntervalSecs", &Config::keepalive_interval, "20", 1, 3600));
+  // 30, not the SDKs' 20: the service pings every 20 s by default
+  // (WebSocketKeepAliveIntervalInSeconds), so ours go out only when it is
+  // quiet; a silent connection is still replaced 60 s after its last sign of
+  // life (keepAliveTimeoutSecs). docs/performance.md, "Data budget".
+  t.push_back(float_seconds(W, "keepAliveIntervalSecs", &Config::keepalive_interval, "30", 1, 3600));
   t.push_back(float_seconds(W, "keepAliveTimeoutSecs", &Config::keepalive_timeout, "60", 1, 86400));
   t.push_back(count(W, "maxMessageBytes", &Config::max_message_bytes, "1048576", 1024, 64 * 1024 * 1024));
   t.push_back(count(W, "outboxMaxMessages", &Config::outbox_max_messages, "1000", 0, 1000000));

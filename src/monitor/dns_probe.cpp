@@ -76,6 +76,7 @@ void DnsProbe::start(const std::string& host, TimePoint now) {
   deadline_ = now + options_.timeout;
   a_answers_.clear();
   aaaa_answers_.clear();
+  min_ttl_.reset();
   sockets_.clear();
   a_status_ = aaaa_status_ = ARES_SUCCESS;
   outcome_ = DnsOutcome{};
@@ -146,7 +147,11 @@ void DnsProbe::on_aaaa_answer(void* arg, int status, int /*timeouts*/, ares_addr
 void DnsProbe::record(bool aaaa, int status, ares_addrinfo* result) {
   if (pending_ > 0) --pending_;
   auto& answers = aaaa ? aaaa_answers_ : a_answers_;
+  auto note_ttl = [this](int ttl) { min_ttl_ = std::min(min_ttl_.value_or(ttl), std::max(ttl, 0)); };
+  for (auto* cname = result ? result->cnames : nullptr; status == ARES_SUCCESS && cname; cname = cname->next)
+    note_ttl(cname->ttl);
   for (auto* node = result ? result->nodes : nullptr; status == ARES_SUCCESS && node; node = node->ai_next) {
+    note_ttl(node->ai_ttl);
     char text[INET6_ADDRSTRLEN] = {};
     // Copied out rather than cast: a sockaddr* may be less aligned than a
     // sockaddr_in6 (-Wcast-align on 32-bit Arm).
@@ -174,6 +179,7 @@ void DnsProbe::finish_if_complete() {
   outcome_.addresses.insert(outcome_.addresses.end(), aaaa_answers_.begin(), aaaa_answers_.end());
   if (!outcome_.addresses.empty()) {
     outcome_.ok = true;
+    if (min_ttl_) outcome_.ttl = std::chrono::seconds(*min_ttl_);
   } else {
     outcome_.failure = ProbeFailure::Dns;
     // The most telling status: a server failure beats "no records of this type".

@@ -76,6 +76,7 @@ class DnsProbe {
   int aaaa_status_ = 0;
   std::vector<std::string> a_answers_;
   std::vector<std::string> aaaa_answers_;
+  std::optional<int> min_ttl_;  // seconds, over every record answered
   std::vector<pollfd> sockets_;  // the channel's open sockets, kept by on_socket_state
   bool done_ = true;
   DnsOutcome outcome_;

@@ -62,7 +62,6 @@ HttpProbe::HttpProbe(Options options)
   set(e, CURLOPT_ERRORBUFFER, curl_->error.data());
   set(e, CURLOPT_WRITEFUNCTION, &HttpProbe::on_body);
   set(e, CURLOPT_WRITEDATA, static_cast<void*>(this));
-  set(e, CURLOPT_ACCEPT_ENCODING, "");  // a captive portal's page, compressed
   // The agent's one TLS policy: verified, system CAs plus caFile, from the
   // process's shared certificate store.
   net::set_tls_verification(e, trust_);
@@ -97,6 +96,7 @@ void HttpProbe::cancel() {
 
 void HttpProbe::start(const std::vector<std::string>& addresses, bool fresh_connection) {
   cancel();
+  get_on_trial_ = false;
   started_ = Clock::now();
   deadline_ = started_ + options_.timeout;
   outcome_ = HttpOutcome{};
@@ -165,6 +165,12 @@ void HttpProbe::begin_request(const std::string& url, const ProbeTarget& target,
   set(e, CURLOPT_TIMEOUT_MS, to_ms(left));
   set(e, CURLOPT_CONNECTTIMEOUT_MS, to_ms(left));
   set(e, CURLOPT_FRESH_CONNECT, fresh_connection ? 1L : 0L);
+  if (use_get_)
+    set(e, CURLOPT_HTTPGET, 1L);
+  else
+    set(e, CURLOPT_NOBODY, 1L);  // HEAD
+  hop_url_ = url;
+  hop_target_ = target;
   curl_->error[0] = '\0';
   body_bytes_ = 0;
   body_cut_ = false;
@@ -242,6 +248,18 @@ void HttpProbe::collect() {
     char* ip = nullptr;
     std::string primary_ip;
     if (curl_easy_getinfo(curl_->easy, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip) primary_ip = ip;
+    if (ex.curl_code == CURLE_OK && !use_get_ && ex.status >= 400) {
+      // Servers that refuse HEAD say so in many ways (405, 501, a 400 from
+      // a WebSocket server, a 404): ask this hop again with GET. If GET
+      // succeeds, the server wants GET from now on; if not, its GET answer
+      // is the verdict and HEAD is tried again next time.
+      use_get_ = true;
+      get_on_trial_ = true;
+      curl_multi_remove_handle(curl_->multi, curl_->easy);
+      curl_->attached = false;
+      begin_request(hop_url_, hop_target_, false);
+      return;
+    }
     HttpOutcome outcome;
     auto verdict = ex.curl_code == CURLE_OK && chain_ ? chain_->next(ex.status, ex.redirect_url) : RedirectVerdict{};
     if (verdict.kind == RedirectVerdict::Kind::Follow) {
@@ -256,6 +274,7 @@ void HttpProbe::collect() {
       outcome = classify_http(ex);
     }
     outcome.primary_ip = std::move(primary_ip);
+    if (get_on_trial_ && !outcome.ok) use_get_ = false;
     finish(std::move(outcome));
     return;
   }

@@ -1,7 +1,13 @@
 #pragma once
-// The HTTP(S) half of a check: GET the probe URL with libcurl, pinned to the
+// The HTTP(S) half of a check: HEAD the probe URL with libcurl, pinned to the
 // addresses the DNS probe just returned, on the monitor thread, following
 // redirects that stay on the probe's own site (redirects.hpp).
+//
+// The smallest answer: HEAD, so no body crosses the link (RFC 9110 §9.3.2:
+// "identical to GET except that the server MUST NOT send content"), and no
+// Accept-Encoding. A HEAD answered 4xx or 5xx is asked again with GET in
+// the same check (servers refuse HEAD with 405, 501, 400 or 404); when GET
+// succeeds there, the probe asks that server with GET from then on.
 //
 // One easy handle (and its multi) lives as long as the probe, so repeated
 // probes reuse the kept-alive connection, or at least the TLS session: a
@@ -14,7 +20,7 @@
 // start(), another host of the same site (a redirect to www.<domain>) to
 // the answer of its own c-ares lookup (DnsProbe, the same servers).
 //
-// Bounds: the response body is discarded; after max_body_bytes the transfer
+// Bounds: a response body (GET only) is discarded; after max_body_bytes the transfer
 // is cut (the status line is already known, so that is no failure). All the
 // hops and their lookups share one `timeout` (curl's own, plus a hard stop
 // 1 s later).
@@ -42,7 +48,7 @@ class HttpProbe {
  public:
   struct Options {
     std::string url;         // http:// or https://
-    Duration timeout;        // the whole GET, redirects and their lookups included
+    Duration timeout;        // the whole request, redirects and their lookups included
     std::string ca_file;     // extra trusted CAs, on top of the system's
     std::string user_agent;
     std::size_t max_body_bytes = 64 * 1024;
@@ -58,7 +64,7 @@ class HttpProbe {
 
   const ProbeTarget& target() const { return target_; }
 
-  // Starts the GET. `addresses` pin the probe host (CURLOPT_RESOLVE,
+  // Starts the request. `addresses` pin the probe host (CURLOPT_RESOLVE,
   // replacing the previous pins); empty for an IP-literal URL.
   // `fresh_connection` forbids reusing a kept-alive connection for the first
   // request (TLS sessions are still resumed).
@@ -101,6 +107,10 @@ class HttpProbe {
   std::optional<DnsProbe> lookup_;
   RedirectVerdict pending_hop_;
   std::vector<std::string> pinned_;  // "host:port" entries in curl's DNS cache
+  std::string hop_url_;              // the request in flight, to ask again with GET
+  ProbeTarget hop_target_;
+  bool use_get_ = false;             // ask with GET: the server refused HEAD
+  bool get_on_trial_ = false;        // this check switched to GET; kept only if GET succeeds
 };
 
 }  // namespace dbr::monitor

@@ -183,10 +183,11 @@ struct Monitor::Impl {
     while (!stop_requested.load()) {
       // First: starting an NTP check costs nothing, and it runs alongside.
       begin_ntp_if_due();
+      schedule.connection(posted_evidence());
       if (auto trigger = schedule.begin_if_due(Clock::now())) {
         auto report = run_check(*trigger);
-        schedule.check_finished(Clock::now());
         if (!report) break;  // stopped mid-check
+        schedule.check_finished(Clock::now(), report->online);
         publish(std::move(*report));
         continue;
       }
@@ -202,6 +203,11 @@ struct Monitor::Impl {
         for (auto& p : fds) p.revents = 0;
       if (!after_wait(fds)) break;
     }
+  }
+
+  std::optional<TimePoint> posted_evidence() {
+    std::lock_guard lock(evidence_lock);
+    return evidence;
   }
 
   // Steps a started probe (DnsProbe, HttpProbe) until it is done, watching
@@ -222,6 +228,8 @@ struct Monitor::Impl {
 
   // One check; empty when stop() interrupted it.
   std::optional<ConnectivityReport> run_check(CheckTrigger trigger) {
+    if (auto age = schedule.evidence_for(trigger, Clock::now()))
+      return build_evidence_report(*age, trigger, Clock::now(), previous_online);
     const auto& target = http.target();
     DnsOutcome dns_outcome;
     if (target.host_is_ip) {
@@ -250,7 +258,7 @@ struct Monitor::Impl {
 
   void publish(ConnectivityReport report) {
     previous_online = report.online;
-    last_address = report.address;
+    if (!report.keepalive_age) last_address = report.address;  // no probe, no address
     if (!report.changed)
       log::debug("internet monitor: {}", describe(report));
     else if (report.online)
@@ -273,6 +281,8 @@ struct Monitor::Impl {
   int wake_fd = -1;
   std::atomic<bool> stop_requested{false};
   std::atomic<bool> check_requested{false};
+  std::mutex evidence_lock;
+  std::optional<TimePoint> evidence;  // connection_evidence()'s latest value
   std::optional<bool> previous_online;
   std::string last_address;
   std::thread thread;
@@ -303,6 +313,11 @@ void Monitor::start() {
 void Monitor::request_check() {
   impl_->check_requested.store(true);
   impl_->wake();
+}
+
+void Monitor::connection_evidence(std::optional<TimePoint> alive_at) {
+  std::lock_guard lock(impl_->evidence_lock);
+  impl_->evidence = alive_at;
 }
 
 void Monitor::stop() {

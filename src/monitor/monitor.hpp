@@ -5,9 +5,11 @@
 // Two schedules share the thread:
 //
 // A check = DNS probe (c-ares, asks the servers every time) then an HTTP(S)
-// GET of the probe URL pinned to the address DNS returned; 2xx = online.
+// HEAD of the probe URL pinned to the address DNS returned; 2xx = online.
 // Checks run at start, every `interval`, on request_check(), and ~300 ms
 // after netlink reports a link/address/default-route change (schedule.hpp).
+// An interval check while the hub connection answers (connection_evidence)
+// probes nothing: that answer is its evidence (the data budget).
 //
 // An NTP check (ntp_check.hpp), when ntp.servers is set: at start, then
 // `ntp.interval` after the previous one ended; the servers in turn, the first
@@ -26,6 +28,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -71,6 +74,10 @@ class Monitor {
   // Any thread. Coalesced with a check already due; if a check is running,
   // another one runs right after it.
   void request_check();
+  // Any thread: the hub connection's last sign of life (the loop's
+  // pubsub::ProofOfLife), or empty when no connection is open. A value; the
+  // latest wins. It does not wake the thread: it is read when a check is due.
+  void connection_evidence(std::optional<TimePoint> alive_at);
   // Any thread but the monitor's own (i.e. not from `post`). Abandons a
   // running probe at once and joins the thread; returns well within
   // timeout + 1 s. Idempotent; no report is posted for an abandoned check

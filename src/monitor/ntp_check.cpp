@@ -122,10 +122,12 @@ void NtpCheck::begin_turn(TimePoint now) {
       send_request(server.host);
     } else if (is_localhost(server.host)) {
       send_request("127.0.0.1");
+    } else if (const auto* cached = answers_.find(server.host, now)) {
+      send_request(cached->front());
     } else {
       state_ = State::Resolving;
       dns_.start(server.host, now);
-      if (dns_.done()) after_resolving();
+      if (dns_.done()) after_resolving(now);
     }
   }
   if (state_ == State::Idle && !outcome_.available && next_server_ < options_.servers.size()) {
@@ -137,12 +139,13 @@ void NtpCheck::begin_turn(TimePoint now) {
   }
 }
 
-void NtpCheck::after_resolving() {
+void NtpCheck::after_resolving(TimePoint now) {
   const DnsOutcome& resolved = dns_.outcome();
   if (!resolved.ok) {
     end_turn(resolved.error);
     return;
   }
+  if (resolved.ttl) answers_.store(options_.servers[next_server_ - 1].host, resolved.addresses, *resolved.ttl, now);
   // The first answer, as upstream's sendto(host) uses getaddrinfo()'s first
   // (A records come first).
   send_request(resolved.addresses.front());
@@ -195,7 +198,7 @@ TimePoint NtpCheck::next_deadline(TimePoint now) const {
 void NtpCheck::process(std::span<const pollfd> fds, TimePoint now) {
   if (state_ == State::Resolving) {
     dns_.process(fds);
-    if (dns_.done()) after_resolving();
+    if (dns_.done()) after_resolving(now);
   } else if (state_ == State::Exchanging) {
     bool ready = std::any_of(fds.begin(), fds.end(), [this](const pollfd& p) { return p.fd == socket_ && p.revents; });
     if (ready) read_replies();
@@ -253,6 +256,8 @@ void NtpCheck::succeed(const sntp::Reply& reply) {
 
 void NtpCheck::end_turn(std::string failure) {
   close_socket();
+  // A server that did not answer may have moved: resolve it again next time.
+  answers_.forget(options_.servers[next_server_ - 1].host);
   outcome_.failures.push_back(fmt::format("{}: {}", options_.servers[next_server_ - 1].name, failure));
   state_ = State::Idle;
 }

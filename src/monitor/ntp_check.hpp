@@ -1,7 +1,8 @@
 #pragma once
 // One NTP check on the monitor thread: the configured servers in turn, each
-// resolved (c-ares, /etc/hosts first) and asked once over UDP (sntp.hpp);
-// the first valid answer wins. It never blocks: the monitor polls its fds
+// resolved (c-ares, /etc/hosts first; the answer kept for its TTL,
+// answer_cache.hpp) and asked once over UDP (sntp.hpp); the first valid
+// answer wins. It never blocks: the monitor polls its fds
 // together with everything else (poll_fds / next_deadline / process), so a
 // check runs alongside the internet probes instead of between them.
 //
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "common/time.hpp"
+#include "monitor/answer_cache.hpp"
 #include "monitor/dns_probe.hpp"
 #include "monitor/report.hpp"
 #include "monitor/sntp.hpp"
@@ -90,7 +92,7 @@ class NtpCheck {
  private:
   enum class State { Idle, Resolving, Exchanging };
   void begin_turn(TimePoint now);
-  void after_resolving();
+  void after_resolving(TimePoint now);
   void send_request(const std::string& address);
   void read_replies();
   void end_turn(std::string failure);
@@ -99,6 +101,7 @@ class NtpCheck {
 
   Options options_;
   DnsProbe dns_;
+  AnswerCache answers_;  // kept across checks
   State state_ = State::Idle;
   std::size_t next_server_ = 0;  // the one whose turn is next (or running: next_server_ - 1)
   TimePoint check_deadline_{};

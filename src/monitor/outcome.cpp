@@ -89,4 +89,15 @@ ConnectivityReport build_report(const DnsOutcome& dns, const std::optional<HttpO
   return r;
 }
 
+ConnectivityReport build_evidence_report(Duration age, CheckTrigger trigger, TimePoint at,
+                                         std::optional<bool> previous_online) {
+  ConnectivityReport r;
+  r.online = true;
+  r.trigger = trigger;
+  r.at = at;
+  r.keepalive_age = std::chrono::duration_cast<std::chrono::milliseconds>(age);
+  r.changed = !previous_online.has_value() || !*previous_online;
+  return r;
+}
+
 }  // namespace dbr::monitor

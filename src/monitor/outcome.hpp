@@ -15,6 +15,9 @@ namespace dbr::monitor {
 struct DnsOutcome {
   bool ok = false;
   std::vector<std::string> addresses;  // A answers first, then AAAA
+  // The smallest TTL of the answers' records (CNAMEs included); empty when
+  // none came with one.
+  std::optional<std::chrono::seconds> ttl;
   ProbeFailure failure = ProbeFailure::None;  // Dns when !ok
   std::string error;
   std::chrono::milliseconds elapsed{0};
@@ -57,5 +60,9 @@ std::string url_host_only(std::string_view url);
 // `previous_online` is the previous report's state, empty before the first.
 ConnectivityReport build_report(const DnsOutcome& dns, const std::optional<HttpOutcome>& http,
                                 CheckTrigger trigger, TimePoint at, std::optional<bool> previous_online);
+// The report of a check the hub connection's keepalive answered `age` ago
+// (CheckSchedule::evidence_for): online, no probe run.
+ConnectivityReport build_evidence_report(Duration age, CheckTrigger trigger, TimePoint at,
+                                         std::optional<bool> previous_online);
 
 }  // namespace dbr::monitor

@@ -16,12 +16,27 @@ constexpr auto kCheckTriggerNames = enum_names<CheckTrigger>({
     {CheckTrigger::LinkChange, "link change"}});
 std::string_view trigger_name(CheckTrigger t) { return kCheckTriggerNames.name(t, "unknown"); }
 
+namespace {
+
+std::string keepalive_text(std::chrono::milliseconds age) {
+  return fmt::format("keepalive answered {} s ago", std::chrono::round<std::chrono::seconds>(age).count());
+}
+
+}  // namespace
+
 std::string describe(const ConnectivityReport& r) {
+  if (r.keepalive_age)
+    return fmt::format("online ({}, {} check)", keepalive_text(*r.keepalive_age), trigger_name(r.trigger));
   if (r.online)
     return fmt::format("online via {} (dns {} ms, https {} ms, status {}, {} check)", r.address,
                        r.dns_ms.count(), r.https_ms.count(), r.http_status, trigger_name(r.trigger));
   return fmt::format("offline: {} (dns {} ms, https {} ms, {} check)", r.error, r.dns_ms.count(),
                      r.https_ms.count(), trigger_name(r.trigger));
+}
+
+std::string status_reason(const ConnectivityReport& r) {
+  if (r.keepalive_age) return keepalive_text(*r.keepalive_age);
+  return r.online ? "ok" : r.error;
 }
 
 std::string describe(const NtpReport& r) {

@@ -33,7 +33,9 @@ std::string_view failure_name(ProbeFailure f);
 std::string_view trigger_name(CheckTrigger t);
 
 struct ConnectivityReport {
-  bool online = false;  // dns_ok && https_ok
+  // dns_ok && https_ok; or, for a check the hub connection's keepalive
+  // answered (keepalive_age set), true with neither probe run.
+  bool online = false;
   bool dns_ok = false;
   bool https_ok = false;
   std::chrono::milliseconds dns_ms{0};    // time spent resolving
@@ -47,11 +49,18 @@ struct ConnectivityReport {
   // the loop always learns the starting state.
   bool changed = false;
   TimePoint at{};  // when the check finished (monotonic)
+  // Set when no probe ran: the hub connection's last sign of life, this
+  // long before the check, was the evidence (schedule.hpp).
+  std::optional<std::chrono::milliseconds> keepalive_age;
 };
 
-// One line for logs and status: "online via 192.0.2.1 (dns 3 ms, https 41 ms)"
-// or "offline: DNS: probe.test: connection refused".
+// One line for logs: "online via 192.0.2.1 (dns 3 ms, https 41 ms, ...)",
+// "online (keepalive answered 12 s ago, interval check)" or "offline:
+// dns: probe.test: connection refused (...)".
 std::string describe(const ConnectivityReport& report);
+// The verdict's reason for status.json: "ok" (the probes passed),
+// "keepalive answered 12 s ago", or the error.
+std::string status_reason(const ConnectivityReport& report);
 
 // One value per finished NTP check (every ntpCheckIntervalSecs). Upstream
 // develop's `ntp_available` is `available`; the rest is for status and logs.

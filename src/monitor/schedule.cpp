@@ -26,6 +26,21 @@ void CheckSchedule::request(TimePoint now) { apply(Event::Request, now); }
 void CheckSchedule::link_changed(TimePoint now) { apply(Event::LinkChange, now); }
 void CheckSchedule::check_finished(TimePoint now) { apply(Event::Finish, now); }
 
+void CheckSchedule::check_finished(TimePoint now, bool online) {
+  apply(Event::Finish, now);
+  last_online_ = online;
+}
+
+void CheckSchedule::connection(std::optional<TimePoint> alive_at) { alive_at_ = alive_at; }
+
+std::optional<Duration> CheckSchedule::evidence_for(CheckTrigger trigger, TimePoint now) const {
+  if (trigger != CheckTrigger::Interval || last_online_ != true || !alive_at_) return std::nullopt;
+  if (last_link_change_ && *alive_at_ <= *last_link_change_) return std::nullopt;
+  const Duration age = std::max(now - *alive_at_, Duration::zero());
+  if (age > options_.interval) return std::nullopt;  // quiet
+  return age;
+}
+
 std::optional<CheckTrigger> CheckSchedule::begin_if_due(TimePoint now) {
   if (state_ != State::Idle) {
     apply(Event::Begin, now);  // throws: naming the state
@@ -66,6 +81,7 @@ void CheckSchedule::apply(Event event, TimePoint now) {
         case Event::LinkChange:
           if (!link_first_) link_first_ = now;
           link_last_ = now;
+          last_link_change_ = now;
           return;
         case Event::Begin:
           if (state_ == State::Checking) break;

@@ -15,6 +15,17 @@
 // may have started before the change. When a check begins it consumes every
 // pending source, since it observes everything that happened before it.
 //
+// Keepalive evidence (the data budget, docs/monitor.md): an interval check
+// need not probe while the hub connection answers. evidence_for() says when
+// the connection's last sign of life (the loop's ProofOfLife, given to
+// connection()) may stand in for the DNS + HTTPS probe: only for an Interval
+// check, only to continue an online verdict (a probe's offline verdict is
+// never overturned without a probe), only if the sign of life came within
+// the interval and after the last link change. So the full probe runs at
+// start, on a request (the connection failed), after a link change, when
+// the connection is down or has been quiet for an interval, and until a
+// probe finds the internet again.
+//
 // Bounds: the pending state is four fields, whatever the number of requests
 // or link events; a storm of either costs at most one check per check time.
 #include <optional>
@@ -42,6 +53,16 @@ class CheckSchedule {
   // Throws std::logic_error when a check is already running or before start.
   std::optional<CheckTrigger> begin_if_due(TimePoint now);
   void check_finished(TimePoint now);
+  // The same, with the check's verdict (what evidence_for() continues).
+  void check_finished(TimePoint now, bool online);
+
+  // The hub connection's last sign of life, as the loop last reported it;
+  // empty: no open connection. A value, not an event: the latest wins.
+  void connection(std::optional<TimePoint> alive_at);
+  // For the check begin_if_due() just began with `trigger`: how long ago the
+  // connection answered, if that answer is the evidence for this interval
+  // (see above); empty: probe.
+  std::optional<Duration> evidence_for(CheckTrigger trigger, TimePoint now) const;
 
   // Earliest moment a check becomes due. Empty before start() and while a
   // check runs (the probes' own timeouts bound that wait).
@@ -64,6 +85,9 @@ class CheckSchedule {
   std::optional<TimePoint> interval_due_;
   TimePoint request_at_{};
   TimePoint start_at_{};
+  std::optional<bool> last_online_;          // the last finished check's verdict
+  std::optional<TimePoint> alive_at_;        // the connection's last sign of life
+  std::optional<TimePoint> last_link_change_;
 };
 
 }  // namespace dbr::monitor

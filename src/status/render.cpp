@@ -157,9 +157,13 @@ std::string render_report(const nlohmann::json& j, WallTime now, const Freshness
   out += fmt::format("  hub:       {}{}  group: {}\n", mark, or_dash(str(j, "hub", "")), or_dash(str(j, "group", "")));
   const auto& internet = j.contains("internet") ? j["internet"] : nlohmann::json::object();
   auto online = internet.find("online");
+  // "online" when the probes passed ("ok"); "online (keepalive answered 12 s
+  // ago)" when the hub connection's answer was the evidence.
+  const std::string reason = str(internet, "reason", "");
   std::string verdict = online == internet.end() || online->is_null() ? "not checked yet"
-                        : online->get<bool>()                         ? "online"
-                                                                      : "offline (" + str(internet, "reason") + ")";
+                        : !online->get<bool>()                        ? "offline (" + reason + ")"
+                        : reason.empty() || reason == "ok"            ? "online"
+                                                                      : "online (" + reason + ")";
   out += fmt::format("  internet:  {}{}\n", mark, verdict);
   out += fmt::format("  NATS:      {}{}\n", mark, j.value("nats_connected", false) ? "connected" : "not connected");
   out += fmt::format("  NTP:       {}{}\n", mark, ntp_text(j));

@@ -57,6 +57,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         with peer.lock:
             peer.requests += 1
+            peer.methods.append(self.command)
             if "User-Agent" in self.headers:
                 peer.user_agents.append(self.headers["User-Agent"])
         answer = None if peer.hanging else peer.respond(self, body)
@@ -88,6 +89,7 @@ class HttpPeer:
         self.connections = 0   # completed (TLS) connections
         self.resumed = 0       # of which resumed a TLS session
         self.requests = 0
+        self.methods = []  # of every request, in order
         self.user_agents = []
         self.hanging = False
         self.hung = []
@@ -196,17 +198,23 @@ class HttpPeer:
 
 class ProbeServer(HttpPeer):
     """The internet probe's server, whose behaviour the test switches:
-    "200", "500", "302" answer with that status; "hang" accepts connections
-    and never answers (nor completes TLS); "closed" stops listening (refused)."""
+    "200", "500", "302" answer with that status; "no-head" answers HEAD with
+    `no_head_status` (405) and GET with 200; "hang" accepts connections and never answers (nor
+    completes TLS); "closed" stops listening (refused)."""
 
     STATUS = {"200": 200, "500": 500, "302": 302}
 
     def __init__(self, host="127.0.0.1", ssl_context=None, port=0):
         self.mode = "200"
+        self.no_head_status = 405
         super().__init__(self._answer, host, ssl_context, port)
 
     def _answer(self, request, body):
         mode = self.mode
+        if mode == "no-head":
+            if request.command == "HEAD":
+                return self.no_head_status, [("Allow", "GET")], b""
+            mode = "200"
         if mode not in self.STATUS:
             return None
         headers = [("Location", "http://portal.test/login?session=secret-portal-token")] if mode == "302" else []

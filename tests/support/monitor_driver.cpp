@@ -4,6 +4,10 @@
 //   request      Monitor::request_check()
 //   stats        print loop-timer lateness and CPU time used so far
 //   reset        reset the lateness figures
+//   evidence on     the hub connection answers: Monitor::connection_evidence(now)
+//                   every 200 ms from the loop, as the agent posts ProofOfLife
+//   evidence quiet  the connection stays open but says nothing (no more posts)
+//   evidence down   no connection: connection_evidence(nullopt)
 //   stop         Monitor::stop() from the loop thread, print how long it took
 //                and the open fds/threads before the Monitor and after it, exit
 // EOF on stdin acts as "stop".
@@ -116,6 +120,7 @@ int main(int argc, char** argv) {
           {"at", monotonic_seconds(r.at)},
           {"received", monotonic_seconds(received)},
           {"since_start", to_seconds(received - started)},
+          {"keepalive_age_ms", r.keepalive_age ? json(r.keepalive_age->count()) : json()},
           {"cpu_ms", cpu_ms()}});
   });
   std::uint64_t ntp_reports = 0;
@@ -153,6 +158,12 @@ int main(int argc, char** argv) {
   });
   ticker.arm_at(tick_due);
 
+  // The hub connection's answers, as the agent's loop posts them.
+  loop::Timer answers(ev, [&] {
+    if (mon) mon->connection_evidence(Clock::now());
+    answers.arm_in(200ms);
+  });
+
   bool stopped = false;
   auto stop_and_exit = [&] {
     if (stopped) return;
@@ -170,6 +181,7 @@ int main(int argc, char** argv) {
           {"threads_before", threads_before},
           {"threads_after", count_entries("/proc/self/task")}});
     ticker.cancel();
+    answers.cancel();
     ev.request_shutdown("stop command");
   };
 
@@ -195,6 +207,14 @@ int main(int argc, char** argv) {
       } else if (line == "reset") {
         max_late_ms = 0;
         ticks = 0;
+      } else if (line == "evidence on") {
+        mon->connection_evidence(Clock::now());
+        answers.arm_in(200ms);
+        emit({{"event", "evidence"}, {"mode", "on"}, {"at", monotonic_seconds(Clock::now())}});
+      } else if (line == "evidence quiet" || line == "evidence down") {
+        answers.cancel();
+        if (line == "evidence down") mon->connection_evidence(std::nullopt);
+        emit({{"event", "evidence"}, {"mode", line.substr(9)}, {"at", monotonic_seconds(Clock::now())}});
       } else if (line == "stop") {
         stop_and_exit();
       }

@@ -97,6 +97,12 @@ class MonitorDriver:
         self.send("request")
         return self.next_event("requested", 5)["at"]
 
+    def evidence(self, mode):
+        """The hub connection, as the agent reports it: "on" (answers every
+        200 ms), "quiet" (open, silent), "down" (none)."""
+        self.send("evidence " + mode)
+        return self.next_event("evidence", 5)["at"]
+
     def stats(self):
         self.send("stats")
         return self.next_event("stats", 5)

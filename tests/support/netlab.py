@@ -35,12 +35,18 @@ def free_dns_port(host):
 
 
 class Dnsmasq:
-    """dnsmasq answering PROBE_HOST with `address`, logging every query.
-    Without `port` it picks a free one, and picks again (3 tries) when
-    another process takes it first (tests run in parallel)."""
+    """dnsmasq answering PROBE_HOST and `extra_hosts` with `address` (and with
+    `address6` for AAAA; without it an AAAA query is REFUSED, as dnsmasq has
+    no upstream), logging every query. Its answers carry TTL `ttl` (dnsmasq's
+    default for its own answers is 0: never cache). Without `port` it picks a free one, and
+    picks again (3 tries) when another process takes it first (tests run in
+    parallel)."""
 
-    def __init__(self, listen="127.0.0.1", port=None, address="127.0.0.1", netns=None):
-        self.listen, self.address = listen, address
+    def __init__(self, listen="127.0.0.1", port=None, address="127.0.0.1", netns=None, extra_hosts=(), ttl=None,
+                 address6=None):
+        self.listen, self.address, self.address6 = listen, address, address6
+        self.hosts = [PROBE_HOST] + list(extra_hosts)
+        self.ttl = ttl
         self.log_path = tempfile.mktemp(prefix="dbr-dnsmasq-", suffix=".log")
         self.proc = None
         for attempt in range(3):
@@ -56,8 +62,12 @@ class Dnsmasq:
         self._log = open(self.log_path, "a")
         cmd = [DNSMASQ, "--no-daemon", "--conf-file=/dev/null", "--port=%d" % self.port,
                "--listen-address=" + self.listen, "--bind-interfaces", "--no-resolv", "--no-hosts",
-               "--address=/%s/%s" % (PROBE_HOST, self.address), "--log-queries", "--log-facility=-",
-               "--pid-file=", "--user=root", "--cache-size=0"]
+               "--log-queries", "--log-facility=-", "--pid-file=", "--user=root", "--cache-size=0"]
+        cmd += ["--address=/%s/%s" % (host, self.address) for host in self.hosts]
+        if self.address6:
+            cmd += ["--address=/%s/%s" % (host, self.address6) for host in self.hosts]
+        if self.ttl is not None:
+            cmd.append("--local-ttl=%d" % self.ttl)
         self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=self._log)
         # Ready when it answers.
         deadline = time.monotonic() + 5
@@ -91,9 +101,9 @@ class Dnsmasq:
             except OSError:
                 return False
 
-    def queries(self, qtype="A"):
+    def queries(self, qtype="A", host=PROBE_HOST):
         with open(self.log_path) as f:
-            return sum(1 for line in f if ("query[%s] %s" % (qtype, PROBE_HOST)) in line)
+            return sum(1 for line in f if ("query[%s] %s " % (qtype, host)) in line)
 
     def stop(self):
         if self.proc and self.proc.poll() is None:

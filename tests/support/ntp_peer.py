@@ -52,14 +52,15 @@ def kernel_clock_synchronized():
 
 
 class Chrony:
-    """chronyd serving its local clock at stratum 10 on host:port."""
+    """chronyd serving its local clock at stratum 10 on host:port to the
+    clients `allow` names (a chrony.conf allow subnet) and to host itself."""
 
-    def __init__(self, host="127.0.0.1"):
+    def __init__(self, host="127.0.0.1", port=None, allow=None):
         if not os.path.exists(CHRONYD):
             raise RuntimeError("%s is missing: run scripts/install-deps (package chrony)" % CHRONYD)
         self.host = host
         self.dir = tempfile.mkdtemp(prefix="dbr-chrony-")
-        self.port = free_port(host, socket.SOCK_DGRAM)
+        self.port = port or free_port(host, socket.SOCK_DGRAM)
         self.conf = os.path.join(self.dir, "chrony.conf")
         with open(self.conf, "w") as f:
             f.write("\n".join([
@@ -67,7 +68,8 @@ class Chrony:
                 "bindaddress %s" % host,
                 "cmdport 0",  # no control socket
                 "local stratum 10",  # serve its own clock without sources
-                "allow %s" % host,
+                "allow %s" % host,  # its own readiness query
+                "allow %s" % (allow or host),  # the clients it serves
                 "pidfile %s" % os.path.join(self.dir, "chronyd.pid"),
                 "driftfile %s" % os.path.join(self.dir, "drift"),
             ]) + "\n")

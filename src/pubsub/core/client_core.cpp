@@ -42,7 +42,7 @@ void ClientCore::on_transport(ws::Event&& event, TimePoint now, std::optional<Cl
           }
         } else if constexpr (std::is_same_v<T, ws::Activity>) {
           // Any frame, WebSocket pings and pongs too, proves the link.
-          if (keepalive_.running()) keepalive_.received(now);
+          if (keepalive_.running()) alive(now);
         } else if constexpr (std::is_same_v<T, ws::Closed>) {
           feed({Input::TransportClosed, e.code, {}, session_.recoverable(), std::move(e.reason)}, now);
         } else if constexpr (std::is_same_v<T, ws::Failure>) {
@@ -79,7 +79,10 @@ void ClientCore::transport_text(std::string&& text, TimePoint now) {
     }
     return;
   }
-  keepalive_.received(now);
+  if (keepalive_.running())
+    alive(now);
+  else
+    keepalive_.received(now);
   ServiceFrame frame = decode_service_frame(std::move(text));
   // `disconnected` comes just before the service closes: no proof.
   if (recovery_unproven_since_ && !std::holds_alternative<DisconnectedFrame>(frame) &&
@@ -202,6 +205,13 @@ void ClientCore::drain(TimePoint now) {
   }
 }
 
+void ClientCore::alive(TimePoint now) {
+  keepalive_.received(now);
+  if (proof_reported_ && now - *proof_reported_ < kProofOfLifeEvery) return;
+  proof_reported_ = now;
+  out_.events.emplace_back(ProofOfLife{now});
+}
+
 // What a transition means for the session and the keepalive.
 void ClientCore::on_transition(const TransitionRecord& record, TimePoint now) {
   if (record.to == State::Connected) {
@@ -219,6 +229,8 @@ void ClientCore::on_transition(const TransitionRecord& record, TimePoint now) {
       ++out_.counters.connections;
       session_.link_up_new(now);
     }
+    proof_reported_.reset();
+    alive(now);  // the connection is up: a sign of life (Keepalive::start), reported at once
     return;
   }
   if (record.from == State::Connected) {

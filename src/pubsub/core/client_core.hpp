@@ -37,7 +37,7 @@ namespace dbr::pubsub {
 struct ClientCoreOptions {
   SupervisorOptions supervisor;  // backoff, settle, recovery window/interval, stability, attempt timeout
   SessionOptions session;        // protocol, group, outbox bound, ack timeout, join retries
-  Duration keepalive_interval = std::chrono::seconds(20);
+  Duration keepalive_interval = std::chrono::seconds(30);
   Duration keepalive_timeout = std::chrono::seconds(60);
   bool operator==(const ClientCoreOptions&) const = default;
 };
@@ -93,6 +93,7 @@ class ClientCore {
   void drain(TimePoint now);
   void on_transition(const TransitionRecord& record, TimePoint now);
   void note(LogLevel level, std::string text);
+  void alive(TimePoint now);  // a sign of life on the open connection
 
   // A recovery counts once the service proves it (outage_log.hpp): a
   // frame other than `disconnected` on the recovered socket (a `ping` is
@@ -107,6 +108,7 @@ class ClientCore {
   Supervisor supervisor_;
   Session session_;
   Keepalive keepalive_;
+  std::optional<TimePoint> proof_reported_;  // the last ProofOfLife on this connection
 };
 
 }  // namespace dbr::pubsub

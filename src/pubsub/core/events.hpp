@@ -133,8 +133,18 @@ struct InternetCheckWanted {
   std::string reason;
 };
 
+// The open connection showed a sign of life at `at` (webpubsub-protocol.md
+// §5: "Any inbound message counts as proof of life"): the hub's keepalive
+// ping, the answer to ours, any frame. For the internet monitor, which
+// takes a recent one as evidence instead of probing. At most one per
+// kProofOfLifeEvery, and one at once when the connection comes up.
+struct ProofOfLife {
+  TimePoint at{};
+};
+inline constexpr Duration kProofOfLifeEvery = std::chrono::seconds(1);
+
 using Event = std::variant<Connected, Joined, GroupMessage, ServerMessage, Delivered, Dropped, StateChanged,
-                           InternetCheckWanted, LogLine>;
+                           InternetCheckWanted, ProofOfLife, LogLine>;
 
 struct Counters {
   std::uint64_t attempts = 0;           // new connection attempts (OpenNew)

@@ -85,6 +85,115 @@ class Online(Peers):
         self.assertEqual(self.server.connections, 1)
 
 
+class Head(Peers):
+    def test_the_probe_asks_with_head_and_reads_no_body(self):
+        d = self.driver(interval=1)
+        d.next_report(10, online=True)
+        r = d.next_report(5, trigger="interval")
+        self.assertTrue(r["online"], r)
+        self.assertEqual(r["http_status"], 200)
+        self.finish(d)
+        self.assertGreaterEqual(len(self.server.methods), 2)
+        self.assertEqual(set(self.server.methods), {"HEAD"})
+
+    def test_a_server_that_refuses_head_is_asked_with_get_from_then_on(self):
+        # 405 and 501 say so; a WebSocket server (the test hub's /health) says 400.
+        for status in (405, 400):
+            with self.subTest(status=status):
+                self.server.methods.clear()
+                self.server.no_head_status = status
+                self.server.set_mode("no-head")
+                d = self.driver(interval=1)
+                r = d.next_report(10)
+                self.assertTrue(r["online"], r)
+                self.assertEqual(r["http_status"], 200)
+                self.assertEqual(self.server.methods, ["HEAD", "GET"])
+                r = d.next_report(5, trigger="interval")
+                self.assertTrue(r["online"], r)
+                self.finish(d)
+                self.assertEqual(self.server.methods[:3], ["HEAD", "GET", "GET"])
+        self.assertEqual(self.server.connections, 2, "each GET took the connection the refusal came on")
+
+    def test_a_failing_server_gets_head_again_next_time(self):
+        self.server.set_mode("500")
+        d = self.driver(interval=1)
+        r = d.next_report(10)
+        self.assertFalse(r["online"], r)
+        self.assertEqual(r["http_status"], 500)
+        d.next_report(5, trigger="interval")
+        self.finish(d)
+        self.assertEqual(self.server.methods[:4], ["HEAD", "GET", "HEAD", "GET"])
+
+
+class KeepaliveEvidence(Peers):
+    """The agent posts the hub connection's signs of life; an interval check
+    takes a recent one instead of probing (the data budget)."""
+
+    def probes_seen(self):
+        return self.dns.queries(), self.server.requests
+
+    def test_answers_stand_in_for_the_probe_while_connected_and_the_probe_runs_when_down_or_quiet(self):
+        d = self.driver(interval=1)
+        first = d.next_report(10, online=True)
+        self.assertIsNone(first["keepalive_age_ms"], "the first verdict is a probe's")
+        d.evidence("on")
+        d.next_report(5)  # the check that may have begun before the first answer
+        before = self.probes_seen()
+        for _ in range(4):
+            r = d.next_report(5, trigger="interval")
+            self.assertTrue(r["online"], r)
+            self.assertIsNotNone(r["keepalive_age_ms"], r)
+            self.assertLessEqual(r["keepalive_age_ms"], 1000)
+            self.assertFalse(r["dns_ok"] or r["https_ok"], "no probe ran")
+        self.assertEqual(self.probes_seen(), before, "neither DNS nor HTTPS was asked while the connection answered")
+        self.assertIn("internet monitor: online (keepalive answered 0 s ago, interval check)", d.log())
+
+        # The connection is gone: the next interval check probes.
+        d.evidence("down")
+        r = d.next_report(5, trigger="interval")
+        self.assertIsNone(r["keepalive_age_ms"], r)
+        self.assertTrue(r["online"] and r["dns_ok"] and r["https_ok"], r)
+        after_down = self.probes_seen()
+        self.assertGreater(after_down[0], before[0])
+        self.assertGreater(after_down[1], before[1])
+
+        # Open again, then quiet: answers older than the interval are no evidence.
+        d.evidence("on")
+        r = d.next_report(5, trigger="interval")
+        self.assertIsNotNone(r["keepalive_age_ms"], r)
+        quiet_at = d.evidence("quiet")
+        probed = None
+        for _ in range(4):
+            r = d.next_report(5, trigger="interval")
+            if r["keepalive_age_ms"] is None:
+                probed = r
+                break
+            self.assertLessEqual(r["keepalive_age_ms"], 1000)
+        self.assertIsNotNone(probed, "a quiet connection was never probed")
+        self.assertLess(probed["at"] - quiet_at, 1 + 1 + 1.5, "probed within about two intervals of going quiet")
+        self.assertTrue(probed["dns_ok"] and probed["https_ok"])
+        self.finish(d)
+
+    def test_an_offline_verdict_is_not_overturned_by_the_connection(self):
+        d = self.driver(interval=1)
+        d.next_report(10, online=True)
+        d.evidence("on")
+        self.server.set_mode("500")
+        d.request()  # the probe runs at once and finds the server failing
+        r = d.next_report(5, online=False)
+        self.assertEqual(r["http_status"], 500)
+        for _ in range(2):
+            r = d.next_report(5, trigger="interval")
+            self.assertFalse(r["online"], r)
+            self.assertIsNone(r["keepalive_age_ms"])
+        self.server.set_mode("200")
+        r = d.next_report(5, online=True)
+        self.assertIsNone(r["keepalive_age_ms"], "online again by a probe")
+        r = d.next_report(5, trigger="interval")
+        self.assertIsNotNone(r["keepalive_age_ms"], "then the answers count again")
+        self.finish(d)
+
+
 class Offline(Peers):
     def test_dns_down_then_recovery(self):
         d = self.driver()
@@ -422,6 +531,33 @@ class LinkChange(unittest.TestCase):
         latency = r["received"] - up_at
         print("\nlink up -> online at the loop: %.0f ms (interval 60 s)" % (latency * 1000), file=sys.stderr)
         self.assertLess(latency, 2.0)
+        stopped, code = d.stop()
+        self.assertEqual(code, 0, d.log()[-3000:])
+        self.assertEqual(stopped["fds_after"], stopped["fds_before"], stopped)
+
+    def test_a_link_change_makes_the_monitor_probe_though_the_connection_answers(self):
+        d = Driver(DRIVER, self.server.url(), dns=["%s:%d" % (self.ns.outer_ip, self.dns.port)], timeout=2,
+                   interval=3, ca_file=CA.cert_path, prefix=self.ns.prefix())
+        self.addCleanup(d.close)
+        d.next_report(10, online=True)
+        d.evidence("on")
+        d.next_report(5, trigger="interval")
+        r = d.next_report(5, trigger="interval")
+        self.assertIsNotNone(r["keepalive_age_ms"], r)
+        queries = self.dns.queries()
+        # A new address on the device's interface (as DHCP or a new network
+        # would give), the link itself untouched.
+        self.ns.exec("ip", "addr", "add", "10.216.0.9/32", "dev", self.ns.inner)
+        r = d.next_report(5, trigger="link change")
+        self.assertIsNone(r["keepalive_age_ms"], r)
+        self.assertTrue(r["online"] and r["dns_ok"] and r["https_ok"], r)
+        self.assertGreater(self.dns.queries(), queries)
+        # The connection answered after the change: evidence again.
+        r = d.next_report(5, trigger="interval")
+        self.assertIsNotNone(r["keepalive_age_ms"], r)
+        self.finish_driver(d)
+
+    def finish_driver(self, d):
         stopped, code = d.stop()
         self.assertEqual(code, 0, d.log()[-3000:])
         self.assertEqual(stopped["fds_after"], stopped["fds_before"], stopped)

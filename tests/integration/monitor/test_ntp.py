@@ -212,6 +212,54 @@ class Servers(Ntp):
         self.finish(d)
 
 
+class Lookups(Ntp):
+    """A server name's answer is kept for its TTL instead of being asked for
+    at every check (the data budget)."""
+
+    NAME = "ntp-by-name.test"
+
+    def named_server(self, ttl):
+        dns = Dnsmasq(extra_hosts=[self.NAME], ttl=ttl)
+        self.addCleanup(dns.close)
+        c = self.chrony()
+        return dns, c, "%s:%d" % (self.NAME, c.port)
+
+    def run_checks(self, dns, entry, checks, interval=1):
+        d = Driver(DRIVER, self.probe_url, dns=["127.0.0.1:%d" % dns.port], timeout=1, interval=60, netlink=False,
+                   ntp=[entry], ntp_interval=interval, ntp_timeout=1)
+        self.addCleanup(d.close)
+        reports = [d.next_ntp(5) for _ in range(checks)]
+        return d, reports
+
+    def test_the_answer_is_kept_for_its_ttl(self):
+        dns, c, entry = self.named_server(ttl=3)
+        d, reports = self.run_checks(dns, entry, 7)  # about 6 s: checks at 0, 1, ..., 6 s
+        self.assertTrue(all(r["available"] for r in reports), reports)
+        self.finish(d)
+        asked = dns.queries("A", self.NAME)
+        print("\nNTP server by name, TTL 3 s, 7 checks 1 s apart: %d lookups" % asked, file=sys.stderr)
+        self.assertGreaterEqual(asked, 2, "looked up again once the TTL ran out")
+        self.assertLessEqual(asked, 3)
+
+    def test_a_ttl_of_0_is_asked_every_check(self):
+        dns, c, entry = self.named_server(ttl=0)
+        d, reports = self.run_checks(dns, entry, 4)
+        self.assertTrue(all(r["available"] for r in reports), reports)
+        self.finish(d)
+        self.assertEqual(dns.queries("A", self.NAME), 4)
+
+    def test_a_server_that_fails_is_looked_up_again_at_the_next_check(self):
+        dns, c, entry = self.named_server(ttl=3600)
+        d, reports = self.run_checks(dns, entry, 3)
+        self.assertEqual(dns.queries("A", self.NAME), 1)
+        c.stop()
+        r = d.next_ntp(5, available=False)
+        self.assertEqual(dns.queries("A", self.NAME), 1, "the failed turn used the kept answer")
+        r = d.next_ntp(5, available=False)
+        self.assertEqual(dns.queries("A", self.NAME), 2, "and the next one asked again")
+        self.finish(d)
+
+
 class Bounds(Ntp):
     def test_the_whole_check_ends_at_its_bound(self):
         silent = [self.responder("silent") for _ in range(4)]

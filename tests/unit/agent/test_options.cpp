@@ -24,7 +24,7 @@ TEST_CASE("client_core_options carries the [Websocket] keys and the protocol con
   CHECK(o.supervisor.backoff.max == 60s);
   CHECK(o.supervisor.backoff.jitter == doctest::Approx(0.3));
   CHECK(o.supervisor.network_settle == 3s);
-  CHECK(o.keepalive_interval == 20s);
+  CHECK(o.keepalive_interval == 30s);
   CHECK(o.keepalive_timeout == 60s);
   // Not configurable: the SDKs' and the spec's numbers.
   CHECK(o.session.ack_timeout == 30s);

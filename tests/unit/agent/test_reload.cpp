@@ -111,7 +111,7 @@ const std::map<std::string, Change>& changes() {
       {"reconnectJitter", {"0.1", kRetune}},
       {"networkSettleSecs", {"1", kRetune}},
       {"keepAliveIntervalSecs", {"5", kRetune}},
-      {"keepAliveTimeoutSecs", {"30", kRetune}},
+      {"keepAliveTimeoutSecs", {"45", kRetune}},
       {"maxMessageBytes", {"2048", kNewConnection}},
       {"outboxMaxMessages", {"10", kRetune}},
       {"mQueueServers", {"nats://127.0.0.1:4222", kBus}},

@@ -95,7 +95,7 @@ TEST_CASE("defaults come from the key table") {
   CHECK(c.reconnect_max_delay.count() == 60.0);
   CHECK(c.reconnect_jitter == 0.3);
   CHECK(c.network_settle.count() == 3.0);
-  CHECK(c.keepalive_interval.count() == 20.0);
+  CHECK(c.keepalive_interval.count() == 30.0);
   CHECK(c.keepalive_timeout.count() == 60.0);
   CHECK(c.max_message_bytes == 1048576);
   CHECK(c.outbox_max_messages == 1000);

@@ -131,6 +131,34 @@ TEST_CASE("outcome: build_report") {
   }
 }
 
+TEST_CASE("outcome: a check the hub connection's keepalive answered: online, no probe, its own words") {
+  const TimePoint at = TimePoint{} + 100s;
+  auto r = build_evidence_report(std::chrono::milliseconds(12400), CheckTrigger::Interval, at, true);
+  CHECK(r.online);
+  CHECK_FALSE(r.changed);
+  CHECK_FALSE(r.dns_ok);  // neither probe ran
+  CHECK_FALSE(r.https_ok);
+  CHECK(r.address.empty());
+  CHECK(r.at == at);
+  REQUIRE(r.keepalive_age);
+  CHECK(r.keepalive_age->count() == 12400);
+  CHECK(describe(r) == "online (keepalive answered 12 s ago, interval check)");
+  CHECK(status_reason(r) == "keepalive answered 12 s ago");
+  CHECK(build_evidence_report(1s, CheckTrigger::Interval, at, false).changed);
+  CHECK(build_evidence_report(1s, CheckTrigger::Interval, at, std::nullopt).changed);
+  // A probe's verdicts keep their reasons.
+  DnsOutcome dns;
+  dns.ok = true;
+  dns.addresses = {"192.0.2.1"};
+  HttpOutcome http;
+  http.ok = true;
+  http.status = 204;
+  CHECK(status_reason(build_report(dns, http, CheckTrigger::Interval, at, true)) == "ok");
+  dns.ok = false;
+  dns.error = "dns: probe.test: no answer within 2000 ms";
+  CHECK(status_reason(build_report(dns, std::nullopt, CheckTrigger::Interval, at, true)) == dns.error);
+}
+
 TEST_CASE("probe url: parts, default ports, IP literals") {
   auto a = parse_probe_url("https://smart.dunebugger.it/");
   REQUIRE(a);

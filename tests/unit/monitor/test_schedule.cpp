@@ -1,6 +1,8 @@
 // The check schedule in virtual time: advance a fake `now` to next_deadline().
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <optional>
 #include <stdexcept>
 #include <vector>
 
@@ -13,6 +15,20 @@ using namespace std::chrono_literals;
 namespace {
 
 const CheckSchedule::Options kOptions{60s, 300ms, 1s};
+
+// Advances a harness's virtual `now` to `until`, running the checks due at
+// each deadline on the way (its run_due()).
+template <typename H>
+void advance_harness(H& h, TimePoint until) {
+  h.run_due();
+  while (auto deadline = h.schedule.next_deadline()) {
+    if (*deadline > until) break;
+    h.now = std::max(h.now, *deadline);
+    h.run_due();
+  }
+  h.now = std::max(h.now, until);
+  h.run_due();
+}
 
 // Drives a schedule; each check takes `check_time` of virtual time.
 struct Harness {
@@ -35,17 +51,7 @@ struct Harness {
       schedule.check_finished(now);
     }
   }
-  // Advances to `until`, running checks at each deadline on the way.
-  void advance_to(TimePoint until) {
-    run_due();
-    while (auto deadline = schedule.next_deadline()) {
-      if (*deadline > until) break;
-      now = std::max(now, *deadline);
-      run_due();
-    }
-    now = std::max(now, until);
-    run_due();
-  }
+  void advance_to(TimePoint until) { advance_harness(*this, until); }
   void advance(Duration d) { advance_to(now + d); }
 };
 
@@ -194,4 +200,200 @@ TEST_CASE("schedule: unexpected events name the state") {
   REQUIRE(s.begin_if_due(t).has_value());
   CHECK_THROWS_WITH_AS(s.begin_if_due(t), "check schedule: unexpected event 'begin check' in state 'checking'",
                        std::logic_error);
+}
+
+// ---- keepalive evidence (the data budget): which checks may skip the probes
+
+namespace {
+
+// Drives a schedule as the monitor does: before each check the latest sign
+// of life of the hub connection (`proofs`, as the loop would post them), a
+// check with evidence costs no time and is online, a probe takes
+// `check_time` and gives `probe_online`.
+struct EvidenceHarness {
+  CheckSchedule schedule{kOptions};
+  TimePoint now{};
+  Duration check_time = 50ms;
+  bool probe_online = true;
+  std::vector<TimePoint> proofs;  // ascending
+  bool connected = true;
+  struct Check {
+    CheckTrigger trigger;
+    std::optional<Duration> evidence;  // empty: probed
+    Duration at;                       // since t0
+  };
+  std::vector<Check> checks;
+
+  EvidenceHarness() { schedule.start(now); }
+
+  // A sign of life every `every` from `from` until `until`.
+  void answer(Duration every, TimePoint from, TimePoint until) {
+    for (TimePoint t = from; t < until; t += every) proofs.push_back(t);
+  }
+  std::optional<TimePoint> latest_proof() const {
+    if (!connected) return std::nullopt;
+    std::optional<TimePoint> latest;
+    for (auto t : proofs)
+      if (t <= now) latest = t;
+    return latest;
+  }
+  void run_due() {
+    schedule.connection(latest_proof());
+    while (auto trigger = schedule.begin_if_due(now)) {
+      auto evidence = schedule.evidence_for(*trigger, now);
+      checks.push_back({*trigger, evidence, now - TimePoint{}});
+      if (!evidence) now += check_time;
+      schedule.check_finished(now, evidence ? true : probe_online);
+      schedule.connection(latest_proof());
+    }
+  }
+  void advance(Duration d) { advance_harness(*this, now + d); }
+  std::size_t probes() const {
+    return static_cast<std::size_t>(std::count_if(checks.begin(), checks.end(), [](const Check& c) { return !c.evidence; }));
+  }
+};
+
+}  // namespace
+
+TEST_CASE("evidence: while the hub connection answers, every interval check takes its answer and probes nothing") {
+  EvidenceHarness h;
+  h.answer(20s, TimePoint{}, TimePoint{} + 1h);  // the hub's WebSocket ping every 20 s
+  h.advance(1h);
+  REQUIRE(h.checks.size() == 60);  // the initial check, then one per 60 s (the first 60.05 s after it)
+  CHECK(h.checks[0].trigger == CheckTrigger::Initial);
+  CHECK_FALSE(h.checks[0].evidence);  // the first verdict is always a probe's
+  for (std::size_t i = 1; i < h.checks.size(); ++i) {
+    CAPTURE(i);
+    CHECK(h.checks[i].trigger == CheckTrigger::Interval);
+    REQUIRE(h.checks[i].evidence);
+    CHECK(*h.checks[i].evidence <= 20s);
+    // A verdict every interval still: evidence checks take no time.
+    CHECK(h.checks[i].at - h.checks[i - 1].at == (i == 1 ? 60s + 50ms : 60s));
+  }
+  CHECK(h.probes() == 1);
+}
+
+TEST_CASE("evidence: no open connection: every check probes") {
+  EvidenceHarness h;
+  h.answer(20s, TimePoint{}, TimePoint{} + 1h);
+  h.connected = false;
+  h.advance(30min);
+  CHECK(h.checks.size() == 30);
+  CHECK(h.probes() == h.checks.size());
+}
+
+TEST_CASE("evidence: a connection quiet for longer than the interval is probed; its answer counts again once it "
+          "speaks") {
+  EvidenceHarness h;
+  // Answers until 5 min, silence until 10 min, answers again after.
+  h.answer(20s, TimePoint{}, TimePoint{} + 5min);
+  h.answer(20s, TimePoint{} + 10min, TimePoint{} + 20min);
+  h.advance(20min);
+  for (const auto& c : h.checks) {
+    CAPTURE(c.at.count());
+    const auto last_proof_age = [&] {
+      Duration best = 1h;
+      for (auto t : h.proofs)
+        if (t - TimePoint{} <= c.at) best = std::min(best, c.at - (t - TimePoint{}));
+      return best;
+    }();
+    if (c.trigger != CheckTrigger::Interval) continue;
+    // The rule: evidence exactly when the last sign of life is within the interval.
+    CHECK(c.evidence.has_value() == (last_proof_age <= 60s));
+  }
+  // Quiet from 5 min (the last sign at 4:40): the interval checks from 6 min to 10 min probe.
+  std::size_t quiet_probes = 0;
+  for (const auto& c : h.checks)
+    if (c.at > 6min && c.at < 10min) {
+      CHECK_FALSE(c.evidence);
+      ++quiet_probes;
+    }
+  CHECK(quiet_probes >= 3);
+  CHECK(h.checks.back().evidence);
+}
+
+TEST_CASE("evidence: the boundary: an answer exactly one interval old counts, a moment older does not") {
+  CheckSchedule s(kOptions);
+  s.start(TimePoint{});
+  REQUIRE(s.begin_if_due(TimePoint{}) == CheckTrigger::Initial);
+  s.check_finished(TimePoint{}, true);
+  const TimePoint due = TimePoint{} + 60s;
+  REQUIRE(s.begin_if_due(due) == CheckTrigger::Interval);
+  s.connection(due - 60s);
+  CHECK(s.evidence_for(CheckTrigger::Interval, due) == 60s);
+  s.connection(due - 60s - 1ns);
+  CHECK_FALSE(s.evidence_for(CheckTrigger::Interval, due));
+  s.connection(std::nullopt);
+  CHECK_FALSE(s.evidence_for(CheckTrigger::Interval, due));
+  // Only interval checks: the initial check, requests and link changes probe.
+  s.connection(due - 1s);
+  CHECK(s.evidence_for(CheckTrigger::Interval, due) == 1s);
+  CHECK_FALSE(s.evidence_for(CheckTrigger::Initial, due));
+  CHECK_FALSE(s.evidence_for(CheckTrigger::Request, due));
+  CHECK_FALSE(s.evidence_for(CheckTrigger::LinkChange, due));
+  // A sign of life "from the future" (clock read on another thread) is age 0.
+  s.connection(due + 5ms);
+  CHECK(s.evidence_for(CheckTrigger::Interval, due) == Duration::zero());
+}
+
+TEST_CASE("evidence: after a link change the probe runs, and only a sign of life newer than the change counts") {
+  EvidenceHarness h;
+  h.answer(20s, TimePoint{}, TimePoint{} + 3min + 10s);  // the last at 3:00
+  h.advance(3min + 10s);
+  const std::size_t before = h.checks.size();
+  h.schedule.link_changed(h.now);  // 3:10; the connection says nothing more
+  h.advance(5s);
+  REQUIRE(h.checks.size() == before + 1);
+  CHECK(h.checks[before].trigger == CheckTrigger::LinkChange);
+  CHECK_FALSE(h.checks[before].evidence);
+  // The next interval check: the last sign (3:00) is older than the change.
+  h.advance(61s);
+  REQUIRE(h.checks.size() == before + 2);
+  CHECK(h.checks[before + 1].trigger == CheckTrigger::Interval);
+  CHECK_FALSE(h.checks[before + 1].evidence);
+  // The connection speaks again after the change: evidence again.
+  h.answer(20s, h.now, h.now + 5min);
+  h.advance(61s);
+  REQUIRE(h.checks.size() == before + 3);
+  CHECK(h.checks[before + 2].evidence);
+}
+
+TEST_CASE("evidence: an offline verdict is never overturned without a probe") {
+  EvidenceHarness h;
+  h.answer(20s, TimePoint{}, TimePoint{} + 1h);
+  h.advance(2min);
+  REQUIRE(h.checks.back().evidence);
+  // A probe (a request, e.g.) finds DNS gone while the connection still answers.
+  h.probe_online = false;
+  h.schedule.request(h.now);
+  h.advance(1s);
+  REQUIRE_FALSE(h.checks.back().evidence);
+  CHECK(h.checks.back().trigger == CheckTrigger::Request);
+  // Interval checks probe until a probe says online again.
+  const std::size_t offline_from = h.checks.size();
+  h.advance(5min);
+  for (std::size_t i = offline_from; i < h.checks.size(); ++i) CHECK_FALSE(h.checks[i].evidence);
+  h.probe_online = true;
+  h.advance(61s);  // one more probe, online
+  CHECK_FALSE(h.checks.back().evidence);
+  h.advance(61s);
+  CHECK(h.checks.back().evidence);
+}
+
+TEST_CASE("evidence: a link change that an interval check absorbs (inside its debounce) still makes it probe") {
+  EvidenceHarness h;
+  h.answer(20s, TimePoint{} + 5s, TimePoint{} + 1h);  // 1:45, 2:05: none in the last 100 ms before 2:00.05
+  h.advance(2min);
+  REQUIRE(h.checks.back().evidence);
+  auto due = h.schedule.next_deadline();
+  REQUIRE(due);
+  // 100 ms before the interval check: its debounce (300 ms) is not over when
+  // the interval check begins, which consumes it.
+  h.now = *due - 100ms;
+  h.schedule.link_changed(h.now);
+  const std::size_t before = h.checks.size();
+  h.advance(1s);
+  REQUIRE(h.checks.size() == before + 1);
+  CHECK(h.checks[before].trigger == CheckTrigger::Interval);
+  CHECK_FALSE(h.checks[before].evidence);  // the last sign of life (< 20 s old) predates the change
 }

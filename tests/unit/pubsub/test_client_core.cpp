@@ -256,13 +256,14 @@ TEST_CASE("client: ack errors: Forbidden/BadRequest drop, transient errors resen
   CHECK(p.events_of<Dropped>().size() == 2);
   CHECK(p.core.counters().messages_out == messages_out);
   CHECK(p.core.counters().refused == 2);
-  // The ack was read (a debug line says it was ignored) and produced nothing else.
+  // The ack was read (a debug line says it was ignored) and produced nothing
+  // else but its proof of life (any frame is one).
   std::size_t other = 0;
   bool ignored = false;
   for (std::size_t i = events; i < p.events.size(); ++i) {
     if (const auto* line = std::get_if<LogLine>(&p.events[i].event)) {
       ignored |= line->text.find("unknown ackId") != std::string::npos;
-    } else {
+    } else if (!std::holds_alternative<ProofOfLife>(p.events[i].event)) {
       ++other;
     }
   }
@@ -330,6 +331,59 @@ TEST_CASE("client: keepalive pings a quiet connection and does not kill it") {
   CHECK(pings.size() >= 29);
   CHECK(pings.size() <= 31);
   for (std::size_t i = 1; i < pings.size(); ++i) CHECK(pings[i].at - pings[i - 1].at <= 20s + 2 * p.latency);
+}
+
+TEST_CASE("client: proof of life reaches the owner when the connection comes up, with each keepalive answer, "
+          "at most once a second, and never from a silent connection") {
+  Pair p(test_options());
+  p.start();
+  p.run_for(2s);
+  auto times = [&p] {
+    std::vector<TimePoint> out;
+    for (const auto& e : p.events)
+      if (const auto* proof = std::get_if<ProofOfLife>(&e.event)) {
+        CHECK(proof->at == e.at);
+        out.push_back(proof->at);
+      }
+    return out;
+  };
+  // One as the connection came up (Connected), one for the joined group's ack.
+  auto first = times();
+  REQUIRE_FALSE(first.empty());
+  TimePoint connected_at{};
+  for (const auto& e : p.events)
+    if (std::holds_alternative<Connected>(e.event) && connected_at == TimePoint{}) connected_at = e.at;
+  CHECK(first.front() == connected_at);
+
+  // A quiet connection: only the keepalive speaks, a ping every 20 s and its
+  // pong; each pong is a proof of life.
+  const std::size_t before = times().size();
+  p.run_for(2min);
+  auto quiet = times();
+  CHECK(quiet.size() - before == p.frames_of_type("ping").size());
+  for (std::size_t i = before + 1; i < quiet.size(); ++i) CHECK(quiet[i] - quiet[i - 1] <= 20s + 2 * p.latency);
+
+  // Traffic every 100 ms: proofs at most once a second.
+  const std::size_t busy_from = quiet.size();
+  for (int i = 0; i < 50; ++i) {
+    p.publish(nlohmann::json{{"n", i}});
+    p.run_for(100ms);
+  }
+  auto busy = times();
+  CHECK(busy.size() - busy_from >= 4);
+  CHECK(busy.size() - busy_from <= 6);
+  for (std::size_t i = busy_from + 1; i < busy.size(); ++i) CHECK(busy[i] - busy[i - 1] >= kProofOfLifeEvery);
+
+  // Half-open: nothing arrives, so no proof, until the replacement connection.
+  p.go_silent();
+  const TimePoint silent_at = p.now;
+  const std::size_t silent_from = times().size();
+  while (p.core.counters().drops == 0 && p.now - silent_at < 5min) p.run_for(100ms);
+  p.run_for(1s);
+  REQUIRE(p.aborts_at.size() == 1);
+  CHECK(p.aborts_at[0] - silent_at >= 59s);
+  REQUIRE(times().size() > silent_from);
+  CHECK(times()[silent_from] > p.aborts_at[0]);  // the recovered connection's
 }
 
 TEST_CASE("client: a silent (half-open) connection is replaced within interval + timeout") {

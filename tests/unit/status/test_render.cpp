@@ -88,6 +88,19 @@ Snapshot with_ntp(bool available, std::optional<bool> clock) {
 }
 }  // namespace
 
+TEST_CASE("the report says how the internet was judged online: the probes, or the hub connection's keepalive") {
+  Snapshot s = sample();
+  s.internet_online = true;
+  s.internet_reason = "ok";
+  const WallTime now = WallTime{} + 1'700'000'110s;
+  CHECK(render_report(to_json(s), now).find("  internet:  online\n") != std::string::npos);
+  s.internet_reason = "keepalive answered 12 s ago";
+  CHECK(to_json(s)["internet"]["reason"] == "keepalive answered 12 s ago");
+  CHECK(render_report(to_json(s), now).find("  internet:  online (keepalive answered 12 s ago)\n") != std::string::npos);
+  // Online is no problem: the STATUS= line does not mention it either way.
+  CHECK(status_line(s).find("internet") == std::string::npos);
+}
+
 TEST_CASE("NTP: status.json carries the last check and the kernel's clock state") {
   auto j = to_json(with_ntp(true, true));
   CHECK(j["ntp"]["available"] == true);
