@@ -29,10 +29,9 @@ enforced: this machine's cgroup tree is not ours to change.
 Every wait has a timeout; every process it starts is stopped on every path.
 """
 import argparse
+import asyncio
 import json
 import os
-import shutil
-import statistics
 import sys
 import tempfile
 import threading
@@ -42,12 +41,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(TOP, "tests", "support"))
 sys.path.insert(0, os.path.join(TOP, "bench", "compare"))
-
-import asyncio  # noqa: E402
+sys.path.insert(0, os.path.join(TOP, "bench", "floor"))
 
 from agent_process import AgentProcess  # noqa: E402
 from compare import agent_in_group, cpp_config, runtime_directory, unit_environment  # noqa: E402
 from hub_process import HubProcess  # noqa: E402
+from idle_floor import spread, status_file, stop_all, wait_until  # noqa: E402
 from nats_peer import NatsPeer, NatsServer  # noqa: E402
 from netlab import reexec_in_private_netns  # noqa: E402
 from proc_stats import memory_kib, thread_count  # noqa: E402
@@ -61,24 +60,6 @@ PEAK_GOAL_MIB = 32    # issue 15: peak RSS under 32 MiB with every bound reached
 # src/bus/nats_bridge.cpp). The big message's bound shows in the hub's log:
 # the agent's connection is lost after the hub sends (or replays) it.
 BOUND_MARKERS = {"outbox": "outbox full", "nats_inbox": "NATS inbox full"}
-
-
-def wait_until(predicate, timeout, what, interval=0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise RuntimeError("%s not within %s s" % (what, timeout))
-
-
-def status_file(runtime):
-    try:
-        with open(os.path.join(runtime, "status.json")) as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return None
 
 
 class Sampler(threading.Thread):
@@ -180,27 +161,7 @@ def run_once(a, work):
     finally:
         if sampler is not None:
             sampler.stop_event.set()
-        if agent is not None:
-            try:
-                agent.stop(timeout=5)
-            except AssertionError:
-                pass
-            with open(os.path.join(work, "agent.log"), "w") as f:
-                f.write("\n".join(agent.output()) + "\n")
-            agent.close()
-        if nats is not None:
-            nats.stop()
-        hub.stop()
-        if runtime:
-            shutil.rmtree(runtime, ignore_errors=True)
-
-
-def spread(values, digits=1):
-    if len(values) == 1:
-        return ("%%.%df" % digits) % values[0]
-    return ("%%.%df / %%.%df / %%.%df" % (digits, digits, digits)) % (min(values), statistics.median(values),
-                                                                        max(values))
-
+        stop_all(work, agent, nats, hub, runtime)
 
 def summarize(runs):
     mib = lambda kib: kib / 1024  # noqa: E731

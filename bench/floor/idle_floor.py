@@ -87,19 +87,26 @@ def run_once(a, work):
                 "cpu_s": round(cpu1 - cpu0, 3), "cpu_ms_schedstat": round(sum(r["cpu_ms"] for r in rows), 2),
                 "watchdog_pings_total": watchdog_pings}
     finally:
-        if agent is not None:
-            try:
-                agent.stop(timeout=5)
-            except AssertionError:
-                pass
-            with open(os.path.join(work, "agent.log"), "w") as f:
-                f.write("\n".join(agent.output()) + "\n")
-            agent.close()
-        if nats is not None:
-            nats.stop()
+        stop_all(work, agent, nats, hub, runtime)
+
+
+def stop_all(work, agent, nats, hub, runtime):
+    """Stops what a repeat started (any of them may be None), keeping the
+    agent's log in `work`."""
+    if agent is not None:
+        try:
+            agent.stop(timeout=5)
+        except AssertionError:
+            pass
+        with open(os.path.join(work, "agent.log"), "w") as f:
+            f.write("\n".join(agent.output()) + "\n")
+        agent.close()
+    if nats is not None:
+        nats.stop()
+    if hub is not None:
         hub.stop()
-        if runtime:
-            shutil.rmtree(runtime, ignore_errors=True)
+    if runtime:
+        shutil.rmtree(runtime, ignore_errors=True)
 
 
 def spread(values, digits=1):
