@@ -16,8 +16,8 @@ TEST_CASE("SystemRandom: 4-byte keys across several pool refills are all differe
   for (int i = 0; i < 1000; ++i) {  // 4000 bytes: about 16 refills of the 256-byte pool
     std::uint8_t key[4];
     random.fill(key);
-    keys.insert(static_cast<std::uint32_t>(key[0]) | key[1] << 8 | key[2] << 16 |
-                static_cast<std::uint32_t>(key[3]) << 24);
+    keys.insert(static_cast<std::uint32_t>(key[0]) | static_cast<std::uint32_t>(key[1]) << 8 |
+                static_cast<std::uint32_t>(key[2]) << 16 | static_cast<std::uint32_t>(key[3]) << 24);
   }
   // 1000 uniform 32-bit values collide with probability about 1e-4; a pool
   // handed out twice would repeat 64 keys at once.
