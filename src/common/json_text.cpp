@@ -226,9 +226,10 @@ std::string decode_string_body(std::string_view body) {
       case 'r': out += '\r'; break;
       case 't': out += '\t'; break;
       case 'u': {
-        auto cp = static_cast<std::uint32_t>(hex4(body, i + 1));
+        const long unit = hex4(body, i + 1);  // the scanner validated it
+        auto cp = static_cast<std::uint32_t>(unit);
         i += 4;
-        if (is_high_surrogate(cp)) {
+        if (is_high_surrogate(unit)) {
           auto low = static_cast<std::uint32_t>(hex4(body, i + 3));
           cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
           i += 6;
