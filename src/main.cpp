@@ -1,4 +1,6 @@
 // dunebugger-remote: wiring only. CLI -> config -> log -> loop -> agent -> run.
+#include <malloc.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -32,6 +34,9 @@ int run(const std::string& path) {
   if (!result.ok()) return kExitConfigError;
 
   dbr::loop::EventLoop::block_handled_signals();
+  // One malloc arena for all threads: the helper threads allocate little
+  // and rarely, and each arena of its own would keep its free memory.
+  (void)mallopt(M_ARENA_MAX, 1);
   // Library state every thread shares, set up before any thread starts and
   // torn down after the last user (libnats threads live until `nats` goes).
   dbr::net::ensure_curl_global_init();

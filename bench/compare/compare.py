@@ -52,7 +52,8 @@ sys.path.insert(0, SUPPORT)
 from agent_process import AgentProcess  # noqa: E402
 from hub_process import HubProcess  # noqa: E402
 from nats_peer import NatsPeer, NatsServer  # noqa: E402
-from proc_stats import cpu_seconds, memory_kib, thread_count  # noqa: E402
+from netlab import reexec_in_private_netns  # noqa: E402
+from proc_stats import cpu_seconds, memory_kib, thread_count, thread_deltas, threads  # noqa: E402
 from wps.frontend import FrontendSimulator  # noqa: E402
 
 REFERENCE_AGENT = os.path.join(HERE, "reference", "agent.js")
@@ -83,6 +84,35 @@ def stop_process(proc, timeout=5.0):
             proc.kill()
             proc.wait()
     return proc.returncode
+
+
+UNIT = os.path.join(TOP, "systemd", "dunebugger-remote.service")
+
+
+def unit_environment():
+    """The Environment= settings of the shipped systemd unit: the agent runs
+    here with the environment it has in the field."""
+    env = {}
+    with open(UNIT) as f:
+        for line in f:
+            if line.startswith("Environment="):
+                key, _, value = line.strip()[len("Environment="):].partition("=")
+                env[key] = value
+    return env
+
+
+def runtime_directory(prefix):
+    """A fresh directory on tmpfs for status.json, as the unit's
+    RuntimeDirectory= under /run is: the agent rewrites the file there, and
+    on a disk file system a rename over the old file costs a writeback."""
+    return tempfile.mkdtemp(prefix=prefix, dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+
+
+def shipped_heartbeat_secs():
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.optionxform = str
+    parser.read(SHIPPED_CONFIG)
+    return int(parser["Websocket"]["heartBeatEverySecs"])
 
 
 def cpp_config(hub, nats, user, group):
@@ -212,6 +242,7 @@ async def run_once(a, work):
     result = {"started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
               "window_s": a.window, "rate_per_s": a.rate, "agents": {}}
     tasks = []
+    runtime = None
     try:
         for side in sides.values():
             # Its monitoring port's /healthz is the C++ agent's 'internet' probe
@@ -220,10 +251,10 @@ async def run_once(a, work):
                                                       log_path=os.path.join(work, "nats-%s.log" % side.name))
         config_text, shipped = cpp_config(hub, sides[CPP].nats, sides[CPP].user, sides[CPP].group)
         result["cpp_config"] = shipped
-        runtime = os.path.join(work, "run")
-        os.makedirs(runtime, exist_ok=True)
+        runtime = runtime_directory("dbr-compare-run-")
         cpp = sides[CPP]
-        cpp.proc = AgentProcess(a.agent, config_text, env={"RUNTIME_DIRECTORY": runtime}, stderr_file=True)
+        cpp.proc = AgentProcess(a.agent, config_text, env=dict(unit_environment(), RUNTIME_DIRECTORY=runtime),
+                                stderr_file=True)
         node = sides[NODE]
         node_log = open(os.path.join(work, "node-agent.log"), "w")
         node.proc = subprocess.Popen([a.node, REFERENCE_AGENT, "--token-url", "http://127.0.0.1:%d/token" %
@@ -266,6 +297,7 @@ async def run_once(a, work):
         window_start = time.monotonic()
         first_seq = {n: s.next_seq for n, s in sides.items()}
         cpu0 = {n: cpu_seconds(s.pid) for n, s in sides.items()}
+        threads0 = {n: threads(s.pid) for n, s in sides.items()}
         samples = {n: [] for n in sides}
         loads = [os.getloadavg()]
         while time.monotonic() - window_start < a.window:
@@ -276,6 +308,7 @@ async def run_once(a, work):
             await asyncio.sleep(min(10.0, max(0.0, a.window - (time.monotonic() - window_start))))
         cpu1 = {n: cpu_seconds(s.pid) for n, s in sides.items()}
         window_end = time.monotonic()
+        threads1 = {n: threads(s.pid) for n, s in sides.items()}
         last_seq = {n: s.next_seq for n, s in sides.items()}
         loads.append(os.getloadavg())
         await asyncio.sleep(3.0)  # let the last messages of the window arrive
@@ -291,7 +324,10 @@ async def run_once(a, work):
                 "cpu_s": round(cpu1[n] - cpu0[n], 3),
                 "cpu_s_at_window_start": round(cpu0[n], 3),
                 "rss_kib_end": end["rss"], "pss_kib_end": end["pss"], "hwm_kib": end["hwm"],
+                "anon_kib_end": end["anon"],
                 "rss_kib_max": max(x["rss"] for x in samples[n]), "pss_kib_max": max(x["pss"] for x in samples[n]),
+                "anon_kib_max": max(x["anon"] for x in samples[n]),
+                "threads_in_window": thread_deltas(threads0[n], threads1[n], window_end - window_start),
                 "relay_sent": len(seqs), "relay_received": len(lat),
                 "relay_ms_p50": round(percentile(lat, 50), 3) if lat else None,
                 "relay_ms_p99": round(percentile(lat, 99), 3) if lat else None,
@@ -398,6 +434,8 @@ async def run_once(a, work):
         with open(os.path.join(work, "hub.log"), "w") as f:
             f.write(hub.log_text())
         hub.stop()
+        if runtime:
+            shutil.rmtree(runtime, ignore_errors=True)
     return result
 
 
@@ -420,6 +458,7 @@ def describe_environment(a):
         "cpu": run("sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"),
         "cores": os.cpu_count(),
         "kernel": run("uname", "-r"),
+        "network_namespace": "shared" if a.shared_net else "private, loopback only",
     }
 
 
@@ -466,9 +505,11 @@ def summarize(directory):
     rows = [("start → joined (s)", "start_to_joined_s", 1, 3),
             ("CPU seconds from start to window start", "cpu_s_at_window_start", 1, 2),
             ("VmRSS at window end (MiB)", "rss_kib_end", 1 / 1024, 1),
+            ("RssAnon (private) at window end (MiB)", "anon_kib_end", 1 / 1024, 2),
             ("PSS at window end (MiB)", "pss_kib_end", 1 / 1024, 1),
             ("largest VmRSS sample (MiB)", "rss_kib_max", 1 / 1024, 1),
             ("largest PSS sample (MiB)", "pss_kib_max", 1 / 1024, 1),
+            ("largest RssAnon sample (MiB)", "anon_kib_max", 1 / 1024, 2),
             ("CPU seconds over the window", "cpu_s", 1, 2),
             ("relay latency p50 (ms)", "relay_ms_p50", 1, 2),
             ("relay latency p99 (ms)", "relay_ms_p99", 1, 2)]
@@ -504,7 +545,34 @@ def summarize(directory):
                 x["heartbeats_in_window"], "; ".join("down %s: %s" % (d, ", ".join(str(v) for v in vs))
                                                      for d, vs in x.get("restart_to_rejoined_s", {}).items()),
                 x.get("half_open_detected_s"), x.get("half_open_outcome")))
+    out.extend(thread_table(runs))
     return "\n".join(out) + "\n"
+
+
+def thread_table(runs):
+    """Each agent's threads over the window: wakeups per minute (voluntary
+    context switches) and CPU ms, min / median / max over the repeats, one
+    row per thread name (threads of one name are summed)."""
+    if not any("threads_in_window" in r["agents"][CPP] for r in runs):
+        return []
+    out = ["", "Threads over the window (wakeups per minute, CPU ms; min / median / max over the repeats):", "",
+           "| agent | thread | count | wakeups / min | CPU ms |", "|---|---|---:|---:|---:|"]
+    for n in AGENTS:
+        per_name = {}
+        for r in runs:
+            rows = r["agents"][n].get("threads_in_window")
+            if rows is None:
+                continue
+            this = {}
+            for t in rows:
+                w, c, k = this.get(t["name"], (0.0, 0.0, 0))
+                this[t["name"]] = (w + t["wakeups_per_min"], c + t["cpu_ms"], k + 1)
+            for name, v in this.items():
+                per_name.setdefault(name, []).append(v)
+        for name, vs in sorted(per_name.items()):
+            out.append("| %s | %s | %s | %s | %s |" % (n, name, spread([v[2] for v in vs], 0),
+                                                        spread([v[0] for v in vs], 1), spread([v[1] for v in vs], 1)))
+    return out
 
 
 # ------------------------------------------------------------ main
@@ -532,14 +600,21 @@ def main(argv=None):
     p.add_argument("--rejoin-timeout", type=float, default=120.0)
     p.add_argument("--no-half-open", dest="half_open", action="store_false")
     p.add_argument("--half-open-timeout", type=float, default=400.0)
-    p.add_argument("--node-heartbeat-every", type=int, default=60,
-                   help="the reference agent's heartBeatEverySecs (the Python agent's shipped 60)")
+    p.add_argument("--node-heartbeat-every", type=int, default=shipped_heartbeat_secs(),
+                   help="the reference agent's heartBeatEverySecs (default: the shipped config's, the C++ "
+                        "agent's, so both send heartbeats at the same cadence)")
     p.add_argument("--out-dir", help="where run-<n>.json and the logs go (default: a new temp dir)")
     p.add_argument("--summarize", metavar="DIR", help="print the markdown summary of DIR/run-*.json and exit")
+    p.add_argument("--shared-net", action="store_true",
+                   help="stay in this network namespace (default: both agents in a private one with only "
+                        "loopback, so other processes' interface changes do not wake the C++ agent's netlink "
+                        "watcher)")
     a = p.parse_args(argv)
     if a.summarize:
         sys.stdout.write(summarize(a.summarize))
         return 0
+    if not a.shared_net:
+        reexec_in_private_netns()
     if not a.agent:
         p.error("--agent is required")
     a.agent = os.path.abspath(a.agent)

@@ -78,8 +78,9 @@ void Agent::build_app() {
                           return bridge_ && bridge_->publish(subject, payload) == bus::PublishResult::Sent;
                         }});
   app_->start();
-  // A rebuilt app (reload) knows no verdict yet: give it the last one.
+  // A rebuilt app (reload) knows no verdict yet: give it the last ones.
   if (ntp_) app_->on_ntp_status(ntp_->available);
+  if (internet_online_) app_->on_internet(*internet_online_);
 }
 
 void Agent::reap_stopped_clients() {
@@ -120,11 +121,16 @@ void Agent::on_client_event(pubsub::Event&& event) {
           log::info("joined group '{}' on {}", e.group, client_->hub_display());
           app_->on_joined();
         } else if constexpr (std::is_same_v<T, pubsub::GroupMessage>) {
+          status_.moved();  // messages_in
           app_->on_group_message(e.data.text());
         } else if constexpr (std::is_same_v<T, pubsub::ServerMessage>) {
+          status_.moved();  // messages_in
           log::debug("ignoring a server message ({})", e.data_type);
         } else if constexpr (std::is_same_v<T, pubsub::Dropped>) {
+          status_.moved();  // outbox_dropped
           log::warn("a message for the group was dropped: {}", e.reason);
+        } else if constexpr (std::is_same_v<T, pubsub::Delivered>) {
+          status_.moved();  // messages_out
         } else if constexpr (std::is_same_v<T, pubsub::StateChanged>) {
           if (e.from == pubsub::State::Connected && monitor_) monitor_->connection_evidence(std::nullopt);
           status_.changed();
@@ -134,7 +140,7 @@ void Agent::on_client_event(pubsub::Event&& event) {
           if (monitor_) monitor_->connection_evidence(e.at);  // the monitor's evidence for its interval
         }
         // Connected is followed by Joined or nothing to do (a recovery);
-        // Delivered is counted by the core; LogLine is written by the client.
+        // LogLine is written by the client.
       },
       std::move(event));
 }
@@ -158,8 +164,12 @@ void Agent::build_monitor() {
 
 void Agent::on_connectivity(monitor::ConnectivityReport&& report) {
   status_.set_internet(report.online, monitor::status_reason(report));
-  if (!report.changed) return;  // the monitor logs every result itself
+  if (!report.changed) {
+    status_.moved();  // the check time
+    return;  // the monitor logs every result itself
+  }
   internet_online_ = report.online;
+  if (app_) app_->on_internet(report.online);  // system_info's internet_reachable
   if (client_) client_->internet(report.online);
   status_.changed();
 }
@@ -174,7 +184,10 @@ void Agent::on_ntp(monitor::NtpReport&& report) {
   // The app tells the scheduler the first verdict and each change, the
   // front end each change (AppCore::ntp_status).
   app_->on_ntp_status(ntp_->available);
-  if (available_changed || clock_changed) status_.changed();  // else the 10 s refresh writes it
+  if (available_changed || clock_changed)
+    status_.changed();
+  else
+    status_.moved();  // the check time
 }
 
 void Agent::stop_client(std::function<void()> done) {

@@ -23,12 +23,14 @@ std::string status_file_path(const char* runtime_directory) {
   return {};
 }
 
-StatusReporter::StatusReporter(loop::EventLoop& loop, std::string path)
+StatusReporter::StatusReporter(loop::EventLoop& loop, std::string path, StatusTimings timings)
     : loop_(loop),
       path_(std::move(path)),
+      timings_(timings),
       started_at_(std::chrono::system_clock::now()),
       soon_(loop, [this] { write_now(); }),
-      refresh_(loop, [this] { write_now(); }) {}
+      counters_(loop, [this] { write_now(); }, timings_.counters_every / 10),
+      heartbeat_(loop, [this] { write_now(); }, timings_.refresh_slack) {}
 
 void StatusReporter::set_client(const pubsub::Client* client, std::string group) {
   client_ = client;
@@ -59,8 +61,15 @@ void StatusReporter::set_ntp(const monitor::NtpReport& report) {
   ntp_.clock_synchronized = report.clock_synchronized;
 }
 
-void StatusReporter::changed() {
-  if (!soon_.armed()) soon_.arm_in(Duration::zero());
+void StatusReporter::changed() { soon_.arm(); }
+
+void StatusReporter::moved() {
+  if (soon_.armed() || counters_.armed()) return;
+  TimePoint allowed = last_write_ + timings_.counters_every;
+  if (loop_.now() >= allowed)
+    soon_.arm();
+  else
+    counters_.arm_at(allowed);
 }
 
 status::Snapshot StatusReporter::snapshot() const {
@@ -68,6 +77,7 @@ status::Snapshot StatusReporter::snapshot() const {
   status::Snapshot s;
   s.version = kVersion;
   s.pid = static_cast<long>(::getpid());
+  s.refresh_every = timings_.refresh_every;
   s.updated_at = system_clock::now();
   s.group = group_;
   s.internet_known = internet_known_;
@@ -104,9 +114,10 @@ status::Snapshot StatusReporter::snapshot() const {
 }
 
 void StatusReporter::write_now() {
-  // Counters move with every message; the file is rewritten at most this
-  // often for them (state changes are written at once).
-  refresh_.arm_in(status::kRefreshEvery);
+  soon_.cancel();
+  counters_.cancel();
+  last_write_ = loop_.now();
+  heartbeat_.arm_in(timings_.refresh_every);
   status::Snapshot s = snapshot();
   std::string line = status::status_line(s);
   if (line != last_status_line_) {

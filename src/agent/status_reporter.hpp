@@ -1,11 +1,14 @@
 #pragma once
 // Keeps the agent's status current: on every state change it renders a
 // status::Snapshot, sends a STATUS= line to systemd and rewrites
-// status.json atomically. Changes within one loop iteration are coalesced;
-// a slow timer refreshes the counters in between.
+// status.json atomically. Changes within one loop iteration are coalesced.
+// Counters and check times that moved are written at most every
+// status::kCountersEvery; with nothing new, the file is rewritten once per
+// status::kRefreshEvery (the heartbeat its readers judge staleness by).
 #include <chrono>
 #include <string>
 
+#include "loop/deferred.hpp"
 #include "loop/timer.hpp"
 #include "monitor/report.hpp"
 #include "status/snapshot.hpp"
@@ -23,9 +26,17 @@ namespace dbr::agent {
 // else /run/dunebugger-remote when it exists; empty when neither.
 std::string status_file_path(const char* runtime_directory);
 
+// How often status.json is written (status::kRefreshEvery and friends;
+// tests shorten them).
+struct StatusTimings {
+  std::chrono::seconds refresh_every = status::kRefreshEvery;  // the heartbeat
+  Duration refresh_slack = status::kRefreshSlack;
+  Duration counters_every = status::kCountersEvery;
+};
+
 class StatusReporter {
  public:
-  StatusReporter(loop::EventLoop& loop, std::string path);
+  StatusReporter(loop::EventLoop& loop, std::string path, StatusTimings timings = {});
   StatusReporter(const StatusReporter&) = delete;
   StatusReporter& operator=(const StatusReporter&) = delete;
 
@@ -36,6 +47,8 @@ class StatusReporter {
   void set_ntp(const monitor::NtpReport& report);
   // Something changed: render and write soon (once per loop iteration).
   void changed();
+  // A counter or a check time moved: written within kCountersEvery.
+  void moved();
 
  private:
   void write_now();
@@ -43,6 +56,7 @@ class StatusReporter {
 
   loop::EventLoop& loop_;
   std::string path_;
+  StatusTimings timings_;
   const pubsub::Client* client_ = nullptr;
   std::string group_;
   bool internet_known_ = false;
@@ -54,8 +68,10 @@ class StatusReporter {
   status::WallTime started_at_;
   std::string last_status_line_;
   bool write_failed_logged_ = false;
-  loop::Timer soon_;
-  loop::Timer refresh_;
+  TimePoint last_write_{};
+  loop::Deferred soon_;
+  loop::Timer counters_;
+  loop::Timer heartbeat_;
 };
 
 }  // namespace dbr::agent

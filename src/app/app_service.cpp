@@ -7,21 +7,21 @@
 namespace dbr::app {
 
 AppService::AppService(loop::EventLoop& loop, AppOptions options, AppSinks sinks,
-                       sysinfo::SystemInfoWorkerOptions worker_options)
+                       sysinfo::SlowFactsOptions slow_options)
     : loop_(loop),
       sinks_(std::move(sinks)),
       identity_(std::move(options.identity)),
-      root_(worker_options.root),
+      root_(slow_options.root),
       core_(std::move(options.core), *this),
       timer_(loop, [this] {
         core_.on_timeout(loop_.now());
         after_input();
       }),
-      worker_(loop, std::move(worker_options), [this](sysinfo::SlowFacts&& facts) { slow_ = std::move(facts); }) {}
+      slow_probe_(loop, std::move(slow_options), [this](sysinfo::SlowFacts&& facts) { slow_ = std::move(facts); }) {}
 
 AppService::~AppService() = default;
 
-void AppService::start() { worker_.start(); }
+void AppService::start() { slow_probe_.start(); }
 
 void AppService::on_joined() {
   core_.joined(loop_.now());
@@ -48,18 +48,21 @@ void AppService::on_ntp_status(bool available) {
   after_input();
 }
 
+void AppService::on_internet(bool online) { internet_online_ = online; }
+
 std::string AppService::system_info(bool ntp_available, const nlohmann::ordered_json& components) {
   auto wall_now = sysinfo::WallClock::now();
   // The front end asks on page changes: refresh the slow facts for the next
-  // request while this one is answered from the cache at once.
-  worker_.request_refresh();
+  // request while this one is answered from the last ones at once.
+  slow_probe_.refresh();
   std::string error;
   auto info = sysinfo::system_info_or_fallback(
       identity_, wall_now,
       [&] {
         sysinfo::HostFacts host = sysinfo::read_host_facts(root_);
-        return sysinfo::compose_system_info(identity_, wall_now, host, slow_ ? &*slow_ : nullptr,
-                                            {ntp_available, components});
+        sysinfo::SlowFacts slow = slow_.value_or(sysinfo::SlowFacts{});
+        slow.internet_reachable = internet_online_;
+        return sysinfo::compose_system_info(identity_, wall_now, host, &slow, {ntp_available, components});
       },
       &error);
   if (!error.empty()) log::error("system_info: collecting failed ({}); sending the fallback", error);

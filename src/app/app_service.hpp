@@ -1,6 +1,6 @@
 #pragma once
 // The loop adapter around AppCore: samples `now`, keeps the core's one
-// timer, owns the system-info worker and its cache, and executes the core's
+// timer, owns the slow-facts probe and its last facts, and executes the core's
 // outputs through the sinks the agent wires in (the Web PubSub client's
 // send_to_group and the NATS bridge's publish). Loop thread only.
 //
@@ -15,7 +15,8 @@
 //   bridge message           -> app.on_bus_message(subject, payload)
 //   bridge link up           -> app.on_bus_connected()
 //   monitor NTP report       -> app.on_ntp_status(available)
-//   app.start() once the loop exists (starts the worker thread).
+//   monitor internet verdict -> app.on_internet(online)
+//   app.start() once the loop exists (the first slow-facts collection).
 #include <nlohmann/json.hpp>
 
 #include <functional>
@@ -26,7 +27,7 @@
 #include "app/app_core.hpp"
 #include "sysinfo/facts.hpp"
 #include "sysinfo/system_info.hpp"
-#include "sysinfo/system_info_worker.hpp"
+#include "sysinfo/slow_facts_probe.hpp"
 #include "loop/timer.hpp"
 
 namespace dbr::loop {
@@ -51,18 +52,20 @@ struct AppOptions {
 
 class AppService final : private SystemInfoSource {
  public:
-  AppService(loop::EventLoop& loop, AppOptions options, AppSinks sinks, sysinfo::SystemInfoWorkerOptions worker_options = {});
+  AppService(loop::EventLoop& loop, AppOptions options, AppSinks sinks, sysinfo::SlowFactsOptions slow_options = {});
   ~AppService() override;
   AppService(const AppService&) = delete;
   AppService& operator=(const AppService&) = delete;
 
-  void start();  // starts the system-info worker
+  void start();  // the first slow-facts collection
 
   void on_joined();
   void on_group_message(std::string_view data_json);
   void on_bus_message(std::string_view subject, std::string_view payload);
   void on_bus_connected();
   void on_ntp_status(bool available);
+  // The internet monitor's verdict: system_info's internet_reachable.
+  void on_internet(bool online);
 
 
  private:
@@ -76,7 +79,8 @@ class AppService final : private SystemInfoSource {
   AppCore core_;
   loop::Timer timer_;
   std::optional<sysinfo::SlowFacts> slow_;
-  sysinfo::SystemInfoWorker worker_;
+  std::optional<bool> internet_online_;
+  sysinfo::SlowFactsProbe slow_probe_;
 };
 
 }  // namespace dbr::app

@@ -1,37 +1,64 @@
 #include "bus/nats_bridge.hpp"
 
+#include <fcntl.h>
 #include <nats/nats.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <fstream>
 #include <stdexcept>
 
+#include "bus/nats_socket.hpp"
+#include "common/thread_name.hpp"
 #include "log/log.hpp"
 #include "loop/event_loop.hpp"
 
 namespace dbr::bus {
 
-// What libnats callbacks may touch: the two mailboxes, while attached. The
-// bridge detaches (under the mutex) before it destroys the mailboxes, so a
-// callback either posts before that or sees `attached == false`.
+// What libnats callbacks may touch: the link-note mailbox and the socket
+// requests, while attached. The bridge detaches (under the mutex) before it
+// destroys the mailbox and the NatsSocket, so a callback either acts before
+// that or sees `attached == false`.
 //
 // Lifetime: libnats gets raw pointers to heap-allocated shared_ptr copies
-// ("tickets"). The subscription's ticket is freed by its on-complete
-// callback, called after its message handler has returned for the last time.
-// The connection's ticket is NOT freed by the closed callback: that is not
-// libnats's last call. When the server goes away during a drain, libnats
-// posts "closed" and then the drain's failed-flush error (an ASan
-// heap-use-after-free in on_async_error; tests/unit/bus/test_callback_lifetime).
-// Only nats_CloseAndWait knows that every callback has run, so the closed
-// callback retires the ticket and ~NatsLibrary frees it after that wait.
-// So the Context outlives every callback.
+// ("tickets"). The connection's ticket is NOT freed by the closed callback:
+// that is not libnats's last call. When the server goes away during a
+// drain, libnats posts "closed" and then the drain's failed-flush error (an
+// ASan heap-use-after-free in on_async_error;
+// tests/unit/bus/test_callback_lifetime), and the event-loop callbacks may
+// still run on its threads. Only nats_CloseAndWait knows that every callback
+// has run, so the closed callback retires the ticket and ~NatsLibrary frees
+// it after that wait. So the Context outlives every callback.
 struct NatsBridge::Context {
   std::mutex mutex;
   bool attached = true;
-  loop::Mailbox<BusMessage>* inbox = nullptr;
   loop::Mailbox<LinkNote>* notes = nullptr;
+  NatsSocket* socket = nullptr;
+  SocketRequests requests;
+  // A dup of the socket's eventfd: written after `mutex` is released, so it
+  // must stay valid even if the bridge is gone by then (then nobody reads
+  // it). Closed with the Context, after the last callback.
+  int wake_fd = -1;
+
+  ~Context() {
+    if (wake_fd >= 0) ::close(wake_fd);
+  }
 
   void post(LinkNote note) {
     std::lock_guard lock(mutex);
     if (attached) notes->post(std::move(note));
+  }
+
+  // With `mutex` held, after changing `requests`: true when the caller, on
+  // another thread, must wake the loop (wake()) once it released `mutex`.
+  bool requested() {
+    if (!socket->on_loop_thread()) return true;
+    socket->requested_on_loop();
+    return false;
+  }
+  void wake() const {
+    std::uint64_t one = 1;
+    (void)!::write(wake_fd, &one, sizeof one);
   }
 };
 
@@ -60,6 +87,15 @@ void free_retired_tickets() {
 
 std::int64_t to_ms(Duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); }
 
+// Copied messages are freed in batches of up to kRetiredMessages or
+// kRetiredBytes, or after kRetiredWait (+ kRetiredSlack, so with another
+// wakeup): libnats frees a message on its GC thread and wakes that thread
+// for each one otherwise.
+constexpr std::size_t kRetiredMessages = 64;
+constexpr std::size_t kRetiredBytes = 64 * 1024;
+constexpr std::chrono::seconds kRetiredWait{30};
+constexpr std::chrono::seconds kRetiredSlack{30};
+
 // How long the connector thread waits for the server to confirm the
 // subscription (a PING/PONG round trip) before it reports "connected".
 constexpr std::chrono::milliseconds kSubscriptionConfirmTimeout{2000};
@@ -77,16 +113,57 @@ void check(natsStatus s, const char* what) {
 
 // ---- libnats callbacks: libnats threads; copy values, post, return. ----
 
-void on_message(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
-  auto& c = context_of(closure);
-  BusMessage m{natsMsg_GetSubject(msg),
-               std::string(natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg)))};
-  natsMsg_Destroy(msg);
-  std::lock_guard lock(c.mutex);
-  if (c.attached) c.inbox->post(std::move(m));
+// libnats's external event loop (NatsSocket): record, ask the loop, return.
+// They run under the connection's lock, so one at a time.
+
+natsStatus on_attach(void** user_data, void* ticket, natsConnection* nc, natsSock socket) {
+  *user_data = ticket;
+  auto& c = context_of(ticket);
+  bool wake = false;
+  {
+    std::lock_guard lock(c.mutex);
+    if (!c.attached) return NATS_OK;
+    int watched = ::fcntl(socket, F_DUPFD_CLOEXEC, 0);
+    if (watched < 0) return NATS_SYS_ERROR;
+    if (c.requests.attached_fd >= 0) ::close(c.requests.attached_fd);  // never taken by the loop
+    c.requests = {nc, watched, true, false};
+    wake = c.requested();
+  }
+  if (wake) c.wake();
+  return NATS_OK;
 }
 
-void on_subscription_complete(void* closure) { delete static_cast<Ticket*>(closure); }
+// read(add) and write(add): `field` is the request they change.
+natsStatus on_interest(void* ticket, bool SocketRequests::*field, bool add) {
+  auto& c = context_of(ticket);
+  bool wake = false;
+  {
+    std::lock_guard lock(c.mutex);
+    if (!c.attached || c.requests.*field == add) return NATS_OK;
+    c.requests.*field = add;
+    wake = c.requested();
+  }
+  if (wake) c.wake();
+  return NATS_OK;
+}
+
+natsStatus on_read_request(void* ticket, bool add) { return on_interest(ticket, &SocketRequests::read, add); }
+
+natsStatus on_write_request(void* ticket, bool add) { return on_interest(ticket, &SocketRequests::write, add); }
+
+natsStatus on_detach(void* ticket) {
+  auto& c = context_of(ticket);
+  bool wake = false;
+  {
+    std::lock_guard lock(c.mutex);
+    if (!c.attached) return NATS_OK;
+    c.requests.read = false;
+    c.requests.write = false;
+    wake = c.requested();
+  }
+  if (wake) c.wake();
+  return NATS_OK;
+}
 
 void on_connected(natsConnection*, void* closure) { context_of(closure).post({LinkNote::Kind::Event, LinkEvent::Connected, {}}); }
 
@@ -114,16 +191,20 @@ NatsBridge::NatsBridge(loop::EventLoop& loop, NatsOptions options, Handler handl
       options_(std::move(options)),
       handler_(std::move(handler)),
       context_(std::make_shared<Context>()),
-      inbox_(loop, options_.inbox_capacity, [this](BusMessage&& m) { on_inbound(std::move(m)); }),
+      socket_(std::make_unique<NatsSocket>(loop, context_->mutex, context_->requests, [this] { take_messages(); })),
+      free_retired_(loop, [this] { free_retired(); }, kRetiredSlack),
+      deliver_soon_(loop, [this] { deliver(); }),
       notes_(loop, 64, [this](LinkNote&& n) { on_link_note(std::move(n)); }),
       probe_timer_(loop, [this] { on_probe_timer(); }),
       drain_guard_(loop, [this] {
         log::warn("NATS drain did not finish within {} ms; closing", to_ms(options_.drain_timeout));
-        if (auto* nc = connection()) natsConnection_Close(nc);
+        close_connection();
         finish_shutdown();
       }) {
-  context_->inbox = &inbox_;
   context_->notes = &notes_;
+  context_->socket = socket_.get();
+  context_->wake_fd = ::fcntl(socket_->wakeup_fd(), F_DUPFD_CLOEXEC, 0);
+  if (context_->wake_fd < 0) throw std::runtime_error("cannot dup the NATS socket's eventfd");
 
   check(natsOptions_Create(&nats_options_), "natsOptions_Create");
   std::vector<const char*> servers;
@@ -143,10 +224,16 @@ NatsBridge::NatsBridge(loop::EventLoop& loop, NatsOptions options, Handler handl
   check(natsOptions_SetTimeout(nats_options_, to_ms(options_.connect_timeout)), "natsOptions_SetTimeout");
   check(natsOptions_SetReconnectBufSize(nats_options_, options_.reconnect_buffer_bytes),
         "natsOptions_SetReconnectBufSize");
+  // Publishes are written by the loop (NatsSocket) when they are made,
+  // not batched for up to 1 ms by a flusher thread.
+  check(natsOptions_SetSendAsap(nats_options_, true), "natsOptions_SetSendAsap");
 }
 
 NatsBridge::~NatsBridge() {
   if (connector_.joinable()) connector_.join();
+  free_retired();
+  // Written out now, so the close below does not wait for a PONG.
+  socket_->write_now();
   {
     std::lock_guard lock(context_->mutex);
     context_->attached = false;
@@ -160,6 +247,7 @@ void NatsBridge::start() {
   if (started_) return;
   started_ = true;
   connector_ = std::thread([this] { connect_in_background(); });
+  name_thread(connector_, "dbr-nats-conn");
   // §2: "Liveness probes go out every 30 s, the first one 30 s after start".
   next_probe_ = loop_.now() + options_.probe_every;
   probe_timer_.arm_at(next_probe_);
@@ -175,6 +263,10 @@ void NatsBridge::connect_in_background() {
   if (s == NATS_OK) s = natsOptions_SetReconnectedCB(opts, on_reconnected, conn_ticket);
   if (s == NATS_OK) s = natsOptions_SetClosedCB(opts, on_closed, conn_ticket);
   if (s == NATS_OK) s = natsOptions_SetErrorHandler(opts, on_async_error, conn_ticket);
+  // The ticket stands for "the loop" in libnats's event-loop contract: it
+  // hands it back to on_attach.
+  if (s == NATS_OK)
+    s = natsOptions_SetEventLoop(opts, conn_ticket, on_attach, on_read_request, on_write_request, on_detach);
   if (s != NATS_OK) {
     context_->post({LinkNote::Kind::Error, LinkEvent::Connected, "cannot set NATS options: " + describe_status(s)});
     delete conn_ticket;
@@ -185,22 +277,20 @@ void NatsBridge::connect_in_background() {
   if (s != NATS_OK && s != NATS_NOT_YET_CONNECTED) {
     // No connection object, so no callback will ever use the ticket.
     context_->post({LinkNote::Kind::Error, LinkEvent::Connected, "connect failed: " + describe_status(s)});
-    delete conn_ticket;
     if (nc) natsConnection_Destroy(nc);
+    delete conn_ticket;
     return;
   }
   // Subscribe before reporting "connected", so nothing the loop publishes
   // on that news can get an answer before the SUB reached the server.
   // While not yet connected libnats keeps the SUB and sends it on connect.
+  // Synchronous: its messages wait in libnats until the loop takes them
+  // (take_messages), so libnats runs no delivery thread for it.
   natsSubscription* sub = nullptr;
-  auto* sub_ticket = new Ticket(context_);
-  natsStatus sub_status = natsConnection_Subscribe(&sub, nc, options_.subscription.c_str(), on_message, sub_ticket);
-  if (sub_status == NATS_OK) sub_status = natsSubscription_SetOnCompleteCB(sub, on_subscription_complete, sub_ticket);
-  if (sub_status != NATS_OK) {
+  natsStatus sub_status = natsConnection_SubscribeSync(&sub, nc, options_.subscription.c_str());
+  if (sub_status != NATS_OK)
     context_->post({LinkNote::Kind::Error, LinkEvent::Connected,
                     "cannot subscribe to " + options_.subscription + ": " + describe_status(sub_status)});
-    if (!sub) delete sub_ticket;  // (with a sub, its completion frees the ticket)
-  }
   {
     std::lock_guard lock(handles_mutex_);
     connection_ = nc;
@@ -233,6 +323,65 @@ natsConnection* NatsBridge::connection() const {
   return connection_;
 }
 
+natsSubscription* NatsBridge::subscription() const {
+  std::lock_guard lock(handles_mutex_);
+  return subscription_;
+}
+
+// Loop thread, after each read event (and once the subscription is known):
+// the messages libnats parsed into the subscription go to the inbox.
+void NatsBridge::take_messages() {
+  natsSubscription* sub = subscription();
+  if (sub == nullptr) return;
+  int waiting = 0;
+  if (natsSubscription_GetPending(sub, &waiting, nullptr) != NATS_OK) return;
+  for (; waiting > 0; --waiting) {
+    natsMsg* msg = nullptr;
+    if (natsSubscription_NextMsg(&msg, sub, 0) != NATS_OK) break;
+    if (inbox_.size() >= options_.inbox_capacity) {
+      inbox_.pop_front();
+      ++inbox_dropped_;
+    }
+    inbox_.push_back(BusMessage{natsMsg_GetSubject(msg), std::string(natsMsg_GetData(msg), static_cast<std::size_t>(
+                                                                                             natsMsg_GetDataLength(msg)))});
+    retire(msg);
+  }
+  deliver();
+}
+
+void NatsBridge::retire(natsMsg* msg) {
+  retired_.push_back(msg);
+  retired_bytes_ += static_cast<std::size_t>(natsMsg_GetDataLength(msg));
+  if (retired_.size() >= kRetiredMessages || retired_bytes_ >= kRetiredBytes)
+    free_retired();
+  else if (!free_retired_.armed())
+    free_retired_.arm_in(kRetiredWait);
+}
+
+void NatsBridge::free_retired() {
+  free_retired_.cancel();
+  for (natsMsg* msg : retired_) natsMsg_Destroy(msg);
+  retired_.clear();
+  retired_bytes_ = 0;
+}
+
+// Hands on at most deliver_batch messages, then lets the loop turn: a
+// burst from NATS does not hold up the WebSocket and the timers. (An
+// elapsed Timer, unlike a Deferred, waits for the loop's next poll, so the
+// loop reads what arrived meanwhile, and the inbox bound applies.)
+void NatsBridge::deliver() {
+  if (inbox_dropped_ != inbox_dropped_reported_) {
+    log::warn("NATS inbox full: {} message(s) dropped, oldest first", inbox_dropped_ - inbox_dropped_reported_);
+    inbox_dropped_reported_ = inbox_dropped_;
+  }
+  for (std::size_t n = 0; n < options_.deliver_batch && !inbox_.empty(); ++n) {
+    BusMessage message = std::move(inbox_.front());
+    inbox_.pop_front();
+    if (handler_) handler_(std::move(message));
+  }
+  if (!inbox_.empty()) deliver_soon_.arm_in(Duration::zero());
+}
+
 void NatsBridge::on_link_note(LinkNote&& note) {
   if (note.kind == LinkNote::Kind::Error) {
     log::warn("NATS: {}", note.text);
@@ -252,6 +401,9 @@ void NatsBridge::on_link_note(LinkNote&& note) {
       if (auto* nc = connection()) (void)natsConnection_GetConnectedUrl(nc, url, sizeof url);
       log::info("NATS {} as '{}'{}{}; subscribed to {}", before == LinkState::Connecting ? "connected" : "reconnected",
                 options_.name, *url ? " to " : "", url, options_.subscription);
+      // Messages that came in before the connector handed over the
+      // subscription are waiting in it.
+      take_messages();
       break;
     }
     case LinkState::Reconnecting:
@@ -272,15 +424,6 @@ void NatsBridge::on_link_note(LinkNote&& note) {
   }
   if (handler_) handler_(state_);
   if (state_ == LinkState::Closed && shutting_down_) finish_shutdown();
-}
-
-void NatsBridge::on_inbound(BusMessage&& message) {
-  auto dropped = inbox_.dropped();
-  if (dropped != inbox_dropped_reported_) {
-    log::warn("NATS inbox full: {} message(s) dropped, oldest first", dropped - inbox_dropped_reported_);
-    inbox_dropped_reported_ = dropped;
-  }
-  if (handler_) handler_(std::move(message));
 }
 
 PublishResult NatsBridge::publish(const std::string& subject, std::string_view payload) {
@@ -318,14 +461,28 @@ void NatsBridge::begin_shutdown(std::function<void()> done) {
     finish_shutdown();
     return;
   }
+  // End the subscription first (UNSUB): libnats's drain of a synchronous
+  // subscription waits for a NextMsg call that finds it empty, which the
+  // loop never makes. What was received is still handed on.
+  take_messages();
+  if (auto* sub = subscription()) (void)natsSubscription_Unsubscribe(sub);
+  // The drain's thread flushes the publishes (a PING, and the PONG this
+  // loop reads), then closes.
   if (natsConnection_Status(nc) == NATS_CONN_STATUS_CONNECTED &&
       natsConnection_DrainTimeout(nc, to_ms(options_.drain_timeout)) == NATS_OK) {
     // Finished by the closed callback (on_link_note), or by the guard.
     drain_guard_.arm_in(options_.drain_timeout + std::chrono::milliseconds(250));
     return;
   }
-  natsConnection_Close(nc);
+  close_connection();
   finish_shutdown();
+}
+
+void NatsBridge::close_connection() {
+  auto* nc = connection();
+  if (nc == nullptr) return;
+  socket_->write_now();  // else the close waits up to 500 ms for a PONG only this loop could read
+  natsConnection_Close(nc);
 }
 
 void NatsBridge::finish_shutdown() {
@@ -336,14 +493,49 @@ void NatsBridge::finish_shutdown() {
   }
 }
 
+namespace {
+
+// nats_Open starts three threads, in this order (libnats's nats.c): the
+// timer thread (PINGs, reconnect waits), the one that runs connection
+// callbacks, the garbage collector. The kernel hands out TIDs in creation
+// order, unless its counter wrapped in between: the first thread is then
+// the one after the largest gap (counting the wrap from the last back to
+// the first).
+void name_library_threads(const std::vector<int>& before) {
+  std::vector<int> started;
+  for (int tid : thread_ids())
+    if (std::find(before.begin(), before.end(), tid) == before.end()) started.push_back(tid);
+  std::sort(started.begin(), started.end());
+  static const char* const kNames[] = {"dbr-nats-timer", "dbr-nats-cb", "dbr-nats-gc"};
+  if (started.size() != std::size(kNames)) {
+    for (int tid : started) name_thread_id(tid, "dbr-nats");
+    return;
+  }
+  long pid_max = 1L << 22;  // the kernel's largest, if /proc does not say
+  std::ifstream("/proc/sys/kernel/pid_max") >> pid_max;
+  std::size_t first = 0;
+  long widest = pid_max - (started.back() - started.front());
+  for (std::size_t i = 1; i < started.size(); ++i) {
+    if (started[i] - started[i - 1] > widest) {
+      widest = started[i] - started[i - 1];
+      first = i;
+    }
+  }
+  for (std::size_t i = 0; i < started.size(); ++i) name_thread_id(started[(first + i) % started.size()], kNames[i]);
+}
+
+}  // namespace
+
 NatsLibrary::NatsLibrary() {
   // nats_Open starts libnats's timer, callback and GC threads. They inherit
   // this thread's signal mask: block the loop's signals first, or SIGTERM
   // could land on one of them and kill the process instead of reaching the
   // loop's signalfd.
   loop::EventLoop::block_handled_signals();
+  const std::vector<int> before = thread_ids();
   natsStatus s = nats_Open(-1);
   if (s != NATS_OK) throw std::runtime_error(std::string("nats_Open: ") + natsStatus_GetText(s));
+  name_library_threads(before);
 }
 
 NatsLibrary::~NatsLibrary() {

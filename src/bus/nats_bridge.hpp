@@ -10,15 +10,21 @@
 // and runs on a connector thread, since its first attempt blocks (DNS,
 // TCP connect timeout).
 //
-// Threads: libnats calls back on its own threads. Those callbacks only copy
-// values (subject + payload, link events) into two loop::Mailboxes; every
-// handler below runs on the loop thread. Nothing else crosses threads.
+// Threads: the connection's socket is read and written on the loop thread
+// (NatsSocket: libnats's external event loop, SendAsap), and the
+// subscription is synchronous, drained on the loop after each read: libnats
+// runs no read-loop, flusher or delivery thread for it. Its own timer,
+// callback and GC threads remain (NatsLibrary); the link callbacks they run
+// only copy a LinkNote into a loop::Mailbox. Every handler below runs on the
+// loop thread.
 //
 // Bounds and what happens at them:
-// - Inbound messages: a mailbox of `inbox_capacity` (1024); when full, the
-//   OLDEST waiting message is dropped and counted, and a warning says how
-//   many. (libnats's own per-subscription limit, 65536 messages, is never
-//   reached first.)
+// - Inbound messages: each read event's messages go to an inbox of
+//   `inbox_capacity` (1024) that the loop hands on `deliver_batch` (128) at
+//   a time, letting other work run between batches; when full, the OLDEST
+//   waiting message is dropped and counted, and a warning says how many.
+//   (libnats's own per-subscription limit, 65536 messages, is never reached:
+//   the subscription is emptied after every read of at most 32 KiB.)
 // - Outbound while NATS is down: publish() returns NotConnected and sends
 //   nothing. A front-end command replayed minutes later (a relay switched
 //   after the user gave up) is worse than a lost one, and the front end
@@ -26,9 +32,11 @@
 //   publishes racing a disconnect, is cut to `reconnect_buffer_bytes`
 //   (64 KiB); beyond it libnats refuses them (NATS_INSUFFICIENT_BUFFER),
 //   reported as NotConnected too.
-// - Shutdown: a loop shutdown step drains the connection (pending publishes
-//   flushed, subscription finished) for at most `drain_timeout`, then closes.
+// - Shutdown: a loop shutdown step ends the subscription and drains the
+//   connection (pending publishes flushed) for at most `drain_timeout`,
+//   then closes.
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -44,6 +52,7 @@
 #include "loop/timer.hpp"
 
 struct __natsConnection;
+struct __natsMsg;
 struct __natsSubscription;
 struct __natsOptions;
 
@@ -73,6 +82,7 @@ struct NatsOptions {
   std::vector<Probe> probes;  // sent every probe_every while connected
   Duration probe_every = std::chrono::seconds(30);
   std::size_t inbox_capacity = 1024;
+  std::size_t deliver_batch = 128;  // inbound messages handed on per loop turn
   int reconnect_buffer_bytes = 64 * 1024;
   Duration drain_timeout = std::chrono::seconds(1);
   bool operator==(const NatsOptions&) const = default;
@@ -84,6 +94,8 @@ struct BusMessage {
 };
 
 enum class PublishResult { Sent, NotConnected, Failed };
+
+class NatsSocket;
 
 // What libnats reports about the link, carried from its threads to the loop.
 struct LinkNote {
@@ -118,23 +130,37 @@ class NatsBridge {
   PublishResult publish(const std::string& subject, std::string_view payload);
 
   LinkState state() const { return state_; }
+  // Inbound messages the inbox bound dropped so far.
+  std::uint64_t inbox_dropped() const { return inbox_dropped_; }
 
   struct Context;  // shared with libnats callbacks (defined in the .cpp)
 
  private:
   void connect_in_background();
   void on_link_note(LinkNote&& note);
-  void on_inbound(BusMessage&& message);
+  void take_messages();
+  void deliver();
+  void retire(__natsMsg* msg);
+  void free_retired();
   void on_probe_timer();
   void finish_shutdown();
+  void close_connection();
   __natsConnection* connection() const;
+  __natsSubscription* subscription() const;
 
   loop::EventLoop& loop_;
   NatsOptions options_;
   Handler handler_;
   __natsOptions* nats_options_ = nullptr;
   std::shared_ptr<Context> context_;
-  loop::Mailbox<BusMessage> inbox_;
+  std::unique_ptr<NatsSocket> socket_;
+  std::deque<BusMessage> inbox_;
+  std::uint64_t inbox_dropped_ = 0;
+  // Messages read and copied, to be freed together (retire()).
+  std::vector<__natsMsg*> retired_;
+  std::size_t retired_bytes_ = 0;
+  loop::Timer free_retired_;
+  loop::Timer deliver_soon_;  // a timer, not a Deferred: it lets the loop poll first
   loop::Mailbox<LinkNote> notes_;
   loop::Timer probe_timer_;
   loop::Timer drain_guard_;
@@ -151,7 +177,9 @@ class NatsBridge {
   std::thread connector_;
 };
 
-// Owns libnats's global state: nats_Open at construction, and at
+// Owns libnats's global state: nats_Open at construction (which starts
+// its timer, callback and GC threads, named here dbr-nats-timer,
+// dbr-nats-cb and dbr-nats-gc), and at
 // destruction nats_CloseAndWait, which waits for the library's threads so
 // LeakSanitizer sees its memory released; only then it frees the bridges'
 // retired callback tickets (libnats may call back after "closed"). Create one in main() before any

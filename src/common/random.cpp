@@ -1,8 +1,12 @@
 #include "common/random.hpp"
 
+#include <pthread.h>
 #include <sys/random.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <mutex>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -22,15 +26,51 @@ double Random::uniform01() {
   return static_cast<double>(next_u64() >> 11) * 0x1.0p-53;
 }
 
-void SystemRandom::fill(std::span<std::uint8_t> out) {
+namespace {
+
+// Forks this process has been through (in the child: one more than its
+// parent had). Written only by the atfork handler, in a child that has
+// one thread.
+std::atomic<unsigned> forks{0};
+
+unsigned forks_so_far() {
+  static std::once_flag registered;
+  std::call_once(registered, [] { (void)pthread_atfork(nullptr, nullptr, [] { forks.fetch_add(1); }); });
+  return forks.load();
+}
+
+}  // namespace
+
+SystemRandom::~SystemRandom() { explicit_bzero(pool_, sizeof pool_); }
+
+void SystemRandom::refill() {
   std::size_t done = 0;
-  while (done < out.size()) {
-    ssize_t n = getrandom(out.data() + done, out.size() - done, 0);
+  while (done < sizeof pool_) {
+    ssize_t n = getrandom(pool_ + done, sizeof pool_ - done, 0);
     if (n < 0) {
       if (errno == EINTR) continue;
       throw std::runtime_error(std::string("getrandom failed: ") + std::strerror(errno));
     }
     done += static_cast<std::size_t>(n);
+  }
+  left_ = sizeof pool_;
+}
+
+void SystemRandom::fill(std::span<std::uint8_t> out) {
+  if (unsigned f = forks_so_far(); f != forks_seen_) {
+    explicit_bzero(pool_, sizeof pool_);  // the parent's: never ours to hand out
+    left_ = 0;
+    forks_seen_ = f;
+  }
+  std::size_t done = 0;
+  while (done < out.size()) {
+    if (left_ == 0) refill();
+    std::size_t n = std::min(left_, out.size() - done);
+    std::uint8_t* from = pool_ + (sizeof pool_ - left_);
+    std::memcpy(out.data() + done, from, n);
+    explicit_bzero(from, n);
+    left_ -= n;
+    done += n;
   }
 }
 

@@ -28,6 +28,7 @@ class Wakeup {
   Wakeup& operator=(const Wakeup&) = delete;
   void signal();  // any thread
   void drain();   // loop thread, before taking the queue
+  int fd() const { return fd_; }  // the eventfd (a writer may keep a dup)
 
  private:
   int fd_;

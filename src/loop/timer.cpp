@@ -2,6 +2,7 @@
 
 #include <systemd/sd-event.h>
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -11,14 +12,11 @@
 
 namespace dbr::loop {
 
-namespace {
-// 1 ms accuracy: sd-event's default of 250 ms would blur backoff and keepalive
-// timings that the tests measure; the extra wakeups are negligible here.
-constexpr std::uint64_t kAccuracyUsec = 1000;
-}  // namespace
-
-Timer::Timer(EventLoop& loop, std::function<void()> on_fire) : loop_(loop), on_fire_(std::move(on_fire)) {
-  int r = sd_event_add_time(loop_.raw(), &source_, CLOCK_MONOTONIC, 0, kAccuracyUsec, &Timer::on_time, this);
+Timer::Timer(EventLoop& loop, std::function<void()> on_fire, Duration slack)
+    : loop_(loop), on_fire_(std::move(on_fire)) {
+  // sd-event's default accuracy (0 means 250 ms): never ours.
+  std::uint64_t accuracy = std::max<std::uint64_t>(1, to_usec(slack));
+  int r = sd_event_add_time(loop_.raw(), &source_, CLOCK_MONOTONIC, 0, accuracy, &Timer::on_time, this);
   if (r < 0) throw std::runtime_error(std::string("sd_event_add_time: ") + std::strerror(-r));
   (void)sd_event_source_set_enabled(source_, SD_EVENT_OFF);
 }

@@ -17,7 +17,11 @@ class EventLoop;
 
 class Timer {
  public:
-  Timer(EventLoop& loop, std::function<void()> on_fire);
+  // `slack`: how late the loop may fire it, so it can fire with another
+  // wakeup instead of one of its own (sd-event's accuracy). 1 ms by default:
+  // backoff and keepalive timings are measured by the tests; a timer that
+  // needs no precision (a heartbeat) can allow seconds.
+  Timer(EventLoop& loop, std::function<void()> on_fire, Duration slack = std::chrono::milliseconds(1));
   ~Timer();
   Timer(const Timer&) = delete;
   Timer& operator=(const Timer&) = delete;

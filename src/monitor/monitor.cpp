@@ -16,6 +16,7 @@
 #include <system_error>
 #include <thread>
 
+#include "common/thread_name.hpp"
 #include "log/log.hpp"
 #include "common/clock_sync.hpp"
 #include "monitor/dns_probe.hpp"
@@ -306,6 +307,7 @@ void Monitor::start() {
   pthread_sigmask(SIG_SETMASK, &all, &previous);
   impl_->thread = std::thread([impl = impl_.get()] { impl->thread_main(); });
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  name_thread(impl_->thread, "dbr-monitor");
 }
 
 void Monitor::request_check() {

@@ -8,7 +8,9 @@
 // stores are reference-counted and safe to share between threads). Without
 // it curl parses the whole system bundle for every connection: about 40 ms
 // of CPU on the loop thread on a desktop x86, several times that on a
-// Raspberry Pi, on every reconnect.
+// Raspberry Pi, on every reconnect. The system CAs come from the hashed
+// directory when the system has one (Debian's /etc/ssl/certs), looked up
+// when a handshake needs them; the bundle file only without it.
 #include <curl/curl.h>
 
 #include <string>
@@ -16,7 +18,7 @@
 namespace dbr::net {
 
 struct TrustSources {
-  std::string system_file;  // PEM bundle (curl's built-in CA file), may be empty
+  std::string system_file;  // PEM bundle (curl's built-in CA file), may be empty; used without a hashed system_dir
   std::string system_dir;   // hashed CA directory (curl's built-in CA path), may be empty
   std::string ca_file;      // extra trusted CAs (config key caFile), may be empty
 

@@ -155,14 +155,15 @@ nlohmann::json to_json(const Snapshot& s) {
 
 namespace {
 
-// The writer's period; the agent's own for a file from before the field,
-// and for a value beyond a day (no agent writes one; a bound keeps the
-// arithmetic on it in range).
+// The writer's period; 10 s, the old agents' period, for a file from before
+// the field and for a value beyond a day (no agent writes one; a bound
+// keeps the arithmetic on it in range).
 std::chrono::seconds refresh_period(const nlohmann::json& j) {
   constexpr std::int64_t kLongestSecs = 86400;
   auto secs = integer(j, "refresh_secs");
   if (secs && *secs > 0 && *secs <= kLongestSecs) return std::chrono::seconds(*secs);
-  return kRefreshEvery;
+  // A file from before the field: its agent rewrote it every 10 s.
+  return std::chrono::seconds(10);
 }
 
 }  // namespace

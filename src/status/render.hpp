@@ -17,7 +17,8 @@ nlohmann::json to_json(const Snapshot& s);
 // Whether a status file still describes a running agent. Stale: its
 // writer's pid is gone, or it was not rewritten for more than
 // kStaleAfterPeriods of the writer's refresh period (its "refresh_secs",
-// else kRefreshEvery), so the pid is probably another process's by now.
+// else 10 s, the period of the agents that wrote no such field), so the
+// pid is probably another process's by now.
 struct Freshness {
   bool stale = false;
   std::string why;  // for a stale file: "pid 4242 is gone", ...

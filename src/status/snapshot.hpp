@@ -38,10 +38,16 @@ struct NtpStatus {
   std::optional<bool> clock_synchronized;  // adjtimex(); empty: unknown
 };
 
-// How often the agent rewrites status.json when nothing changes (a change
-// is written at once). The file says it too, so a reader judges staleness
-// by the writer's own period.
-inline constexpr std::chrono::seconds kRefreshEvery{10};
+// The longest the agent leaves status.json unwritten: a state change is
+// written at once, counters and check times at most every kCountersEvery,
+// and with nothing new the file is rewritten once per kRefreshEvery as a
+// heartbeat. The file says it ("refresh_secs"), so a reader judges
+// staleness by the writer's own period. The heartbeat is the one timer an
+// idle agent keeps for the file; it is allowed kRefreshSlack, so it
+// usually fires with another wakeup (a NATS PING) rather than its own.
+inline constexpr std::chrono::seconds kRefreshEvery{60};
+inline constexpr std::chrono::seconds kRefreshSlack{10};
+inline constexpr std::chrono::seconds kCountersEvery{10};
 
 struct Snapshot {
   std::string version;

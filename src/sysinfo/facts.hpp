@@ -3,8 +3,9 @@
 // kernel. std::nullopt means "could not be read" and becomes JSON null.
 //
 // HostFacts are cheap file reads done on the loop thread when system_info is
-// composed; SlowFacts (Wi-Fi SSIDs over nl80211, gateway latency, the
-// internet reachability probe) come from the SystemInfoWorker thread.
+// composed; SlowFacts (Wi-Fi SSIDs over nl80211, gateway latency) come from
+// the SlowFactsProbe, which asks the network without blocking the loop;
+// internet_reachable is the internet monitor's verdict.
 #include <array>
 #include <cstdint>
 #include <map>
@@ -76,7 +77,7 @@ struct HostFacts {
 struct SlowFacts {
   // SSID per Wi-Fi interface name; nullopt: not associated or not readable.
   std::map<std::string, std::optional<std::string>> wifi_ssid;
-  std::optional<bool> internet_reachable;  // TCP connect to 8.8.8.8:53
+  std::optional<bool> internet_reachable;  // the internet monitor's last verdict
   std::optional<double> gateway_latency_ms;
   std::optional<std::string> gateway;      // what the latency was measured to
 };

@@ -42,7 +42,7 @@ NetworkFacts read_network(const std::filesystem::path& root, const Uname& uname,
 // Everything above from this host (uname and getifaddrs included).
 HostFacts read_host_facts(const std::filesystem::path& root);
 
-// Parts shared with the SystemInfoWorker and the tests.
+// Parts shared with the SlowFactsProbe and the tests.
 std::optional<Gateway> read_default_route(const std::filesystem::path& root);
 // /.dockerenv, or "docker" in /proc/1/cgroup.
 bool running_in_docker(const std::filesystem::path& root);

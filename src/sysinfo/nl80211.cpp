@@ -3,14 +3,9 @@
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
 #include <linux/nl80211.h>
-#include <poll.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cstring>
-
-#include "sysinfo/net_probe.hpp"
 
 namespace dbr::sysinfo::nl80211 {
 
@@ -121,53 +116,14 @@ std::optional<std::string> ssid(const Reply& reply) {
   return std::string(v->begin(), v->end());
 }
 
-Client::Client(Duration timeout, int cancel_fd)
-    : fd_(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_GENERIC)),
-      timeout_(timeout),
-      cancel_fd_(cancel_fd) {}
+int open_socket() { return ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_GENERIC); }
 
-Client::~Client() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
-std::optional<Reply> Client::exchange(const std::vector<std::uint8_t>& request, std::uint32_t seq) {
-  if (fd_ < 0) return std::nullopt;
+bool send_request(int fd, const std::vector<std::uint8_t>& request) {
   sockaddr_nl kernel{};
   kernel.nl_family = AF_NETLINK;
-  ssize_t sent = ::sendto(fd_, request.data(), request.size(), 0, reinterpret_cast<const sockaddr*>(&kernel),
+  ssize_t sent = ::sendto(fd, request.data(), request.size(), 0, reinterpret_cast<const sockaddr*>(&kernel),
                           sizeof kernel);
-  if (sent != static_cast<ssize_t>(request.size())) return std::nullopt;
-  std::vector<std::uint8_t> buffer(32 * 1024);
-  const TimePoint deadline = Clock::now() + timeout_;
-  // Replies to earlier, timed-out queries may still be queued: skip them.
-  for (int attempts = 0; attempts < 8; ++attempts) {
-    if (wait_for(fd_, POLLIN, deadline, cancel_fd_) != Wait::Ready) return std::nullopt;
-    ssize_t n = ::recv(fd_, buffer.data(), buffer.size(), 0);
-    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-    if (n <= 0) return std::nullopt;
-    auto reply = parse_reply(std::span(buffer.data(), static_cast<std::size_t>(n)), seq);
-    if (reply.found) return reply;
-  }
-  return std::nullopt;
-}
-
-std::optional<std::string> Client::ssid_of(int ifindex) {
-  if (ifindex <= 0 || family_missing_) return std::nullopt;
-  if (!family_) {
-    auto seq = seq_++;
-    auto reply = exchange(family_request(seq), seq);
-    if (!reply) return std::nullopt;
-    family_ = family_id(*reply);
-    // ENOENT: no cfg80211 in this kernel; no point asking again.
-    if (!family_) {
-      family_missing_ = reply->error != 0;
-      return std::nullopt;
-    }
-  }
-  auto seq = seq_++;
-  auto reply = exchange(get_interface_request(*family_, seq, static_cast<std::uint32_t>(ifindex)), seq);
-  if (!reply || reply->error != 0) return std::nullopt;
-  return ssid(*reply);
+  return sent == static_cast<ssize_t>(request.size());
 }
 
 }  // namespace dbr::sysinfo::nl80211

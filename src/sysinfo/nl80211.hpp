@@ -1,18 +1,16 @@
 #pragma once
 // The SSID of a Wi-Fi station interface, asked of nl80211 (the kernel's
 // Wi-Fi configuration interface) over generic netlink, as `iw dev wlan0
-// info` does. It needs no privileges and runs no command. Blocking (with a
-// receive timeout): call it from the SystemInfoWorker thread only.
-//
-// The message encoding and decoding are separate pure functions so tests can
-// check them byte for byte without a Wi-Fi card.
+// info` does. It needs no privileges and runs no command. These are the
+// messages, encoded and decoded by pure functions (tests check them byte
+// for byte without a Wi-Fi card); SlowFactsProbe exchanges them with the
+// kernel on a non-blocking socket the loop watches.
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
-#include "common/time.hpp"
 
 namespace dbr::sysinfo::nl80211 {
 
@@ -35,27 +33,9 @@ Reply parse_reply(std::span<const std::uint8_t> datagram, std::uint32_t seq);
 std::optional<std::uint16_t> family_id(const Reply& reply);  // CTRL_ATTR_FAMILY_ID
 std::optional<std::string> ssid(const Reply& reply);         // NL80211_ATTR_SSID, raw bytes
 
-// A generic netlink socket for a series of queries. Each query waits at most
-// `timeout` for its reply, and no longer once `cancel_fd` (-1: none) is
-// readable. Every failure (no nl80211 in the kernel, an interface that is
-// not associated, a timeout, a cancel) gives nullopt.
-class Client {
- public:
-  explicit Client(Duration timeout, int cancel_fd = -1);
-  ~Client();
-  Client(const Client&) = delete;
-  Client& operator=(const Client&) = delete;
-
-  std::optional<std::string> ssid_of(int ifindex);
-
- private:
-  std::optional<Reply> exchange(const std::vector<std::uint8_t>& request, std::uint32_t seq);
-  int fd_ = -1;
-  Duration timeout_;
-  int cancel_fd_;
-  std::uint32_t seq_ = 1;
-  std::optional<std::uint16_t> family_;
-  bool family_missing_ = false;
-};
+// A non-blocking generic netlink socket, or -1.
+int open_socket();
+// Sends one request to the kernel; false if it did not go.
+bool send_request(int fd, const std::vector<std::uint8_t>& request);
 
 }  // namespace dbr::sysinfo::nl80211

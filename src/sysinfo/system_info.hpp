@@ -37,8 +37,7 @@ struct AgentFacts {
   Json components;             // Components::to_json()
 };
 
-// `slow` may be null before the worker's first report (its fields are then
-// null).
+// `slow` may be null (its fields are then null).
 Json compose_system_info(const SystemInfoIdentity& identity, WallClock::time_point wall_now, const HostFacts& host,
                          const SlowFacts* slow, const AgentFacts& agent);
 

@@ -391,6 +391,25 @@ class NatsLifecycleTest(E2ETestCase):
         self.assertEqual(self.wait_received(fe, "gpio_state"), envelope("gpio_state", GPIO_STATE))
         self.assertEqual(self.log_count("dunebugger-remote started"), 1, "the agent was not restarted")
 
+    def test_sigterm_just_after_nats_went_away_still_exits_within_2_s(self):
+        # NATS I/O runs on the loop: closing a connection that libnats is
+        # reconnecting (or has not yet seen die) must not block it. The exit
+        # within 2 s is checked as the test ends (stop_agent_and_check).
+        self.start_hub()
+        self.start_nats()
+        self.start_agent()
+        self.wait_log("NATS connected as 'remote'", 10)
+        self.nats.stop()
+        self.wait_log("NATS connection lost; reconnecting", 10)
+        time.sleep(2.5)  # past the first reconnect attempt (reconnect wait 2 s)
+
+    def test_sigterm_at_once_after_nats_went_away_still_exits_within_2_s(self):
+        self.start_hub()
+        self.start_nats()
+        self.start_agent()
+        self.wait_log("NATS connected as 'remote'", 10)
+        self.nats.stop()  # SIGTERM follows at once, before or as the loss is seen
+
 
 class CloudOutageTest(E2ETestCase):
     def test_nats_messages_wait_in_the_outbox_while_the_hub_refuses(self):

@@ -4,6 +4,7 @@
 //   stdin  {"op":"joined"}                      the client joined the group
 //          {"op":"group","data":<json>}         a group message's data (or "data_text": its JSON text)
 //          {"op":"publish","subject":s,"payload":p}  a raw bridge publish
+//          {"op":"stall","ms":n}                the loop thread sleeps n ms (NATS traffic piles up)
 //   stdout {"event":"to_group","data":<json>,"data_text":"..."}   what the agent sends to the group (parsed, and its exact text)
 //          {"event":"link","state":"connected"} NATS link changes
 //          {"event":"publish","result":"sent"|"not_connected"|"failed"}
@@ -18,6 +19,7 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include "agent/options.hpp"
 #include "app/app_service.hpp"
@@ -63,10 +65,8 @@ int main(int argc, char** argv) {
   bus::NatsLibrary nats_library;
   loop::EventLoop loop;
 
-  sysinfo::SystemInfoWorkerOptions worker;
-  worker.reachability_host = "127.0.0.1";
-  worker.reachability_port = static_cast<std::uint16_t>(std::stoi(arg(argc, argv, "--reach-port", "1")));
-  worker.probe_timeout = std::chrono::milliseconds(500);
+  sysinfo::SlowFactsOptions slow_facts;
+  slow_facts.timeout = std::chrono::milliseconds(500);
 
   // The app and the bridge refer to each other through these sinks, so the
   // bridge is created first and the app's publish sink captures it.
@@ -91,7 +91,7 @@ int main(int argc, char** argv) {
                                 [&](const std::string& subject, const std::string& payload) {
                                   return bridge.publish(subject, payload) == bus::PublishResult::Sent;
                                 }},
-              worker);
+              slow_facts);
 
   std::string pending;
   (void)::fcntl(STDIN_FILENO, F_SETFL, ::fcntl(STDIN_FILENO, F_GETFL) | O_NONBLOCK);
@@ -123,6 +123,8 @@ int main(int argc, char** argv) {
           app->on_joined();
         } else if (what == "group") {
           app->on_group_message(op.contains("data_text") ? op["data_text"].get<std::string>() : op["data"].dump());
+        } else if (what == "stall") {
+          std::this_thread::sleep_for(std::chrono::milliseconds(op.value("ms", 0)));
         } else if (what == "publish") {
           auto r = bridge.publish(op["subject"].get<std::string>(), op["payload"].get<std::string>());
           emit({{"event", "publish"},

@@ -8,6 +8,7 @@ Every row of dunebugger-protocol.md §1.2 and §2 is checked both ways."""
 import json
 import os
 import queue
+import re
 import signal
 import subprocess
 import sys
@@ -203,6 +204,30 @@ class BridgeTest(unittest.TestCase):
         self.driver.no_group_message(0.5)
         self.assertTrue(self.driver.log_has("schedule_command dropped: unknown subject"))
         self.assertTrue(self.driver.log_has("payload is not JSON"))
+
+    def test_inbox_bound_drops_the_oldest_under_a_flood(self):
+        # The loop stalls while core floods NATS, so far more than the
+        # inbox's 1024 messages wait in the socket: the bridge reads them
+        # faster than it hands them on and drops the oldest, says how many,
+        # and what it hands on stays in order and ends with the newest.
+        self.start()
+        total = 6000
+        self.driver.send({"op": "stall", "ms": 1500})
+        time.sleep(0.2)
+        for i in range(total):
+            self.peer.pub("dunebugger.remote.playing_time", {"body": i, "subject": "playing_time", "source": "core"})
+        self.peer.flush()
+        got = []
+        while not got or got[-1] != total - 1:
+            got.append(self.driver.to_group(timeout=20, subject="playing_time")["body"])
+        self.assertEqual(got, sorted(set(got)))
+        dropped = sum(int(m.group(1)) for line in self.driver.stderr
+                      for m in [re.search(r"NATS inbox full: (\d+) message\(s\) dropped, oldest first", line)] if m)
+        self.assertGreater(dropped, 0)
+        self.assertEqual(len(got) + dropped, total)
+        # Once a batch is handed on the inbox refills with newer messages,
+        # so more than its bound gets through, but never all.
+        self.assertGreaterEqual(len(got), 1024)
 
     def test_probes_and_component_liveness(self):
         self.start(probe_secs=1, ttl_secs=2)

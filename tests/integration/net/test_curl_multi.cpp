@@ -3,6 +3,12 @@
 #include <doctest/doctest.h>
 #include <systemd/sd-event.h>
 
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <stdlib.h>
+
+#include <cstdio>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
@@ -126,6 +132,73 @@ TEST_CASE("TLS: the system CAs and caFile are both trusted, and nothing else") {
   }
   CHECK(net::preload_trust_store(net::TrustSources{b, "", a}));
   CHECK_FALSE(net::preload_trust_store(net::TrustSources{b, "", "/nonexistent/ca.pem"}));
+}
+
+namespace {
+
+// A directory holding `ca_pem` under its subject hash ("1a2b3c4d.0"), as
+// update-ca-certificates makes /etc/ssl/certs; removed with the object.
+struct HashedCaDir {
+  std::filesystem::path dir;
+  explicit HashedCaDir(const std::string& ca_pem) {
+    std::string pattern = (std::filesystem::temp_directory_path() / "dbr-cadir-XXXXXX").string();
+    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
+    dir = pattern;
+    if (ca_pem.empty()) return;
+    FILE* f = std::fopen(ca_pem.c_str(), "r");
+    REQUIRE(f != nullptr);
+    X509* cert = PEM_read_X509(f, nullptr, nullptr, nullptr);
+    std::fclose(f);
+    REQUIRE(cert != nullptr);
+    char name[16];
+    std::snprintf(name, sizeof name, "%08lx.0", X509_subject_name_hash(cert));
+    X509_free(cert);
+    std::filesystem::copy_file(ca_pem, dir / name);
+  }
+  ~HashedCaDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("TLS: system CAs from a hashed directory are found when needed, and the bundle is then not read") {
+  loop::EventLoop ev;
+  const std::string a = test::peer().str("ca");
+  const std::string b = test::peer().str("ca_b");
+  HashedCaDir hashed_b(b);
+  HashedCaDir unhashed("");
+  struct Case {
+    const char* name;
+    const char* port;
+    net::TrustSources trust;
+    CURLcode expected;
+  };
+  std::vector<Case> cases = {
+      {"system server, its CA in the hashed directory", "https_b", {a, hashed_b.dir.string(), ""}, CURLE_OK},
+      // With a hashed directory the bundle (here: CA a) is not loaded.
+      {"bundle-only CA, hashed directory", "https", {a, hashed_b.dir.string(), ""}, CURLE_PEER_FAILED_VERIFICATION},
+      {"caFile beside the hashed directory", "https", {"", hashed_b.dir.string(), a}, CURLE_OK},
+      // A directory without hashed names: the bundle, as before.
+      {"bundle, directory not hashed", "https", {a, unhashed.dir.string(), ""}, CURLE_OK},
+  };
+  std::vector<std::unique_ptr<net::CurlMulti>> multis;
+  std::vector<std::unique_ptr<Get>> gets;
+  for (auto& c : cases) {
+    multis.push_back(std::make_unique<net::CurlMulti>(ev));
+    gets.push_back(std::make_unique<Get>(https(c.port, "/"), c.trust));
+    gets.back()->start(*multis.back());
+  }
+  REQUIRE(run_until(ev, [&] {
+    for (auto& g : gets)
+      if (!g->result) return false;
+    return true;
+  }));
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    CAPTURE(cases[i].name);
+    CHECK(*gets[i]->result == cases[i].expected);
+  }
 }
 
 TEST_CASE("TLS: a cached connection is not reused by a transfer that would not trust it") {

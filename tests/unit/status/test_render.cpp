@@ -147,21 +147,23 @@ TEST_CASE("status.json says how often it is rewritten") {
 }
 
 TEST_CASE("freshness: a gone pid, or a file older than three refresh periods, is stale") {
-  auto j = to_json(sample());  // updated at 1'700'000'100 s, every 10 s
+  auto j = to_json(sample());  // updated at 1'700'000'100 s, every kRefreshEvery (60 s)
+  REQUIRE(kRefreshEvery == 60s);
   const WallTime updated = WallTime{} + 1'700'000'100s;
   CHECK_FALSE(judge_freshness(j, updated + 5s, true).stale);
-  CHECK_FALSE(judge_freshness(j, updated + 30s, true).stale);
-  auto old = judge_freshness(j, updated + 31s, true);
+  CHECK_FALSE(judge_freshness(j, updated + 180s, true).stale);
+  auto old = judge_freshness(j, updated + 181s, true);
   CHECK(old.stale);
-  CHECK(old.why.find("not rewritten for 31 s") != std::string::npos);
+  CHECK(old.why.find("not rewritten for 3 min, and the agent rewrites it every 60 s") != std::string::npos);
   auto gone = judge_freshness(j, updated + 1s, false);
   CHECK(gone.stale);
   CHECK(gone.why == "pid 4242 is gone");
-  // The writer's own period decides: a 60 s writer is fresh after 100 s.
-  j["refresh_secs"] = 60;
-  CHECK_FALSE(judge_freshness(j, updated + 100s, true).stale);
-  // A file from before refresh_secs: the agent's period.
+  // The writer's own period decides: a 10 s writer is stale after 31 s.
+  j["refresh_secs"] = 10;
+  CHECK(judge_freshness(j, updated + 31s, true).stale);
+  // A file from before refresh_secs: its agents' period, 10 s.
   j.erase("refresh_secs");
+  CHECK_FALSE(judge_freshness(j, updated + 30s, true).stale);
   CHECK(judge_freshness(j, updated + 31s, true).stale);
   // Nothing to date it by: only the pid decides.
   CHECK_FALSE(judge_freshness(nlohmann::json{{"pid", 1}}, updated, true).stale);
@@ -218,7 +220,7 @@ TEST_CASE("a status file with other types or values out of range is read as far 
   CHECK_FALSE(judge_freshness(far, now, true).stale);
   CHECK(render_report(far, now).find("(updated ") != std::string::npos);
   auto old = nlohmann::json::parse(R"({"pid":4242,"updated_at":"2026-05-31T00:00:00Z","refresh_secs":4000000000})");
-  CHECK(judge_freshness(old, now, true).stale);  // a day old, read with the agent's 10 s
+  CHECK(judge_freshness(old, now, true).stale);  // a day old, read with the old agents' 10 s
   CHECK(status_pid(nlohmann::json{{"pid", 18446744073709551615ULL}}) == 0);
   CHECK(status_pid(nlohmann::json{{"pid", -5}}) == 0);
   CHECK(status_pid(nlohmann::json{{"pid", 4242}}) == 4242);

@@ -265,9 +265,10 @@ TEST_CASE("codec: every frame of one connection (messages, pongs, the Close) has
 TEST_CASE("SystemRandom holds no seed of its own: two instances, and a parent and its fork, draw different bytes") {
   // A generator seeded with a constant would repeat its stream in every
   // instance (and in every process); one seeded once and kept in process
-  // memory would repeat it in a fork. SystemRandom asks the kernel
-  // (getrandom) for every draw, so neither happens. Each comparison is of
-  // 16 bytes: a false failure has probability 2^-128.
+  // memory would repeat it in a fork. SystemRandom draws from the kernel
+  // (getrandom), and a forked child throws away the pool it inherited, so
+  // neither happens. Each comparison is of 16 bytes: a false failure has
+  // probability 2^-128.
   std::array<std::uint8_t, 16> a{}, b{};
   SystemRandom first, second;
   first.fill(a);
