@@ -14,6 +14,8 @@ namespace {
 // small bound.
 constexpr std::size_t kConnectivityMailbox = 16;
 constexpr std::size_t kNtpMailbox = 4;
+// A flood that overruns the outbox is one line, then one a minute.
+constexpr Duration kDropSummaryPeriod = std::chrono::seconds(60);
 
 }  // namespace
 
@@ -27,7 +29,11 @@ Agent::Agent(loop::EventLoop& loop, config::Config config, config::Environment e
                     [this](monitor::ConnectivityReport&& r) { on_connectivity(std::move(r)); }),
       ntp_reports_(loop, kNtpMailbox, [this](monitor::NtpReport&& r) { on_ntp(std::move(r)); }),
       status_(loop, status_file_path(std::getenv("RUNTIME_DIRECTORY"))),
-      reap_(loop, [this] { reap_stopped_clients(); }) {
+      reap_(loop, [this] { reap_stopped_clients(); }),
+      group_drops_(loop, kDropSummaryPeriod, [](std::uint64_t more) {
+        log::warn("{} more message(s) for the group dropped in the last {} s", more,
+                  std::chrono::duration_cast<std::chrono::seconds>(kDropSummaryPeriod).count());
+      }) {
   loop_.on_reload([this] { reload(); });
   loop_.add_shutdown_step("websocket", [this](loop::EventLoop::Done done) { stop_client(std::move(done)); });
   loop_.add_shutdown_step("monitor", [this](loop::EventLoop::Done done) {
@@ -128,7 +134,9 @@ void Agent::on_client_event(pubsub::Event&& event) {
           log::debug("ignoring a server message ({})", e.data_type);
         } else if constexpr (std::is_same_v<T, pubsub::Dropped>) {
           status_.moved();  // outbox_dropped
-          log::warn("a message for the group was dropped: {}", e.reason);
+          if (group_drops_.event())
+            log::warn("a message for the group was dropped: {} (more drops are summed up every {} s)", e.reason,
+                      std::chrono::duration_cast<std::chrono::seconds>(group_drops_.period()).count());
         } else if constexpr (std::is_same_v<T, pubsub::Delivered>) {
           status_.moved();  // messages_out
         } else if constexpr (std::is_same_v<T, pubsub::StateChanged>) {

@@ -22,6 +22,7 @@
 #include "common/random.hpp"
 #include "config/config.hpp"
 #include "config/load.hpp"
+#include "loop/burst_timer.hpp"
 #include "loop/event_loop.hpp"
 #include "loop/mailbox.hpp"
 #include "loop/timer.hpp"
@@ -88,6 +89,7 @@ class Agent {
   std::vector<std::unique_ptr<pubsub::Client>> retired_clients_;
   std::vector<pubsub::Client*> stopped_clients_;  // retired and done closing
   loop::Timer reap_;
+  loop::BurstTimer group_drops_;  // "a message for the group was dropped", once per burst
   bool started_ = false;
 };
 

@@ -194,6 +194,11 @@ NatsBridge::NatsBridge(loop::EventLoop& loop, NatsOptions options, Handler handl
       socket_(std::make_unique<NatsSocket>(loop, context_->mutex, context_->requests, [this] { take_messages(); })),
       free_retired_(loop, [this] { free_retired(); }, kRetiredSlack),
       deliver_soon_(loop, [this] { deliver(); }),
+      inbox_drops_(loop, options_.drop_summary_every,
+                   [this](std::uint64_t more) {
+                     log::warn("NATS inbox full: {} more message(s) dropped in the last {} s, oldest first", more,
+                               std::chrono::duration_cast<std::chrono::seconds>(options_.drop_summary_every).count());
+                   }),
       notes_(loop, 64, [this](LinkNote&& n) { on_link_note(std::move(n)); }),
       probe_timer_(loop, [this] { on_probe_timer(); }),
       drain_guard_(loop, [this] {
@@ -338,12 +343,15 @@ void NatsBridge::take_messages() {
   for (; waiting > 0; --waiting) {
     natsMsg* msg = nullptr;
     if (natsSubscription_NextMsg(&msg, sub, 0) != NATS_OK) break;
-    if (inbox_.size() >= options_.inbox_capacity) {
+    const auto size = static_cast<std::size_t>(natsMsg_GetDataLength(msg));
+    while (!inbox_.empty() &&
+           (inbox_.size() >= options_.inbox_capacity || inbox_bytes_ + size > options_.inbox_capacity_bytes)) {
+      inbox_bytes_ -= inbox_.front().payload.size();
       inbox_.pop_front();
       ++inbox_dropped_;
     }
-    inbox_.push_back(BusMessage{natsMsg_GetSubject(msg), std::string(natsMsg_GetData(msg), static_cast<std::size_t>(
-                                                                                             natsMsg_GetDataLength(msg)))});
+    inbox_.push_back(BusMessage{natsMsg_GetSubject(msg), std::string(natsMsg_GetData(msg), size)});
+    inbox_bytes_ += size;
     retire(msg);
   }
   deliver();
@@ -371,12 +379,16 @@ void NatsBridge::free_retired() {
 // loop reads what arrived meanwhile, and the inbox bound applies.)
 void NatsBridge::deliver() {
   if (inbox_dropped_ != inbox_dropped_reported_) {
-    log::warn("NATS inbox full: {} message(s) dropped, oldest first", inbox_dropped_ - inbox_dropped_reported_);
+    const std::uint64_t dropped = inbox_dropped_ - inbox_dropped_reported_;
+    if (inbox_drops_.event(dropped))
+      log::warn("NATS inbox full: {} message(s) dropped, oldest first (more are summed up every {} s)", dropped,
+                std::chrono::duration_cast<std::chrono::seconds>(inbox_drops_.period()).count());
     inbox_dropped_reported_ = inbox_dropped_;
   }
   for (std::size_t n = 0; n < options_.deliver_batch && !inbox_.empty(); ++n) {
     BusMessage message = std::move(inbox_.front());
     inbox_.pop_front();
+    inbox_bytes_ -= message.payload.size();
     if (handler_) handler_(std::move(message));
   }
   if (!inbox_.empty()) deliver_soon_.arm_in(Duration::zero());

@@ -20,9 +20,12 @@
 //
 // Bounds and what happens at them:
 // - Inbound messages: each read event's messages go to an inbox of
-//   `inbox_capacity` (1024) that the loop hands on `deliver_batch` (128) at
-//   a time, letting other work run between batches; when full, the OLDEST
-//   waiting message is dropped and counted, and a warning says how many.
+//   `inbox_capacity` (1024) messages and `inbox_capacity_bytes` (4 MiB) of
+//   payload that the loop hands on `deliver_batch` (128) at a time, letting
+//   other work run between batches; when either bound is reached, the OLDEST
+//   waiting messages are dropped and counted (a message alone over the byte
+//   bound is kept: NATS's max_payload, 1 MiB by default, stays below it), and
+//   a warning says how many: once per burst, then a summary a minute.
 //   (libnats's own per-subscription limit, 65536 messages, is never reached:
 //   the subscription is emptied after every read of at most 32 KiB.)
 // - Outbound while NATS is down: publish() returns NotConnected and sends
@@ -48,6 +51,7 @@
 
 #include "bus/link_state.hpp"
 #include "common/time.hpp"
+#include "loop/burst_timer.hpp"
 #include "loop/mailbox.hpp"
 #include "loop/timer.hpp"
 
@@ -82,6 +86,8 @@ struct NatsOptions {
   std::vector<Probe> probes;  // sent every probe_every while connected
   Duration probe_every = std::chrono::seconds(30);
   std::size_t inbox_capacity = 1024;
+  std::size_t inbox_capacity_bytes = 4 * 1024 * 1024;  // payload bytes waiting; 4 x NATS's default max_payload
+  Duration drop_summary_every = std::chrono::seconds(60);  // after a burst's first "inbox full" line
   std::size_t deliver_batch = 128;  // inbound messages handed on per loop turn
   int reconnect_buffer_bytes = 64 * 1024;
   Duration drain_timeout = std::chrono::seconds(1);
@@ -155,12 +161,15 @@ class NatsBridge {
   std::shared_ptr<Context> context_;
   std::unique_ptr<NatsSocket> socket_;
   std::deque<BusMessage> inbox_;
+  std::size_t inbox_bytes_ = 0;  // payload bytes in inbox_
   std::uint64_t inbox_dropped_ = 0;
+  std::uint64_t inbox_dropped_reported_ = 0;
   // Messages read and copied, to be freed together (retire()).
   std::vector<__natsMsg*> retired_;
   std::size_t retired_bytes_ = 0;
   loop::Timer free_retired_;
   loop::Timer deliver_soon_;  // a timer, not a Deferred: it lets the loop poll first
+  loop::BurstTimer inbox_drops_;  // "NATS inbox full", once per burst
   loop::Mailbox<LinkNote> notes_;
   loop::Timer probe_timer_;
   loop::Timer drain_guard_;
@@ -169,7 +178,6 @@ class NatsBridge {
   bool started_ = false;
   bool shutting_down_ = false;
   std::function<void()> shutdown_done_;
-  std::uint64_t inbox_dropped_reported_ = 0;
 
   mutable std::mutex handles_mutex_;  // the connector thread sets these once
   __natsConnection* connection_ = nullptr;

@@ -142,6 +142,7 @@ def agent_config(hub_port, nats_port, **overrides):
             "reconnectInitialDelaySecs": "0.2",
             "reconnectMaxDelaySecs": "1",
             "reconnectJitter": "0",
+            "outboxMaxMessages": "1000",
         },
         "MessageQueue": {
             "mQueueServers": "nats://127.0.0.1:%d" % nats_port,

@@ -4,15 +4,17 @@
 
 namespace dbr::pubsub {
 
-std::optional<MessageId> Outbox::push(MessageId id, std::string data_json) {
-  std::optional<MessageId> dropped;
-  if (entries_.size() >= capacity_) {
-    dropped = entries_.front().id;
-    entries_.pop_front();
+std::vector<MessageId> Outbox::push(MessageId id, std::string data_json) {
+  std::vector<MessageId> dropped;
+  while (!entries_.empty() &&
+         (entries_.size() >= capacity_ || bytes_ + data_json.size() > capacity_bytes_)) {
+    dropped.push_back(entries_.front().id);
+    pop_oldest();
   }
   Entry entry;
   entry.id = id;
   entry.data_json = std::move(data_json);
+  bytes_ += entry.data_json.size();
   entries_.push_back(std::move(entry));
   return dropped;
 }
@@ -22,9 +24,14 @@ std::vector<MessageId> Outbox::set_capacity(std::size_t capacity) {
   std::vector<MessageId> dropped;
   while (entries_.size() > capacity_) {
     dropped.push_back(entries_.front().id);
-    entries_.pop_front();
+    pop_oldest();
   }
   return dropped;
+}
+
+void Outbox::pop_oldest() {
+  bytes_ -= entries_.front().data_json.size();
+  entries_.pop_front();
 }
 
 Outbox::Entry* Outbox::next_waiting() {
@@ -52,7 +59,9 @@ Outbox::Entry* Outbox::find_by_ack(std::uint64_t ack_id) {
 
 void Outbox::erase(MessageId id) {
   auto it = std::find_if(entries_.begin(), entries_.end(), [id](const Entry& e) { return e.id == id; });
-  if (it != entries_.end()) entries_.erase(it);
+  if (it == entries_.end()) return;
+  bytes_ -= it->data_json.size();
+  entries_.erase(it);
 }
 
 std::vector<Outbox::Entry*> Outbox::due(TimePoint now) {
@@ -91,6 +100,7 @@ std::vector<MessageId> Outbox::clear() {
   ids.reserve(entries_.size());
   for (const auto& entry : entries_) ids.push_back(entry.id);
   entries_.clear();
+  bytes_ = 0;
   return ids;
 }
 

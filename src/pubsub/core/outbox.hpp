@@ -3,10 +3,13 @@
 // yet: waiting to be sent (no connection, group not joined yet) or in flight
 // (sent with an ackId, ack not received).
 //
-// Bound: at most `capacity` entries, waiting and in flight together. At the
-// bound, push() first removes the OLDEST entry (in flight or waiting) and
-// returns its id so the caller can report and count the drop: the newest
-// state matters most to the front end.
+// Bound: at most `capacity` entries and `capacity_bytes` of data, waiting
+// and in flight together (a count alone would let 1000 messages of NATS's
+// 1 MiB maximum hold a gigabyte). At either bound, push() first removes the
+// OLDEST entries (in flight or waiting) and returns their ids so the caller
+// can report and count the drops: the newest state matters most to the
+// front end. A message alone larger than `capacity_bytes` is still kept (the
+// message size has its own limit before it gets here).
 //
 // Order: entries keep submission order; in-flight entries always precede
 // waiting ones (the oldest waiting entry is sent first, and a new connection
@@ -40,10 +43,14 @@ class Outbox {
     unsigned errors = 0;  // transient error acks received for this entry
   };
 
-  explicit Outbox(std::size_t capacity) : capacity_(capacity == 0 ? 1 : capacity) {}
+  static constexpr std::size_t kDefaultCapacityBytes = 4 * 1024 * 1024;
 
-  // Appends; returns the id of the oldest entry if the bound made it go.
-  std::optional<MessageId> push(MessageId id, std::string data_json);
+  explicit Outbox(std::size_t capacity, std::size_t capacity_bytes = kDefaultCapacityBytes)
+      : capacity_(capacity == 0 ? 1 : capacity), capacity_bytes_(capacity_bytes) {}
+
+  // Appends; returns the ids of the oldest entries the bounds made go,
+  // oldest first.
+  std::vector<MessageId> push(MessageId id, std::string data_json);
 
   // The oldest waiting entry, or nullptr.
   Entry* next_waiting();
@@ -72,11 +79,16 @@ class Outbox {
   std::vector<MessageId> set_capacity(std::size_t capacity);
 
   std::size_t size() const { return entries_.size(); }
+  std::size_t bytes() const { return bytes_; }  // data held, waiting and in flight
   std::size_t in_flight() const;
   bool empty() const { return entries_.empty(); }
 
  private:
+  void pop_oldest();
+
   std::size_t capacity_;
+  std::size_t capacity_bytes_;
+  std::size_t bytes_ = 0;
   std::deque<Entry> entries_;
 };
 

@@ -159,8 +159,8 @@ MessageId Session::send(std::string data_json, TimePoint now) {
     ++out_.counters.outbox_drops;
     return id;
   }
-  if (auto oldest = outbox_.push(id, std::move(data_json))) {
-    drop(*oldest, "outbox full");
+  for (MessageId oldest : outbox_.push(id, std::move(data_json))) {
+    drop(oldest, "outbox full");
     ++out_.counters.outbox_drops;
   }
   pump(now);

@@ -20,8 +20,9 @@
 // a lost session ("fail every request still waiting for an ack") puts them
 // back in the outbox in order, to go out with new ackIds after the rejoin.
 //
-// Outbox bound: outbox_max_messages messages (waiting + in flight); at the
-// bound the oldest goes, reported as Dropped{"outbox full"} and counted. 0
+// Outbox bound: outbox_max_messages messages and Outbox::kDefaultCapacityBytes
+// (4 MiB) of data (waiting + in flight); at either bound the oldest go,
+// each reported as Dropped{"outbox full"} and counted. 0
 // means no buffering while not joined: such sends are dropped at once
 // ("not connected"), and a lost link drops what was in flight
 // ("connection lost"); in flight is then bounded by

@@ -449,6 +449,32 @@ class CloudOutageTest(E2ETestCase):
         # carried them (a recovery, not a new connection).
         self.assertEqual({m["connectionId"] for m in relayed}, {agent_conn})
 
+    def test_a_flood_over_the_outbox_bound_keeps_the_newest_and_logs_one_line(self):
+        self.start_hub()
+        self.start_nats()
+        self.start_agent(componentHeartbeatSecs=3600, heartBeatEverySecs=30, outboxMaxMessages=5)
+        core = self.peer("core")
+        fe = self.frontend()
+        self.aio.run(fe.wait_online(True, 5), 10)
+        self.hub.control.refuse(503, for_seconds=3.0, only="all")
+        self.hub.control.drop(connection_id=self.hub.agent_session()["connectionId"])
+        self.wait_log("Web PubSub connection lost", 5)
+        total = 300
+        for i in range(total):
+            core.pub("dunebugger.remote.playing_time", {"body": i, "subject": "playing_time", "source": "core"})
+        core.flush()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            got = [d["body"] for d in self.received(fe) if d["subject"] == "playing_time"]
+            if got and got[-1] == total - 1:
+                break
+            time.sleep(0.1)
+        # The outbox kept its bound's worth of the newest, in order.
+        self.assertEqual(got, list(range(total - 5, total)))
+        # 295 drops, one line: the rest are summed up a minute later.
+        self.assertEqual(self.log_count("a message for the group was dropped: outbox full"), 1)
+        self.assertEqual(self.log_count("more message(s) for the group dropped"), 0)
+
     def test_nats_messages_wait_in_the_outbox_while_the_hub_restarts(self):
         self.start_hub()
         self.start_nats()

@@ -71,7 +71,11 @@ int main(int argc, char** argv) {
   // The app and the bridge refer to each other through these sinks, so the
   // bridge is created first and the app's publish sink captures it.
   std::optional<app::AppService> app;
-  bus::NatsBridge bridge(loop, agent::bus_options(config), [&](bus::BusEvent&& event) {
+  bus::NatsOptions bus_options = agent::bus_options(config);
+  bus_options.drop_summary_every = std::chrono::seconds(std::stoi(arg(argc, argv, "--drop-summary-secs", "60")));
+  if (const char* bytes = arg(argc, argv, "--inbox-bytes", nullptr))
+    bus_options.inbox_capacity_bytes = std::stoul(bytes);
+  bus::NatsBridge bridge(loop, std::move(bus_options), [&](bus::BusEvent&& event) {
     if (auto* m = std::get_if<bus::BusMessage>(&event)) {
       app->on_bus_message(m->subject, m->payload);
       return;

@@ -205,13 +205,10 @@ class BridgeTest(unittest.TestCase):
         self.assertTrue(self.driver.log_has("schedule_command dropped: unknown subject"))
         self.assertTrue(self.driver.log_has("payload is not JSON"))
 
-    def test_inbox_bound_drops_the_oldest_under_a_flood(self):
-        # The loop stalls while core floods NATS, so far more than the
-        # inbox's 1024 messages wait in the socket: the bridge reads them
-        # faster than it hands them on and drops the oldest, says how many,
-        # and what it hands on stays in order and ends with the newest.
-        self.start()
-        total = 6000
+    def flood_during_a_stall(self, total):
+        """The loop stalls while core floods NATS, so the messages wait in the
+        socket and the bridge reads them faster than it hands them on. Returns
+        the bodies handed on (until the newest)."""
         self.driver.send({"op": "stall", "ms": 1500})
         time.sleep(0.2)
         for i in range(total):
@@ -220,14 +217,44 @@ class BridgeTest(unittest.TestCase):
         got = []
         while not got or got[-1] != total - 1:
             got.append(self.driver.to_group(timeout=20, subject="playing_time")["body"])
+        return got
+
+    def inbox_full_lines(self):
+        return [(int(m.group(1)), bool(m.group(2))) for line in self.driver.stderr
+                for m in [re.search(r"NATS inbox full: (\d+) (more )?message\(s\) dropped", line)] if m]
+
+    def test_inbox_bound_drops_the_oldest_under_a_flood(self):
+        # Far more than the inbox's 1024 messages wait: the bridge drops the
+        # oldest, says how many (the burst's first line at once, then one
+        # summary a period), and what it hands on stays in order and ends
+        # with the newest.
+        self.start(drop_summary_secs=1)
+        total = 6000
+        got = self.flood_during_a_stall(total)
         self.assertEqual(got, sorted(set(got)))
-        dropped = sum(int(m.group(1)) for line in self.driver.stderr
-                      for m in [re.search(r"NATS inbox full: (\d+) message\(s\) dropped, oldest first", line)] if m)
+        time.sleep(2.5)  # the summary of the burst's rest, then the burst's end
+        lines = self.inbox_full_lines()
+        dropped = sum(n for n, _ in lines)
         self.assertGreater(dropped, 0)
         self.assertEqual(len(got) + dropped, total)
+        # One line at once, the rest summed up: not a line per batch read.
+        self.assertFalse(lines[0][1], "the burst's first line is not a summary")
+        self.assertLessEqual(len(lines), 3, "one line per burst and one a period: %s" % lines)
         # Once a batch is handed on the inbox refills with newer messages,
         # so more than its bound gets through, but never all.
         self.assertGreaterEqual(len(got), 1024)
+
+    def test_inbox_byte_bound_drops_before_the_count_bound(self):
+        # 1000 messages stay under the count bound (1024); 4000 bytes of
+        # payload (about 70 of them) do not: the byte bound drops the oldest.
+        self.start(drop_summary_secs=1, inbox_bytes=4000)
+        total = 1000
+        got = self.flood_during_a_stall(total)
+        self.assertEqual(got, sorted(set(got)))
+        time.sleep(2.5)
+        dropped = sum(n for n, _ in self.inbox_full_lines())
+        self.assertGreater(dropped, 0, "the byte bound dropped nothing")
+        self.assertEqual(len(got) + dropped, total)
 
     def test_probes_and_component_liveness(self):
         self.start(probe_secs=1, ttl_secs=2)

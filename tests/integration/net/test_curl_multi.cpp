@@ -75,6 +75,34 @@ std::string https(const char* port_name, const std::string& path) {
   return "https://localhost:" + std::to_string(test::peer().port(port_name)) + path;
 }
 
+// A GET to `port` trusting `trust` ends with `expected`.
+struct TrustCase {
+  const char* name;
+  const char* port;
+  net::TrustSources trust;
+  CURLcode expected;
+};
+
+void check_trust_cases(loop::EventLoop& ev, const std::vector<TrustCase>& cases) {
+  // A multi each, so no connection can be reused between the cases.
+  std::vector<std::unique_ptr<net::CurlMulti>> multis;
+  std::vector<std::unique_ptr<Get>> gets;
+  for (const auto& c : cases) {
+    multis.push_back(std::make_unique<net::CurlMulti>(ev));
+    gets.push_back(std::make_unique<Get>(https(c.port, "/"), c.trust));
+    gets.back()->start(*multis.back());
+  }
+  REQUIRE(run_until(ev, [&] {
+    for (auto& g : gets)
+      if (!g->result) return false;
+    return true;
+  }));
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    CAPTURE(cases[i].name);
+    CHECK(*gets[i]->result == cases[i].expected);
+  }
+}
+
 }  // namespace
 
 TEST_CASE("an ordinary HTTPS GET, verified against caFile") {
@@ -99,13 +127,7 @@ TEST_CASE("TLS: the system CAs and caFile are both trusted, and nothing else") {
   // CA "b" plays the system bundle, CA "a" is the caFile.
   const std::string a = test::peer().str("ca");
   const std::string b = test::peer().str("ca_b");
-  struct Case {
-    const char* name;
-    const char* port;
-    net::TrustSources trust;
-    CURLcode expected;
-  };
-  std::vector<Case> cases = {
+  std::vector<TrustCase> cases = {
       {"caFile server, system + caFile", "https", {b, "", a}, CURLE_OK},
       {"system server, system + caFile", "https_b", {b, "", a}, CURLE_OK},
       {"caFile server, system only", "https", {b, "", ""}, CURLE_PEER_FAILED_VERIFICATION},
@@ -113,23 +135,7 @@ TEST_CASE("TLS: the system CAs and caFile are both trusted, and nothing else") {
       {"no CA at all", "https", {"", "", ""}, CURLE_PEER_FAILED_VERIFICATION},
       {"unreadable caFile", "https", {b, "", "/nonexistent/ca.pem"}, CURLE_SSL_CACERT_BADFILE},
   };
-  // A multi each, so no connection can be reused between the cases.
-  std::vector<std::unique_ptr<net::CurlMulti>> multis;
-  std::vector<std::unique_ptr<Get>> gets;
-  for (auto& c : cases) {
-    multis.push_back(std::make_unique<net::CurlMulti>(ev));
-    gets.push_back(std::make_unique<Get>(https(c.port, "/"), c.trust));
-    gets.back()->start(*multis.back());
-  }
-  REQUIRE(run_until(ev, [&] {
-    for (auto& g : gets)
-      if (!g->result) return false;
-    return true;
-  }));
-  for (std::size_t i = 0; i < cases.size(); ++i) {
-    CAPTURE(cases[i].name);
-    CHECK(*gets[i]->result == cases[i].expected);
-  }
+  check_trust_cases(ev, cases);
   CHECK(net::preload_trust_store(net::TrustSources{b, "", a}));
   CHECK_FALSE(net::preload_trust_store(net::TrustSources{b, "", "/nonexistent/ca.pem"}));
 }
@@ -169,13 +175,7 @@ TEST_CASE("TLS: system CAs from a hashed directory are found when needed, and th
   const std::string b = test::peer().str("ca_b");
   HashedCaDir hashed_b(b);
   HashedCaDir unhashed("");
-  struct Case {
-    const char* name;
-    const char* port;
-    net::TrustSources trust;
-    CURLcode expected;
-  };
-  std::vector<Case> cases = {
+  std::vector<TrustCase> cases = {
       {"system server, its CA in the hashed directory", "https_b", {a, hashed_b.dir.string(), ""}, CURLE_OK},
       // With a hashed directory the bundle (here: CA a) is not loaded.
       {"bundle-only CA, hashed directory", "https", {a, hashed_b.dir.string(), ""}, CURLE_PEER_FAILED_VERIFICATION},
@@ -183,22 +183,7 @@ TEST_CASE("TLS: system CAs from a hashed directory are found when needed, and th
       // A directory without hashed names: the bundle, as before.
       {"bundle, directory not hashed", "https", {a, unhashed.dir.string(), ""}, CURLE_OK},
   };
-  std::vector<std::unique_ptr<net::CurlMulti>> multis;
-  std::vector<std::unique_ptr<Get>> gets;
-  for (auto& c : cases) {
-    multis.push_back(std::make_unique<net::CurlMulti>(ev));
-    gets.push_back(std::make_unique<Get>(https(c.port, "/"), c.trust));
-    gets.back()->start(*multis.back());
-  }
-  REQUIRE(run_until(ev, [&] {
-    for (auto& g : gets)
-      if (!g->result) return false;
-    return true;
-  }));
-  for (std::size_t i = 0; i < cases.size(); ++i) {
-    CAPTURE(cases[i].name);
-    CHECK(*gets[i]->result == cases[i].expected);
-  }
+  check_trust_cases(ev, cases);
 }
 
 TEST_CASE("TLS: a cached connection is not reused by a transfer that would not trust it") {
