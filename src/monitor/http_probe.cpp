@@ -248,9 +248,12 @@ void HttpProbe::collect() {
     char* ip = nullptr;
     std::string primary_ip;
     if (curl_easy_getinfo(curl_->easy, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip) primary_ip = ip;
-    if (ex.curl_code == CURLE_OK && !use_get_ && ex.status >= 400) {
+    const bool head_refused = (ex.curl_code == CURLE_OK && ex.status >= 400) || ex.curl_code == CURLE_GOT_NOTHING;
+    if (!use_get_ && head_refused) {
       // Servers that refuse HEAD say so in many ways (405, 501, a 400 from
-      // a WebSocket server, a 404): ask this hop again with GET. If GET
+      // a WebSocket server, a 404), or close without a word (python3-
+      // websockets 14 on trixie: "Empty reply from server"): ask this hop
+      // again with GET. If GET
       // succeeds, the server wants GET from now on; if not, its GET answer
       // is the verdict and HEAD is tried again next time.
       use_get_ = true;
