@@ -61,6 +61,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             if "User-Agent" in self.headers:
                 peer.user_agents.append(self.headers["User-Agent"])
         answer = None if peer.hanging else peer.respond(self, body)
+        if answer == CLOSE_UNANSWERED:
+            self.close_connection = True  # not a byte back
+            return
         if answer is None:
             time.sleep(30)
             self.close_connection = True
@@ -196,10 +199,15 @@ class HttpPeer:
         self._drop_hung()
 
 
+# A respond() result: close the connection without answering.
+CLOSE_UNANSWERED = "close unanswered"
+
+
 class ProbeServer(HttpPeer):
     """The internet probe's server, whose behaviour the test switches:
     "200", "500", "302" answer with that status; "no-head" answers HEAD with
-    `no_head_status` (405) and GET with 200; "hang" accepts connections and never answers (nor
+    `no_head_status` (405; "close": closes without a byte, as python3-websockets
+    does on trixie) and GET with 200; "hang" accepts connections and never answers (nor
     completes TLS); "closed" stops listening (refused)."""
 
     STATUS = {"200": 200, "500": 500, "302": 302}
@@ -213,6 +221,8 @@ class ProbeServer(HttpPeer):
         mode = self.mode
         if mode == "no-head":
             if request.command == "HEAD":
+                if self.no_head_status == "close":
+                    return CLOSE_UNANSWERED
                 return self.no_head_status, [("Allow", "GET")], b""
             mode = "200"
         if mode not in self.STATUS:
