@@ -6,7 +6,6 @@ server INFO {...}; client CONNECT {...}, SUB <subject> <sid>,
 PUB <subject> <bytes>\\r\\n<payload>; server MSG <subject> <sid> [reply] <bytes>,
 PING/PONG both ways."""
 import json
-import os
 import queue
 import socket
 import subprocess
@@ -14,7 +13,7 @@ import tempfile
 import threading
 import time
 
-from netlab import free_port
+from netlab import free_port, terminate
 
 NATS_SERVER = "/usr/sbin/nats-server"
 
@@ -67,13 +66,7 @@ class NatsServer:
                     raise
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        terminate(self.proc)
         self.proc = None
         if self.log:
             self.log.close()

@@ -22,6 +22,19 @@ def free_port(host="127.0.0.1", kind=socket.SOCK_STREAM):
         return s.getsockname()[1]
 
 
+def terminate(proc, timeout=5):
+    """Ends a peer process: SIGTERM, then SIGKILL after `timeout` s. None or
+    an exited process: nothing to do."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def free_dns_port(host):
     """A port free for both UDP and TCP on `host` (dnsmasq binds both)."""
     while True:

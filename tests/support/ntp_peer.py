@@ -15,7 +15,7 @@ import tempfile
 import threading
 import time
 
-from netlab import free_port
+from netlab import free_port, terminate
 
 CHRONYD = "/usr/sbin/chronyd"
 NTP_EPOCH_OFFSET = 2208988800  # seconds from 1900 to 1970
@@ -97,13 +97,7 @@ class Chrony:
         raise RuntimeError("chronyd did not answer within 10 s: " + self.log())
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        terminate(self.proc)
         self.proc = None
         if getattr(self, "_log", None):
             self._log.close()

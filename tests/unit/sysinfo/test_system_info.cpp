@@ -32,6 +32,15 @@ std::vector<IfAddress> pi_addresses() {
   };
 }
 
+// The host facts the readers find in a fake Raspberry Pi tree.
+HostFacts pi_host(const test::FakeTree& tree) {
+  HostFacts host;
+  host.hardware = read_hardware(tree.root(), kUname);
+  host.os = read_os(tree.root(), kUname);
+  host.network = read_network(tree.root(), kUname, pi_addresses());
+  return host;
+}
+
 SlowFacts pi_slow_facts() {
   SlowFacts slow;
   slow.wifi_ssid["wlan0"] = "DuneNet";
@@ -59,10 +68,7 @@ json compose(const SystemInfoIdentity& id, WallClock::time_point wall, const Hos
 TEST_CASE("system_info from a fake Raspberry Pi tree: every field") {
   test::FakeTree tree;
   test::build_pi_tree(tree);
-  HostFacts host;
-  host.hardware = read_hardware(tree.root(), kUname);
-  host.os = read_os(tree.root(), kUname);
-  host.network = read_network(tree.root(), kUname, pi_addresses());
+  HostFacts host = pi_host(tree);
   SlowFacts slow = pi_slow_facts();
   auto wall = WallClock::time_point(std::chrono::seconds(1733059815));  // 2024-12-01T13:30:15Z
   json got = compose({"pi-kitchen", "Kitchen shelf"}, wall, host, &slow);
@@ -282,10 +288,7 @@ TEST_CASE("the fallback is used when composing throws") {
 TEST_CASE("system_info's keys come in upstream's order, with ntp_available after timestamp") {
   test::FakeTree tree;
   test::build_pi_tree(tree);
-  HostFacts host;
-  host.hardware = read_hardware(tree.root(), kUname);
-  host.os = read_os(tree.root(), kUname);
-  host.network = read_network(tree.root(), kUname, pi_addresses());
+  HostFacts host = pi_host(tree);
   SlowFacts slow = pi_slow_facts();
   std::string text =
       compose_system_info({"pi", "shelf"}, WallClock::time_point{}, host, &slow, AgentFacts{true, Json::array()}).dump();
