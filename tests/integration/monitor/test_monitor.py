@@ -284,7 +284,10 @@ class Offline(Peers):
         broke_at = time.monotonic()
         self.server.set_mode("500")
         r = d.next_report(6, online=False)
-        self.assertEqual(r["trigger"], "interval")
+        # The interval's check finds it, unless a link change came first: the
+        # test shares the machine's netlink with tests that make and remove
+        # veth pairs (the fault suite, run alongside by ctest -j).
+        self.assertIn(r["trigger"], ("interval", "link change"))
         self.assertLess(r["received"] - broke_at, 2 + 1 + 0.5)
         self.finish(d)
 
