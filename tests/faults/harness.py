@@ -38,7 +38,7 @@ from agent_process import AgentProcess  # noqa: E402
 from hub_process import ACCESS_KEY, HubProcess  # noqa: E402
 from nats_peer import NatsPeer  # noqa: E402
 from http_peer import PROBE_HOST, ProbeServer  # noqa: E402
-from netlab import Dnsmasq, NetNs, run  # noqa: E402
+from netlab import Dnsmasq, NetNs, run, terminate  # noqa: E402
 from test_ca import TestCA  # noqa: E402
 from traffic import Traffic  # noqa: E402
 
@@ -361,13 +361,7 @@ class Lab:
         self._write_state()
 
     def _end(self, proc, timeout=5):
-        if proc and proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        terminate(proc, timeout)
 
     def _stop_hub(self):
         with contextlib.suppress(Exception):
