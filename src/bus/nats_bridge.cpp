@@ -5,10 +5,11 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <fstream>
+#include <cstdlib>
 #include <stdexcept>
 
 #include "bus/nats_socket.hpp"
+#include "common/small_file.hpp"
 #include "common/thread_name.hpp"
 #include "log/log.hpp"
 #include "loop/event_loop.hpp"
@@ -524,7 +525,10 @@ void name_library_threads(const std::vector<int>& before) {
     return;
   }
   long pid_max = 1L << 22;  // the kernel's largest, if /proc does not say
-  std::ifstream("/proc/sys/kernel/pid_max") >> pid_max;
+  if (auto text = read_small_file("/proc/sys/kernel/pid_max", 32)) {
+    const long read = std::strtol(text->c_str(), nullptr, 10);
+    if (read > 0) pid_max = read;
+  }
   std::size_t first = 0;
   long widest = pid_max - (started.back() - started.front());
   for (std::size_t i = 1; i < started.size(); ++i) {

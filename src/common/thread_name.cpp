@@ -4,7 +4,8 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
+
+#include "common/small_file.hpp"
 
 namespace dbr {
 
@@ -28,8 +29,8 @@ std::vector<int> thread_ids() {
 }
 
 void name_thread_id(int tid, const std::string& name) {
-  std::ofstream comm("/proc/self/task/" + std::to_string(tid) + "/comm");
-  comm << name.substr(0, kMaxNameLength);
+  // A name that cannot be set leaves the kernel's: only `ps` shows it.
+  (void)write_small_file("/proc/self/task/" + std::to_string(tid) + "/comm", name.substr(0, kMaxNameLength));
 }
 
 }  // namespace dbr

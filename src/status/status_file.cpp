@@ -7,9 +7,10 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <sstream>
+#include <optional>
+#include <string>
 
+#include "common/small_file.hpp"
 #include "status/render.hpp"
 
 namespace dbr::status {
@@ -93,8 +94,9 @@ StatusOutput status_output(std::string_view text, const StatusQuery& q, WallTime
 }
 
 int print_status(const StatusQuery& q) {
-  std::ifstream in(q.path);
-  if (!in) {
+  // The agent writes a few KiB; a file far larger is not its.
+  const std::optional<std::string> text = read_small_file(q.path, 1024 * 1024);
+  if (!text) {
     int err = errno;
     if (err == ENOENT) {
       print_not_found(q);
@@ -103,9 +105,7 @@ int print_status(const StatusQuery& q) {
     std::fprintf(stderr, "dunebugger-remote status: cannot read %s: %s\n", q.path.c_str(), std::strerror(err));
     return 1;
   }
-  std::stringstream text;
-  text << in.rdbuf();
-  const StatusOutput output = status_output(text.str(), q, std::chrono::system_clock::now(), pid_alive);
+  const StatusOutput output = status_output(*text, q, std::chrono::system_clock::now(), pid_alive);
   std::fputs(output.out.c_str(), stdout);
   std::fputs(output.err.c_str(), stderr);
   return output.exit_code;

@@ -1,10 +1,6 @@
 #include "sysinfo/host_files.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <charconv>
 #include <cstdint>
 
@@ -13,28 +9,6 @@ namespace dbr::sysinfo {
 std::filesystem::path under_root(const std::filesystem::path& root, std::string_view absolute) {
   while (!absolute.empty() && absolute.front() == '/') absolute.remove_prefix(1);
   return root / std::filesystem::path(absolute);
-}
-
-std::optional<std::string> read_small_file(const std::filesystem::path& path, std::size_t max_bytes) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) return std::nullopt;
-  std::string out;
-  char buffer[4096];
-  bool failed = false;
-  while (out.size() < max_bytes) {
-    std::size_t want = std::min(sizeof buffer, max_bytes - out.size());
-    ssize_t n = ::read(fd, buffer, want);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      failed = true;
-      break;
-    }
-    if (n == 0) break;
-    out.append(buffer, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  if (failed) return std::nullopt;
-  return out;
 }
 
 std::string_view trim_view(std::string_view s) {

@@ -9,16 +9,15 @@
 #include <string_view>
 #include <vector>
 
+#include "common/small_file.hpp"
+
 namespace dbr::sysinfo {
 
 // root / "proc/loadavg" for absolute "/proc/loadavg".
 std::filesystem::path under_root(const std::filesystem::path& root, std::string_view absolute);
 
-// Reads at most `max_bytes` of a file (a longer file is cut there: these are
-// kernel text files, and a cut cpuinfo still has its first entries).
-// nullopt when the file cannot be opened or read (sysfs "speed" of a down
-// link answers EINVAL, for example).
-std::optional<std::string> read_small_file(const std::filesystem::path& path, std::size_t max_bytes = 256 * 1024);
+// read_small_file (common/small_file.hpp) reads the files themselves.
+using dbr::read_small_file;
 
 std::string_view trim_view(std::string_view s);
 std::vector<std::string_view> split_lines(std::string_view text);
