@@ -6,12 +6,13 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fcntl.h>
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "common/small_file.hpp"
 #include "config/ini_file.hpp"
 #include "config/key_table.hpp"
 #include "config/known_names.hpp"
@@ -262,26 +263,22 @@ LoadResult parse_config(std::string_view text, const std::string& path, const En
 
 namespace {
 
-// Reads a whole file; on failure returns false with errno's reason.
+// The Python agent's file is about 2 KiB; one over this is not a config
+// file, and reading it whole would only cost memory.
+constexpr std::size_t kMaxConfigBytes = 1024 * 1024;
+
+// Reads a whole file; on failure returns false with the reason.
 bool read_file(const std::filesystem::path& path, std::string& text, std::string& reason) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
+  std::optional<std::string> read = read_small_file(path, kMaxConfigBytes + 1);
+  if (!read) {
     reason = std::strerror(errno);
     return false;
   }
-  char buffer[8192];
-  while (true) {
-    ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      reason = std::strerror(errno);
-      ::close(fd);
-      return false;
-    }
-    if (n == 0) break;
-    text.append(buffer, static_cast<std::size_t>(n));
+  if (read->size() > kMaxConfigBytes) {
+    reason = "larger than 1 MiB, which no config file is";
+    return false;
   }
-  ::close(fd);
+  text = std::move(*read);
   return true;
 }
 

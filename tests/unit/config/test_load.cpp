@@ -306,6 +306,29 @@ TEST_CASE("a missing or unreadable file is an error naming the path and the OS r
   CHECK(dir.diagnostics[0].text().find("/: error: cannot read config file:") == 0);
 }
 
+TEST_CASE("a file over 1 MiB is refused as no config file, one of exactly 1 MiB is read") {
+  const auto path = std::filesystem::temp_directory_path() / "dbr-test-huge.conf";
+  std::string text = "[Websocket]\nwebsocketEnabled = False\n";
+  text.resize(1024 * 1024, '#');  // the rest one long comment line
+  {
+    std::ofstream out(path);
+    out << text;
+  }
+  auto exact = load_config(path, {});
+  CHECK(exact.ok());
+  CHECK_FALSE(exact.file_unreadable);
+  {
+    std::ofstream out(path, std::ios::app);
+    out << "#";
+  }
+  auto over = load_config(path, {});
+  CHECK(over.file_unreadable);
+  REQUIRE(over.diagnostics.size() == 1);
+  CHECK(over.diagnostics[0].text() ==
+        path.string() + ": error: cannot read config file: larger than 1 MiB, which no config file is");
+  std::filesystem::remove(path);
+}
+
 TEST_CASE("a connection string in a file others can read is a warning") {
   auto path = std::filesystem::temp_directory_path() / "dbr-test-cs.conf";
   {
