@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 
 #include "common/small_file.hpp"
@@ -19,8 +20,8 @@ struct ScratchDir {
     path = name;
   }
   ~ScratchDir() {
-    std::string command = "rm -rf '" + path + "'";
-    (void)std::system(command.c_str());
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
   }
   std::string make(const std::string& name, const std::string& text) const {
     std::string file = path + "/" + name;
