@@ -1,7 +1,8 @@
 #pragma once
-// Whole small files (/proc, /sys, the status file) through plain read(2) and
-// write(2): a C++ stream would bring in the locale machinery, about 0.4 MiB
-// of libstdc++ pages resident for the life of the agent (docs/performance.md).
+// Whole small files (/proc, /sys, the config and status files) through plain
+// read(2) and write(2): a C++ stream would bring in libstdc++'s locale
+// machinery, about 0.3 MiB of library pages resident for the life of the
+// agent (docs/performance.md, "The two misses").
 #include <cstddef>
 #include <optional>
 #include <string>
