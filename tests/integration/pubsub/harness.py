@@ -230,6 +230,7 @@ class Driver:
         for raw in self.proc.stderr:
             with self._cond:
                 self.stderr_lines.append(raw.decode(errors="replace").rstrip("\n"))
+                self._cond.notify_all()
 
     # --- commands
     def command(self, **cmd):
@@ -283,6 +284,20 @@ class Driver:
     def log_lines(self, fragment):
         with self._cond:
             return [line for line in self.stderr_lines if fragment in line]
+
+    def wait_log_lines(self, fragment, count=1, timeout=5.0):
+        """The log lines holding fragment, once there are count of them or
+        after timeout (then fewer: the caller's assertion says how many).
+        stderr has its own reader thread, so a line the driver wrote before
+        an event on stdout can arrive here after that event."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                found = [line for line in self.stderr_lines if fragment in line]
+                left = deadline - time.monotonic()
+                if len(found) >= count or left <= 0:
+                    return found
+                self._cond.wait(min(left, 0.2))
 
     # --- ending
     def wait_exit(self, timeout):

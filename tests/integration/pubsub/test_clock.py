@@ -27,13 +27,10 @@ class Clock(PubsubTestCase):
         return [t for t in hub.access_tokens if t.count(".") == 2 and t not in recovery]
 
     def wait_log(self, d, fragment, timeout=10):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            found = d.log_lines(fragment)
-            if found:
-                return found
-            time.sleep(0.05)
-        self.fail("no log line with %r within %s s; log tail: %s" % (fragment, timeout, d.stderr_lines[-8:]))
+        found = d.wait_log_lines(fragment, timeout=timeout)
+        if not found:
+            self.fail("no log line with %r within %s s; log tail: %s" % (fragment, timeout, d.stderr_lines[-8:]))
+        return found
 
     def test_a_clock_3h_behind_is_named_and_the_next_token_is_signed_with_the_hubs_time(self):
         hub = self.hub(clock_offset_seconds=THREE_HOURS)
@@ -48,7 +45,7 @@ class Clock(PubsubTestCase):
         for words in ('the service says "Unauthorized: token expired"', "3 h 00 min behind the service's clock",
                       "its Date header: ", "retrying at once with fresh credentials"):
             self.assertIn(words, refused[0])
-        signing = d.log_lines("signing access tokens with the service's time")
+        signing = d.wait_log_lines("signing access tokens with the service's time")
         self.assertEqual(len(signing), 1)
         self.assertIn(" warning ", signing[0])
         # The accepted token's iat is the hub's time, not ours.
@@ -72,7 +69,7 @@ class Clock(PubsubTestCase):
             mark = d.mark()
             hub.control.expire_sessions(cid)
             d.wait_event("joined", 15, start=mark)
-        agrees = d.log_lines("the system clock agrees with the Web PubSub service's again")
+        agrees = d.wait_log_lines("the system clock agrees with the Web PubSub service's again")
         self.assertEqual(len(agrees), 1)
         self.assertIn(" info ", agrees[0])
         self.assertLess(abs(issued_at(self.signed_tokens(hub)[-1]) - time.time()), 60)

@@ -68,7 +68,7 @@ class Policies(PubsubTestCase):
             self.assertLessEqual(x, max_delay + LATE, "exactly reconnectMaxDelaySecs, no jitter")
         states = [(e["from"], e["to"]) for e in d.of("state")]
         self.assertIn(("Connecting", "Connecting"), states)
-        errors = [line for line in d.log_lines("credentials refused (HTTP 401)")]
+        errors = d.wait_log_lines("credentials refused (HTTP 401)")
         self.assertEqual(len(errors), 1, errors)
         self.assertIn(" error ", errors[0])
         c = d.counters()
@@ -85,7 +85,7 @@ class Policies(PubsubTestCase):
         self.assertGreaterEqual(attempt - failed, 2.0 - EARLY)
         self.assertLessEqual(attempt - failed, 2.0 + LATE)
         self.assertEqual(stated, 2.0)
-        self.assertTrue(d.log_lines("HTTP 503 (retry after 2 s)"))
+        self.assertTrue(d.wait_log_lines("HTTP 503 (retry after 2 s)"))
 
     def test_5xx_without_retry_after_follows_the_backoff(self):
         hub = self.hub()
@@ -121,10 +121,10 @@ class Policies(PubsubTestCase):
         self.assertEqual(len(hub.log_lines("upgrade refused by fault hook with 500", since=t0)), len(found))
         # The outage log: a WARNING for the first failure, then every 10th
         # attempt; one INFO when connected again.
-        warnings = d.log_lines("HTTP 500")
+        warnings = d.wait_log_lines("HTTP 500")
         self.assertGreaterEqual(len(warnings), 1)
         self.assertLessEqual(len(warnings), 1 + len(found) // 10 + 1)
-        self.assertEqual(len(d.log_lines("Web PubSub connected again after")), 1)
+        self.assertEqual(len(d.wait_log_lines("Web PubSub connected again after")), 1)
 
     def test_offline_means_no_attempt_and_settle_after_offline(self):
         hub = self.hub()

@@ -39,8 +39,8 @@ class Recovery(PubsubTestCase):
         # The recovery is reported once the hub has answered on it; the two
         # drops that follow within the 30 s flap window continue that outage
         # quietly (core/outage_log.hpp): two lines for three drops.
-        self.assertEqual(len(d.log_lines("Web PubSub session recovered after")), 1)
-        self.assertEqual(len(d.log_lines("Web PubSub connection lost")), 1)
+        self.assertEqual(len(d.wait_log_lines("Web PubSub session recovered after")), 1)
+        self.assertEqual(len(d.wait_log_lines("Web PubSub connection lost")), 1)
         self.assertGreater(figures["device_to_group"], 50)
         self.assertGreater(figures["group_to_device"], 50)
 
@@ -80,7 +80,7 @@ class Recovery(PubsubTestCase):
         # The refused recovery is never reported as a recovery; the line that
         # ends the outage says why a new session was needed, in the hub's words.
         self.assertEqual(d.log_lines("session recovered"), [])
-        back = d.log_lines("Web PubSub connected again after")
+        back = d.wait_log_lines("Web PubSub connected again after")
         self.assertEqual(len(back), 1, d.stderr_lines[-12:])
         self.assertIn("a new session: the ", back[0])
         self.assertIn("close 1008: The connection could not be recovered", back[0])

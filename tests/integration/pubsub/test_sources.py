@@ -50,7 +50,7 @@ class Sources(PubsubTestCase):
         d.wait_event("connected", 15)
         d.wait_event("joined", 10)
         self.round_trip(hub, d, "url")
-        self.assertTrue(d.log_lines("client URLs from the configured url (127.0.0.1:%d)" % hub.port))
+        self.assertTrue(d.wait_log_lines("client URLs from the configured url (127.0.0.1:%d)" % hub.port))
         # A new connection uses the same URL again.
         self.new_connection(hub, d)
         self.round_trip(hub, d, "url-again")
@@ -101,12 +101,8 @@ class Sources(PubsubTestCase):
         self.extra_secrets.append(wrong)
         d = self.driver(config_text({"connectionString": connection_string(hub, key=wrong),
                                      "reconnectMaxDelaySecs": "1"}))
-        line = None
-        deadline = time.monotonic() + 10
-        while line is None and time.monotonic() < deadline:
-            found = d.log_lines("credentials refused (HTTP 401)")
-            line = found[0] if found else None
-            time.sleep(0.05)
+        found = d.wait_log_lines("credentials refused (HTTP 401)", timeout=10)
+        line = found[0] if found else None
         self.assertIsNotNone(line, "an ERROR says the credentials are refused")
         self.assertIn(" error ", line)
         self.assertGreaterEqual(hub.counters().get("rejected_401", 0), 2)
@@ -133,7 +129,7 @@ class Sources(PubsubTestCase):
         self.round_trip(hub, d, "auth0")
         self.assertEqual(fake.problems(), [])
         self.assertEqual([r[1] for r in fake.requests], ["/oauth/token", "/userinfo"])
-        self.assertTrue(d.log_lines("client URLs from Auth0 at 127.0.0.1:%d" % fake.port))
+        self.assertTrue(d.wait_log_lines("client URLs from Auth0 at 127.0.0.1:%d" % fake.port))
         # A new connection signs in again and uses the fresh wss_url.
         self.new_connection(hub, d)
         self.round_trip(hub, d, "auth0-again")
@@ -157,7 +153,7 @@ class Sources(PubsubTestCase):
         for gap, nominal in zip(g, (1.0, 2.0)):
             self.assertGreaterEqual(gap, nominal * 0.7 - 0.02, "the next sign-in waits for the backoff")
             self.assertLessEqual(gap, nominal * 1.3 + 0.3)
-        refused = d.log_lines("sign-in refused by Auth0 (HTTP %d)" % status)
+        refused = d.wait_log_lines("sign-in refused by Auth0 (HTTP %d)" % status)
         self.assertEqual(len(refused), 1, d.stderr_lines)
         self.assertIn(" error ", refused[0])
         self.assertIn("check the Auth0 credentials in remote.env", refused[0])
@@ -182,7 +178,7 @@ class Sources(PubsubTestCase):
         backing_off = [e for e in d.of("state") if e["to"] == "BackingOff"]
         self.assertEqual(len(backing_off), 1, "one failure, then the backoff")
         self.assertIn(expected_text, backing_off[0]["reason"])
-        warnings = [line for line in d.log_lines(expected_text) if " warning " in line]
+        warnings = [line for line in d.wait_log_lines(expected_text) if " warning " in line]
         self.assertEqual(len(warnings), 1, d.stderr_lines)
         self.assertEqual(fake.problems(), [])
         return backing_off[0]["reason"]
@@ -210,7 +206,7 @@ class Sources(PubsubTestCase):
         d.wait_event("connected", 15)
         d.wait_event("joined", 10)
         self.round_trip(hub, d, "tls")
-        self.assertTrue(d.log_lines("websocket open to wss://127.0.0.1:%d" % hub.port))
+        self.assertTrue(d.wait_log_lines("websocket open to wss://127.0.0.1:%d" % hub.port))
         # Without the CA the hub's certificate is not trusted: a TLS failure.
         other = self.driver(config_text({"connectionString": cs}))
         state = other.wait_state("BackingOff", 15)
