@@ -197,7 +197,10 @@ std::string render_report(const nlohmann::json& j, WallTime now, const Freshness
     out += fmt::format("dunebugger-remote is not running ({}); stale status follows, every field as last known\n",
                        freshness.why);
   out += fmt::format("dunebugger-remote {} (pid {})\n", str(j, "version"), status_pid(j));
-  out += fmt::format("  state:     {}{} for {}\n", mark, str(j, "state"), age(parse_iso8601(str(j, "since", "")), as_of));
+  // A file without a readable "since" (not the agent's) has no duration to show.
+  const WallTime since = parse_iso8601(str(j, "since", ""));
+  out += fmt::format("  state:     {}{} {}\n", mark, str(j, "state"),
+                     since == WallTime{} ? std::string("(since unknown)") : "for " + age(since, as_of));
   auto or_dash = [](std::string v) { return v.empty() ? std::string("-") : v; };
   out += fmt::format("  hub:       {}{}  group: {}\n", mark, or_dash(str(j, "hub", "")), or_dash(str(j, "group", "")));
   const auto& internet = object(j, "internet");

@@ -207,6 +207,7 @@ TEST_CASE("a status file with other types or values out of range is read as far 
   CHECK(judge_freshness(wrong, now, false).why == "the file names no pid");
   const std::string report = render_report(wrong, now, fresh);
   CHECK(report.find("(pid 0)") != std::string::npos);
+  CHECK(report.find("  state:     ? (since unknown)\n") != std::string::npos);  // not "for 20 000 days"
   CHECK(report.find("internet:  not checked yet") != std::string::npos);
   CHECK(report.find("NATS:      not connected") != std::string::npos);
   CHECK(report.find("counters:  0 reconnects, 0 messages in, 0 out") != std::string::npos);
