@@ -9,15 +9,12 @@
 #include <string_view>
 #include <vector>
 
-#include "common/small_file.hpp"
+#include "common/small_file.hpp"  // read_small_file: the readers' file access
 
 namespace dbr::sysinfo {
 
 // root / "proc/loadavg" for absolute "/proc/loadavg".
 std::filesystem::path under_root(const std::filesystem::path& root, std::string_view absolute);
-
-// read_small_file (common/small_file.hpp) reads the files themselves.
-using dbr::read_small_file;
 
 std::string_view trim_view(std::string_view s);
 std::vector<std::string_view> split_lines(std::string_view text);

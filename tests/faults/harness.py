@@ -320,7 +320,7 @@ class Lab:
         self._cleanups.append(lambda: remove_netns(self.ns.name, self.ns.outer))
         self._cleanups.append(lambda: os.path.exists(self.state_path) and os.unlink(self.state_path))
         self._nft_base()
-        self._cleanups.append(lambda: self.delayer and self._end(self.delayer))
+        self._cleanups.append(lambda: terminate(self.delayer))
 
         ca = TestCA(os.path.join(self.dir, "ca"), backdate_days=self.ca_backdate_days)
         self.ca_path = ca.cert_path
@@ -339,7 +339,7 @@ class Lab:
 
         self.nats = subprocess.Popen(self.ns.prefix() + [NATS_SERVER, "-a", "127.0.0.1", "-p", str(NATS_PORT)],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self._cleanups.append(lambda: self._end(self.nats))
+        self._cleanups.append(lambda: terminate(self.nats))
         self.peer = self._nats_peer()
         self._cleanups.append(self.peer.close)
         self.peer.sub("dunebugger.core.>")
@@ -359,9 +359,6 @@ class Lab:
     def _track(self, proc):
         self._processes.append({"pid": proc.pid, "start": proc_start_time(proc.pid)})
         self._write_state()
-
-    def _end(self, proc, timeout=5):
-        terminate(proc, timeout)
 
     def _stop_hub(self):
         with contextlib.suppress(Exception):
